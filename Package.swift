@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+// Fovea: a convolutional-neural-network framework for Swift on Linux.
+// Dependencies run one way: TensorCore <- NN <- Optimizers <- Models <- Datasets/Training/Interop <- Fovea <- fovea.
+import PackageDescription
+
+let package = Package(
+    name: "Fovea",
+    products: [
+        .library(name: "Fovea", targets: ["Fovea"]),
+        .executable(name: "fovea", targets: ["fovea"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C kernels: packed SIMD GEMM and im2col, with AVX2/FMA chosen at run time
+        // through function attributes, so no compiler flags are needed.
+        .target(name: "CFoveaKernels"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+
+        .target(name: "TensorCore", dependencies: ["CFoveaKernels"]),
+        .target(name: "NN", dependencies: ["TensorCore"]),
+        .target(name: "Optimizers", dependencies: ["TensorCore", "NN"]),
+        .target(name: "Models", dependencies: ["TensorCore", "NN"]),
+        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "CPNG"]),
+        .target(name: "Interop", dependencies: ["TensorCore", "NN"]),
+        .target(name: "Training", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Interop"]),
+        .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop"]),
+        .executableTarget(name: "fovea", dependencies: [
+            "Fovea",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "FoveaTestSupport", dependencies: ["TensorCore"], path: "Tests/FoveaTestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "FoveaTestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "FoveaTestSupport"]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "FoveaTestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "FoveaTestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Fovea", "FoveaTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,66 @@
+// LeNet-5: Y. LeCun, L. Bottou, Y. Bengio, P. Haffner, "Gradient-based learning applied to
+// document recognition", Proceedings of the IEEE 86(11), 1998.
+//
+// The classic layout as taught today (and in the course notes): two 5x5 convolutions with
+// 6 and 16 filters, each followed by 2x2 subsampling, then dense layers of 120, 84 and the
+// class count. The first convolution pads by 2 so 28x28 MNIST digits keep LeNet's 32x32
+// geometry. ReLU and max pooling by default; tanh and average pooling give the 1998 flavour.
+import TensorCore
+import NN
+
+/// LeNet-5 for `[N, inputChannels, H, W]` images (28x28 by default) -> `[N, classes]` logits.
+///
+/// State-dict names: `conv1`, `conv2`, `fc1`, `fc2`, `fc3` (`.weight`, `.bias`), as in the
+/// PyTorch tutorial network.
+public final class LeNet5: Layer, @unchecked Sendable {
+    /// The non-linearity between layers.
+    public enum Activation: String, Sendable, CaseIterable { case relu, tanh }
+    /// The subsampling after each convolution.
+    public enum Subsampling: String, Sendable, CaseIterable { case max, average }
+
+    public let conv1: Conv2D
+    public let conv2: Conv2D
+    public let fc1: Dense
+    public let fc2: Dense
+    public let fc3: Dense
+    public let activation: Activation
+    public let subsampling: Subsampling
+    let pool: Pool2D
+    let flatten = Flatten()
+
+    /// Throws when the input is too small for two 5x5 convolutions and two 2x2 pools.
+    public init(inputChannels: Int = 1, inputSize: Size2D = 28, classes: Int = 10,
+                activation: Activation = .relu, subsampling: Subsampling = .max) throws {
+        // After conv1 (pad 2) and a pool: H/2; after conv2 (valid): H/2 - 4; after a pool: (H/2 - 4)/2.
+        let h = (inputSize.h / 2 - 4) / 2, w = (inputSize.w / 2 - 4) / 2
+        guard h >= 1, w >= 1 else {
+            throw LayerError.invalidConfiguration("LeNet-5 needs inputs of at least 10x10, got \(inputSize.h)x\(inputSize.w)")
+        }
+        conv1 = try Conv2D(inputChannels, 6, kernelSize: 5, padding: .uniform(2))
+        conv2 = try Conv2D(6, 16, kernelSize: 5)
+        fc1 = try Dense(16 * h * w, 120)
+        fc2 = try Dense(120, 84)
+        fc3 = try Dense(84, classes, weightInit: .xavierUniform)
+        self.activation = activation
+        self.subsampling = subsampling
+        pool = subsampling == .max ? try MaxPool2D(2) : try AvgPool2D(2)
+        super.init()
+    }
+
+    private func act(_ x: Tensor) -> Tensor { activation == .relu ? x.relu() : x.tanh() }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        var x = try pool(act(conv1(input)))
+        x = try pool(act(conv2(x)))
+        x = try flatten(x)
+        x = act(try fc1(x))
+        x = act(try fc2(x))
+        return try fc3(x)
+    }
+
+    public override var children: [(name: String, layer: Layer)] {
+        [("conv1", conv1), ("conv2", conv2), ("fc1", fc1), ("fc2", fc2), ("fc3", fc3)]
+    }
+
+    public override var configuration: String { "\(activation), \(subsampling) pooling" }
+}

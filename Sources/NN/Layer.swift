@@ -1,0 +1,101 @@
+import TensorCore
+
+/// The base class of every layer and model, like PyTorch's `nn.Module`.
+///
+/// A layer holds its parameters and configuration and maps a tensor to a tensor in
+/// `forward` (usually one tensor op). Parameters and sub-layers are plain stored properties
+/// that each subclass lists in `parameterSlots` and `children`, so names follow PyTorch's
+/// `state_dict` (`conv1.weight`, `features.0.bias`).
+open class Layer: @unchecked Sendable {
+    /// True while training (dropout active, batch statistics used), false for evaluation.
+    public private(set) var isTraining = true
+
+    public init() {}
+
+    /// Computes the layer's output. Subclasses override.
+    open func forward(_ input: Tensor) throws -> Tensor {
+        fatalError("\(type(of: self)) must override forward(_:)")
+    }
+
+    /// Trainable tensors owned directly by this layer, with their local names ("weight", "bias").
+    open var parameterSlots: [(name: String, tensor: Tensor)] { [] }
+
+    /// Non-trainable state saved with the weights (running statistics), with local names.
+    open var bufferSlots: [(name: String, tensor: Tensor)] { [] }
+
+    /// Direct sub-layers with their names ("conv1", "0").
+    open var children: [(name: String, layer: Layer)] { [] }
+
+    /// A short description of the configuration for summaries: "1 -> 6, kernel 5, padding 2".
+    open var configuration: String { "" }
+
+    /// The type name shown in summaries ("Conv2D").
+    open var typeName: String { String(describing: type(of: self)) }
+
+    /// Applies the layer: `layer(x)`.
+    public func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input) }
+
+    /// Every trainable tensor of this layer and its descendants, with dotted names, in
+    /// declaration order.
+    public func namedParameters(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+        parameterSlots.map { (prefix + $0.name, $0.tensor) }
+            + children.flatMap { $0.layer.namedParameters(prefix: prefix + $0.name + ".") }
+    }
+
+    /// The trainable tensors (for an optimizer).
+    public var parameters: [Tensor] { namedParameters().map(\.tensor) }
+
+    /// Parameters and buffers by dotted name: what a checkpoint stores.
+    public func stateDict(prefix: String = "") -> [(name: String, tensor: Tensor)] {
+        parameterSlots.map { (prefix + $0.name, $0.tensor) } + bufferSlots.map { (prefix + $0.name, $0.tensor) }
+            + children.flatMap { $0.layer.stateDict(prefix: prefix + $0.name + ".") }
+    }
+
+    /// Copies values from `state` into this layer's parameters and buffers, matching names.
+    /// Throws naming the first missing, unexpected or mis-shaped entry; nothing is changed
+    /// unless every entry fits.
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        let mine = stateDict()
+        let names = Set(mine.map(\.name))
+        if let missing = mine.first(where: { state[$0.name] == nil }) {
+            throw LayerError.stateMismatch("missing entry '\(missing.name)' of shape \(describe(missing.tensor.shape))")
+        }
+        if let extra = state.keys.sorted().first(where: { !names.contains($0) }) {
+            throw LayerError.stateMismatch("unexpected entry '\(extra)'")
+        }
+        for (name, tensor) in mine where state[name]!.shape != tensor.shape {
+            throw LayerError.stateMismatch("'\(name)' has shape \(describe(state[name]!.shape)), the model expects \(describe(tensor.shape))")
+        }
+        for (name, tensor) in mine { try tensor.assign(state[name]!) }
+    }
+
+    /// Switches this layer and all descendants to training (`true`) or evaluation mode.
+    public func train(_ on: Bool = true) {
+        isTraining = on
+        for c in children { c.layer.train(on) }
+    }
+
+    /// Switches to evaluation mode (`train(false)`).
+    public func eval() { train(false) }
+
+    /// Clears the gradients of every parameter.
+    public func zeroGrad() { for p in parameters { p.grad = nil } }
+
+    /// Total number of scalar parameters.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+}
+
+/// Errors from building or loading layers.
+public enum LayerError: Error, CustomStringConvertible, Equatable {
+    /// A configuration value is invalid; the message quotes it.
+    case invalidConfiguration(String)
+    /// A state dict does not fit the model.
+    case stateMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let m): return "invalid layer configuration: \(m)"
+        case .stateMismatch(let m): return "state dict does not fit the model: \(m)"
+        }
+    }
+}

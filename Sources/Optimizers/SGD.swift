@@ -1,0 +1,70 @@
+import TensorCore
+
+/// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight
+/// decay, with PyTorch's update rule (`torch.optim.SGD`):
+///
+///     g = ∇θ + λ θ                     (weight decay λ)
+///     v = μ v + (1 - dampening) g      (v = g on the first step)
+///     d = g + μ v  (Nesterov)  or  d = v
+///     θ = θ - η d
+public final class SGD: Optimizer {
+    public let parameters: [Tensor]
+    public var learningRate: Float
+    public let momentum: Float
+    public let dampening: Float
+    public let weightDecay: Float
+    public let nesterov: Bool
+    private var velocity: [Tensor?]
+
+    /// Throws for a negative learning rate, momentum or weight decay, or Nesterov without momentum.
+    public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
+                weightDecay: Float = 0, nesterov: Bool = false) throws {
+        guard learningRate >= 0, learningRate.isFinite else { throw OptimizerError.invalid("learning rate \(learningRate) must be >= 0") }
+        guard momentum >= 0 else { throw OptimizerError.invalid("momentum \(momentum) must be >= 0") }
+        guard weightDecay >= 0 else { throw OptimizerError.invalid("weight decay \(weightDecay) must be >= 0") }
+        guard !nesterov || (momentum > 0 && dampening == 0) else {
+            throw OptimizerError.invalid("Nesterov momentum needs momentum > 0 and dampening 0 (got \(momentum), \(dampening))")
+        }
+        self.parameters = parameters
+        self.learningRate = learningRate; self.momentum = momentum; self.dampening = dampening
+        self.weightDecay = weightDecay; self.nesterov = nesterov
+        velocity = Array(repeating: nil, count: parameters.count)
+    }
+
+    public func step() {
+        let lr = learningRate, mu = momentum, wd = weightDecay, damp = 1 - dampening
+        for (i, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
+            let theta = p.pointer, g = grad.pointer, n = p.count
+            if mu == 0 {
+                for j in 0..<n { theta[j] -= lr * (g[j] + wd * theta[j]) }
+                continue
+            }
+            if let v = velocity[i] {
+                let vp = v.pointer
+                for j in 0..<n {
+                    let gj = g[j] + wd * theta[j]
+                    vp[j] = mu * vp[j] + damp * gj
+                    theta[j] -= lr * (nesterov ? gj + mu * vp[j] : vp[j])
+                }
+            } else {
+                let v = Tensor.uninitialized(p.shape)
+                let vp = v.pointer
+                for j in 0..<n {
+                    let gj = g[j] + wd * theta[j]
+                    vp[j] = gj
+                    theta[j] -= lr * (nesterov ? gj + mu * vp[j] : vp[j])
+                }
+                velocity[i] = v
+            }
+        }
+    }
+}
+
+/// A bad optimizer setting; the message quotes it.
+public enum OptimizerError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    public var description: String {
+        switch self { case .invalid(let m): return "invalid optimizer setting: \(m)" }
+    }
+}

@@ -1,0 +1,53 @@
+import CFoveaKernels
+
+/// Matrix multiplication on raw row-major buffers, the workhorse under `matmul`, `linear`
+/// and the convolutions.
+///
+/// M, N, K: C is M x N, the shared dimension is K. The C kernel (`fovea_sgemm`) packs A and B
+/// and runs a 6x16 AVX2/FMA micro-kernel where the CPU has one; this wrapper splits big
+/// products over `Parallel.threadCount` threads by disjoint blocks of C.
+public enum GEMM {
+    /// Products smaller than this many multiply-adds run on one thread: below it the
+    /// hand-off costs more than it saves.
+    public static let parallelThreshold = 1 << 18
+
+    /// `C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C`, row-major.
+    /// `op(A)` is A stored M x K (row stride `lda`), or A stored K x M when `transA`;
+    /// `op(B)` is B stored K x N (row stride `ldb`), or B stored N x K when `transB`.
+    /// `beta == 0` overwrites C.
+    public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
+                             threads: Int = Parallel.threadCount) {
+        guard m > 0, n > 0 else { return }
+        let work = m * n * max(k, 1)
+        let chunks = work < parallelThreshold ? 1 : min(threads, max(n / 16, m / 6, 1))
+        if chunks <= 1 {
+            fovea_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        if n >= m {
+            // Split columns of C (and of op(B)) into 16-wide-aligned blocks.
+            let blocks = (n + 15) / 16
+            Parallel.forEachChunk(chunks) { i in
+                let j0 = min(n, blocks * i / chunks * 16), j1 = min(n, blocks * (i + 1) / chunks * 16)
+                guard j0 < j1 else { return }
+                let bj = transB ? b + j0 * ldb : b + j0
+                fovea_sgemm(transA, transB, m, j1 - j0, k, alpha, a, lda, bj, ldb, beta, c + j0, ldc)
+            }
+        } else {
+            // Split rows of C (and of op(A)) into 6-high-aligned blocks.
+            let blocks = (m + 5) / 6
+            Parallel.forEachChunk(chunks) { i in
+                let i0 = min(m, blocks * i / chunks * 6), i1 = min(m, blocks * (i + 1) / chunks * 6)
+                guard i0 < i1 else { return }
+                let ai = transA ? a + i0 : a + i0 * lda
+                fovea_sgemm(transA, transB, i1 - i0, n, k, alpha, ai, lda, b, ldb, beta, c + i0 * ldc, ldc)
+            }
+        }
+    }
+
+    /// Whether the AVX2/FMA micro-kernel is in use on this CPU.
+    public static var usesAVX2: Bool { fovea_sgemm_uses_avx2() != 0 }
+}

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Activation functions, forward and backward side by side.
+/// ReLU `max(0, x)`; tanh; sigmoid `1 / (1 + e^-x)`; softmax and log-softmax along an axis.
+
+extension Tensor {
+    /// `max(0, x)` elementwise; gradient 1 where x > 0, else 0.
+    public func relu() -> Tensor {
+        let out = Tensor.uninitialized(shape)
+        let o = out.pointer, p = pointer, n = count
+        Parallel.forRanges(n, minPerChunk: 1 << 16) { r in for i in r { o[i] = p[i] > 0 ? p[i] : 0 } }
+        return Tensor.record("relu", out, inputs: [self]) { g in
+            let d = Tensor.uninitialized(g.shape)
+            let dp = d.pointer, gp = g.pointer
+            Parallel.forRanges(n, minPerChunk: 1 << 16) { r in for i in r { dp[i] = o[i] > 0 ? gp[i] : 0 } }
+            return [d]
+        }
+    }
+
+    /// Hyperbolic tangent; gradient `1 - y²`.
+    public func tanh() -> Tensor {
+        let out = Tensor.uninitialized(shape)
+        let o = out.pointer, p = pointer
+        for i in 0..<count { o[i] = tanhf(p[i]) }
+        return Tensor.record("tanh", out, inputs: [self]) { g in
+            let d = Tensor.uninitialized(g.shape)
+            let dp = d.pointer, gp = g.pointer
+            for i in 0..<d.count { dp[i] = gp[i] * (1 - o[i] * o[i]) }
+            return [d]
+        }
+    }
+
+    /// Logistic sigmoid `1 / (1 + e^-x)`; gradient `y (1 - y)`.
+    public func sigmoid() -> Tensor {
+        let out = Tensor.uninitialized(shape)
+        let o = out.pointer, p = pointer
+        for i in 0..<count {
+            let x = p[i]
+            // Split by sign so e^x never overflows.
+            if x >= 0 { o[i] = 1 / (1 + expf(-x)) } else { let e = expf(x); o[i] = e / (1 + e) }
+        }
+        return Tensor.record("sigmoid", out, inputs: [self]) { g in
+            let d = Tensor.uninitialized(g.shape)
+            let dp = d.pointer, gp = g.pointer
+            for i in 0..<d.count { dp[i] = gp[i] * o[i] * (1 - o[i]) }
+            return [d]
+        }
+    }
+
+    /// Log-softmax along `axis`: `x_i - max - log Σ_j e^(x_j - max)` (stable).
+    /// Gradient: `g - softmax · Σ g`.
+    public func logSoftmax(axis: Int = -1) throws -> Tensor {
+        let ax = try ShapeMath.axis(axis, rank: rank, op: "logSoftmax")
+        let n = shape[ax], outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
+        let out = Tensor.uninitialized(shape)
+        let o = out.pointer, p = pointer
+        for a in 0..<outer {
+            for i in 0..<inner {
+                let base = a * n * inner + i
+                var m = -Float.infinity
+                for k in 0..<n { m = Swift.max(m, p[base + k * inner]) }
+                var s: Float = 0
+                for k in 0..<n { s += expf(p[base + k * inner] - m) }
+                let lse = m + logf(s)
+                for k in 0..<n { o[base + k * inner] = p[base + k * inner] - lse }
+            }
+        }
+        return Tensor.record("logSoftmax", out, inputs: [self]) { g in
+            let d = Tensor.uninitialized(g.shape)
+            let dp = d.pointer, gp = g.pointer
+            for a in 0..<outer {
+                for i in 0..<inner {
+                    let base = a * n * inner + i
+                    var gs: Float = 0
+                    for k in 0..<n { gs += gp[base + k * inner] }
+                    for k in 0..<n { dp[base + k * inner] = gp[base + k * inner] - expf(o[base + k * inner]) * gs }
+                }
+            }
+            return [d]
+        }
+    }
+
+    /// Softmax along `axis`: `e^(x_i - max) / Σ_j e^(x_j - max)`.
+    /// Gradient: `y ⊙ (g - Σ g ⊙ y)`.
+    public func softmax(axis: Int = -1) throws -> Tensor {
+        let ax = try ShapeMath.axis(axis, rank: rank, op: "softmax")
+        let n = shape[ax], outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
+        let out = Tensor.uninitialized(shape)
+        let o = out.pointer, p = pointer
+        for a in 0..<outer {
+            for i in 0..<inner {
+                let base = a * n * inner + i
+                var m = -Float.infinity
+                for k in 0..<n { m = Swift.max(m, p[base + k * inner]) }
+                var s: Float = 0
+                for k in 0..<n { let e = expf(p[base + k * inner] - m); o[base + k * inner] = e; s += e }
+                for k in 0..<n { o[base + k * inner] /= s }
+            }
+        }
+        return Tensor.record("softmax", out, inputs: [self]) { g in
+            let d = Tensor.uninitialized(g.shape)
+            let dp = d.pointer, gp = g.pointer
+            for a in 0..<outer {
+                for i in 0..<inner {
+                    let base = a * n * inner + i
+                    var dot: Float = 0
+                    for k in 0..<n { dot += gp[base + k * inner] * o[base + k * inner] }
+                    for k in 0..<n { dp[base + k * inner] = o[base + k * inner] * (gp[base + k * inner] - dot) }
+                }
+            }
+            return [d]
+        }
+    }
+}

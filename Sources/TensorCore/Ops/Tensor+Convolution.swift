@@ -1,0 +1,227 @@
+/// 2-D convolution (deep learning's cross-correlation), forward and backward side by side.
+///
+/// Shapes: input `[N, C, H, W]`, weight `[Cout, C/groups, kh, kw]`, bias `[Cout]`,
+/// output `[N, Cout, OH, OW]` with `OH = floor((H + pt + pb - (dh*(kh-1)+1)) / sh) + 1`.
+///
+/// Method: the batch is cut into one contiguous run of images per thread; each thread
+/// lowers its images with im2col into one `[K, images*P]` matrix per group and multiplies it
+/// by the group's `[Cout/g, K]` weight in one GEMM. Backward recomputes the columns (cheaper
+/// than keeping them), forms each thread's weight gradient separately and adds the partial
+/// sums in thread order, so results do not depend on timing.
+
+extension Tensor {
+    /// Checks the operands of a convolution and works out its geometry; throws with the
+    /// offending shapes and settings.
+    public static func convolutionGeometry(input: [Int], weight: [Int], stride: Size2D, padding: Padding,
+                                           dilation: Size2D, groups: Int) throws -> ConvGeometry {
+        guard input.count == 4 else {
+            throw TensorError.shapeMismatch(op: "conv2d", "input must be [N, C, H, W], got \(describe(input))")
+        }
+        guard weight.count == 4 else {
+            throw TensorError.shapeMismatch(op: "conv2d", "weight must be [Cout, C/groups, kH, kW], got \(describe(weight))")
+        }
+        guard groups >= 1, input[1] % groups == 0, weight[0] % groups == 0 else {
+            throw TensorError.invalidArgument(op: "conv2d", "groups \(groups) must divide input channels \(input[1]) and output channels \(weight[0])")
+        }
+        guard weight[1] * groups == input[1] else {
+            throw TensorError.shapeMismatch(op: "conv2d", "input \(describe(input)) has \(input[1]) channels but weight \(describe(weight)) expects \(weight[1] * groups) (groups \(groups))")
+        }
+        guard stride.h >= 1, stride.w >= 1, dilation.h >= 1, dilation.w >= 1, weight[2] >= 1, weight[3] >= 1 else {
+            throw TensorError.invalidArgument(op: "conv2d", "stride \(stride), dilation \(dilation) and kernel \(weight[2])x\(weight[3]) must be positive")
+        }
+        let ekh = dilation.h * (weight[2] - 1) + 1, ekw = dilation.w * (weight[3] - 1) + 1
+        let (pt, pb) = padding.amounts(input: input[2], kernel: ekh, stride: stride.h, axis: 0)
+        let (pl, pr) = padding.amounts(input: input[3], kernel: ekw, stride: stride.w, axis: 1)
+        guard pt >= 0, pb >= 0, pl >= 0, pr >= 0 else {
+            throw TensorError.invalidArgument(op: "conv2d", "padding \(padding) must not be negative")
+        }
+        let oh = convolutionOutputSize(input: input[2], kernel: weight[2], stride: stride.h, padBefore: pt, padAfter: pb, dilation: dilation.h)
+        let ow = convolutionOutputSize(input: input[3], kernel: weight[3], stride: stride.w, padBefore: pl, padAfter: pr, dilation: dilation.w)
+        guard oh >= 1, ow >= 1 else {
+            throw TensorError.shapeMismatch(op: "conv2d", "input \(input[2])x\(input[3]) with padding \(padding) is smaller than the kernel \(ekh)x\(ekw) (dilation \(dilation))")
+        }
+        return ConvGeometry(batch: input[0], channels: input[1], height: input[2], width: input[3],
+                            outChannels: weight[0], groups: groups, kernel: Size2D(weight[2], weight[3]),
+                            stride: stride, dilation: dilation, padTop: pt, padBottom: pb, padLeft: pl, padRight: pr,
+                            outHeight: oh, outWidth: ow)
+    }
+
+    /// Most floats one thread's column matrix may hold; beyond it a thread's images go in
+    /// several rounds.
+    static let columnBudget = 1 << 22
+
+    /// The batch split: `chunks` runs of images (one per thread), rounds of at most `perRound`
+    /// images inside a run, and how many threads each GEMM may use (when images are fewer
+    /// than threads).
+    static func convolutionPlan(_ g: ConvGeometry) -> (chunks: Int, perRound: Int, gemmThreads: Int) {
+        let threads = Parallel.threadCount
+        let work = g.batch * g.outPlane * g.patchSize * g.outChannels
+        let chunks = work < GEMM.parallelThreshold ? 1 : Swift.max(1, Swift.min(threads, g.batch))
+        let perRound = Swift.max(1, columnBudget / Swift.max(1, g.patchSize * g.outPlane))
+        return (chunks, perRound, Swift.max(1, threads / chunks))
+    }
+
+    /// 2-D convolution (cross-correlation, as in every deep-learning library).
+    ///
+    /// - Parameters:
+    ///   - input: `[N, C, H, W]`.
+    ///   - weight: `[Cout, C/groups, kh, kw]`.
+    ///   - bias: `[Cout]` or nil.
+    ///   - stride, padding, dilation, groups: as in PyTorch's `F.conv2d`; see `Padding`.
+    /// - Returns: `[N, Cout, OH, OW]`, `OH = floor((H + pt + pb - (dh*(kh-1)+1)) / sh) + 1`.
+    public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
+                              padding: Padding = .valid, dilation: Size2D = 1, groups: Int = 1) throws -> Tensor {
+        let g = try convolutionGeometry(input: input.shape, weight: weight.shape, stride: stride,
+                                        padding: padding, dilation: dilation, groups: groups)
+        if let bias, bias.shape != [g.outChannels] {
+            throw TensorError.shapeMismatch(op: "conv2d", "bias \(describe(bias.shape)) for \(g.outChannels) output channels")
+        }
+        let out = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
+        convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: bias?.pointer, output: out.pointer)
+        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
+        return record("conv2d", out, inputs: inputs) { dOut in
+            let dInput = input.requiresGrad ? Tensor(zeros: input.shape) : nil
+            let dWeight = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
+            convolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dOut.pointer,
+                                dInput: dInput?.pointer, dWeight: dWeight?.pointer)
+            var grads: [Tensor?] = [dInput, dWeight]
+            if let bias {
+                grads.append(bias.requiresGrad ? biasGradient(dOut, channels: g.outChannels) : nil)
+            }
+            return grads
+        }
+    }
+
+    /// `dBias[c] = Σ_{n,h,w} dOut[n, c, h, w]` for an NCHW gradient.
+    static func biasGradient(_ dOut: Tensor, channels: Int) -> Tensor {
+        let d = Tensor(zeros: [channels])
+        let plane = dOut.count / Swift.max(1, dOut.shape[0] * channels)
+        let dp = d.pointer, gp = dOut.pointer
+        for n in 0..<dOut.shape[0] {
+            for c in 0..<channels {
+                let src = gp + (n * channels + c) * plane
+                var acc: Float = 0
+                for i in 0..<plane { acc += src[i] }
+                dp[c] += acc
+            }
+        }
+        return d
+    }
+
+    /// Forward kernel on raw NCHW buffers: `output = conv(input, weight) + bias`.
+    public static func convolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+        let (chunks, perRound, gemmThreads) = convolutionPlan(g)
+        let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
+        let imageStride = g.channels * g.height * g.width
+        Parallel.forEachChunk(chunks) { chunk in
+            let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
+            let roundImages = Swift.min(perRound, Swift.max(n1 - n0, 1))
+            let col = TensorStorage(count: K * roundImages * P, zeroed: false)
+            let tmp = TensorStorage(count: CoG * roundImages * P, zeroed: false)
+            var start = n0
+            while start < n1 {
+                let images = Swift.min(roundImages, n1 - start)
+                let cols = images * P
+                for grp in 0..<g.groups {
+                    Im2Col.im2col(g, input: input + start * imageStride + grp * Cg * g.height * g.width,
+                                  imageStride: imageStride, images: images, col: col.pointer, ldc: cols)
+                    GEMM.sgemm(m: CoG, n: cols, k: K, a: weight + grp * CoG * K, lda: K,
+                               b: col.pointer, ldb: cols, c: tmp.pointer, ldc: cols, threads: gemmThreads)
+                    // Scatter [CoG, images*P] into NCHW, adding the bias.
+                    for b in 0..<images {
+                        for co in 0..<CoG {
+                            let oc = grp * CoG + co
+                            let dst = output + ((start + b) * g.outChannels + oc) * P
+                            let src = tmp.pointer + co * cols + b * P
+                            let bv = bias?[oc] ?? 0
+                            for p in 0..<P { dst[p] = src[p] + bv }
+                        }
+                    }
+                }
+                start += images
+            }
+        }
+    }
+
+    /// Backward kernel on raw NCHW buffers: adds `dL/dinput` into `dInput` and writes
+    /// `dL/dweight` into `dWeight` (either may be nil when not needed).
+    public static func convolutionBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                           dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?,
+                                           dWeight: UnsafeMutablePointer<Float>?) {
+        let (chunks, perRound, gemmThreads) = convolutionPlan(g)
+        let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
+        let imageStride = g.channels * g.height * g.width
+        let weightCount = g.outChannels * K
+        // One weight-gradient buffer per chunk, summed in chunk order afterwards.
+        let partials = dWeight == nil ? nil : TensorStorage(count: weightCount * chunks)
+        Parallel.forEachChunk(chunks) { chunk in
+            let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
+            let roundImages = Swift.min(perRound, Swift.max(n1 - n0, 1))
+            let col = TensorStorage(count: K * roundImages * P, zeroed: false)
+            let dOutG = TensorStorage(count: CoG * roundImages * P, zeroed: false)
+            let myWeightGrad = partials.map { $0.pointer + chunk * weightCount }
+            var start = n0
+            while start < n1 {
+                let images = Swift.min(roundImages, n1 - start)
+                let cols = images * P
+                for grp in 0..<g.groups {
+                    // Gather this group's output gradient as [CoG, images*P].
+                    for b in 0..<images {
+                        for co in 0..<CoG {
+                            (dOutG.pointer + co * cols + b * P).update(
+                                from: dOutput + ((start + b) * g.outChannels + grp * CoG + co) * P, count: P)
+                        }
+                    }
+                    let inputOffset = start * imageStride + grp * Cg * g.height * g.width
+                    if let myWeightGrad {
+                        // dW_g[CoG, K] += dOut_g[CoG, cols] · colᵀ[cols, K]
+                        Im2Col.im2col(g, input: input + inputOffset, imageStride: imageStride, images: images,
+                                      col: col.pointer, ldc: cols)
+                        GEMM.sgemm(transB: true, m: CoG, n: K, k: cols, a: dOutG.pointer, lda: cols,
+                                   b: col.pointer, ldb: cols, beta: 1, c: myWeightGrad + grp * CoG * K, ldc: K,
+                                   threads: gemmThreads)
+                    }
+                    if let dInput {
+                        // dcol[K, cols] = W_gᵀ[K, CoG] · dOut_g[CoG, cols], then scatter-add to pixels.
+                        GEMM.sgemm(transA: true, m: K, n: cols, k: CoG, a: weight + grp * CoG * K, lda: K,
+                                   b: dOutG.pointer, ldb: cols, c: col.pointer, ldc: cols, threads: gemmThreads)
+                        Im2Col.col2im(g, col: col.pointer, ldc: cols, images: images,
+                                      input: dInput + inputOffset, imageStride: imageStride)
+                    }
+                }
+                start += images
+            }
+        }
+        if let dWeight, let partials {
+            dWeight.update(from: partials.pointer, count: weightCount)
+            for c in 1..<Swift.max(chunks, 1) {
+                let src = partials.pointer + c * weightCount
+                for i in 0..<weightCount { dWeight[i] += src[i] }
+            }
+        }
+    }
+
+    /// The same tensor with its last two axes reversed (a kernel rotated by 180 degrees).
+    public func flippedSpatially() throws -> Tensor {
+        guard rank >= 2 else {
+            throw TensorError.shapeMismatch(op: "flip", "needs at least 2 axes, got \(describe(shape))")
+        }
+        let h = shape[rank - 2], w = shape[rank - 1], planes = count / Swift.max(h * w, 1)
+        let out = Tensor.uninitialized(shape)
+        for p in 0..<planes {
+            let src = pointer + p * h * w, dst = out.pointer + p * h * w
+            for i in 0..<h { for j in 0..<w { dst[i * w + j] = src[(h - 1 - i) * w + (w - 1 - j)] } }
+        }
+        return Tensor.record("flip", out, inputs: [self]) { g in [try! g.flippedSpatially()] }
+    }
+
+    /// True (textbook) 2-D convolution: the kernel is rotated by 180 degrees before sliding,
+    /// `Y[i,j] = Σ X[i-k1, j-k2] W[k1, k2]` (seed 002's `conv2d`, which flips with `[::-1, ::-1]`).
+    /// Same shapes and arguments as `conv2d`.
+    public static func trueConvolution2d(_ input: Tensor, kernel: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
+                                         padding: Padding = .valid, dilation: Size2D = 1, groups: Int = 1) throws -> Tensor {
+        try conv2d(input, weight: try kernel.flippedSpatially(), bias: bias, stride: stride,
+                   padding: padding, dilation: dilation, groups: groups)
+    }
+}

@@ -1,0 +1,60 @@
+import Dispatch
+
+/// How many threads the kernels split work over. Work is cut into a fixed number of
+/// chunks by index, never by which thread is free, so results are the same on every run
+/// with the same thread count.
+public enum Parallel {
+    nonisolated(unsafe) private static var _threads = max(1, System.coreCount)
+
+    /// Number of worker threads the kernels use (default: the machine's core count).
+    /// Set it once at start-up (the CLI's `--threads`), not while ops run.
+    public static var threadCount: Int {
+        get { _threads }
+        set { _threads = max(1, newValue) }
+    }
+
+    /// Runs `body(chunk)` for chunk in 0..<chunks, concurrently when `chunks > 1`.
+    public static func forEachChunk(_ chunks: Int, _ body: (Int) -> Void) {
+        if chunks <= 1 { if chunks == 1 { body(0) }; return }
+        // The chunks write disjoint memory through raw pointers; Dispatch's @Sendable
+        // requirement cannot see that, so the closure travels in an unchecked box.
+        withoutActuallyEscaping(body) { escapable in
+            let box = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
+        }
+    }
+
+    /// Splits 0..<count into at most `threadCount` contiguous ranges of at least `minPerChunk`
+    /// items and runs `body` on each concurrently. Range boundaries depend only on `count`,
+    /// `minPerChunk` and `threadCount`.
+    public static func forRanges(_ count: Int, minPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = max(1, min(threadCount, count / max(1, minPerChunk)))
+        forEachChunk(chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
+
+/// Facts about the machine.
+public enum System {
+    /// Number of online processors.
+    public static var coreCount: Int {
+        #if canImport(Glibc)
+        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        #else
+        return 1
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Carries a value across a concurrency boundary the compiler cannot check.
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
