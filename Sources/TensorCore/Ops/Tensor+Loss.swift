@@ -39,7 +39,7 @@ extension Tensor {
         return record("crossEntropy", out, inputs: [logits]) { g in
             let d = Tensor.uninitialized([n, c])
             let scale = g.item / Float(Swift.max(n, 1))
-            let dp = d.pointer
+            let dp = d.pointer, q = probabilities.pointer
             for r in 0..<n {
                 for k in 0..<c { dp[r * c + k] = q[r * c + k] * scale }
                 dp[r * c + targets[r]] -= scale
