@@ -1,0 +1,62 @@
+// Private to the GEMM: the shapes shared by the driver (sgemm.c), the AVX2/FMA kernels
+// (sgemm_avx2.c) and the portable kernels (sgemm_portable.c). Not part of the public API.
+//
+// Names: C is M x N, the shared dimension is K, all row-major. A panel of op(A) is packed
+// into "A slivers" of FOVEA_MR rows, a panel of op(B) into "B slivers" of FOVEA_NR columns;
+// kc is the depth of one packed panel (<= K). m <= MR and n <= NR are the live rows and
+// columns of one micro-tile of C (less than MR / NR only at the bottom and right edges).
+#ifndef FOVEA_SGEMM_INTERNAL_H
+#define FOVEA_SGEMM_INTERNAL_H
+
+// Micro-tile: 6 rows x 16 columns. On AVX2 that is 6 x 2 = 12 ymm accumulators, leaving
+// 2 registers for a row of B and 1-2 for broadcasts of A, inside the 16 ymm registers.
+#define FOVEA_MR 6
+#define FOVEA_NR 16
+
+// Packed layouts (both zero-padded past the live rows / columns, so the micro-kernel
+// never needs to know about edges while multiplying):
+//   A sliver: kc steps of MR floats, element (i, k) at Ap[k * MR + i].
+//   B sliver: kc steps of NR floats, element (k, j) at Bp[k * NR + j].
+
+/// Computes the m x n micro-tile C = alpha * (Ap * Bs) + beta * C from one A sliver and a
+/// B sliver of depth kc (kc >= 1). beta == 0 must not read C. The B sliver's k steps are
+/// rsb floats apart: rsb == NR for a packed sliver; otherwise Bs points straight into
+/// op(B) = B (rsb = ldb), which the driver only does for full slivers (n == NR).
+typedef void (*fovea_microkernel_fn)(long kc, const float *Ap, const float *Bs, long rsb,
+                                     float *C, long ldc, long m, long n,
+                                     float alpha, float beta);
+
+/// Packs rows [0, mc) x depth [0, kc) of op(A) into ceil(mc / MR) A slivers at Ap.
+/// A points at op(A)'s element (0, 0): for !transA op(A)(i, k) = A[i * lda + k],
+/// for transA op(A)(i, k) = A[k * lda + i].
+typedef void (*fovea_pack_a_fn)(int transA, long mc, long kc, const float *A, long lda, float *Ap);
+
+/// Packs depth [0, kc) x columns [0, nc) of op(B) into ceil(nc / NR) B slivers at Bp.
+/// B points at op(B)'s element (0, 0): for !transB op(B)(k, j) = B[k * ldb + j],
+/// for transB op(B)(k, j) = B[j * ldb + k].
+typedef void (*fovea_pack_b_fn)(int transB, long kc, long nc, const float *B, long ldb, float *Bp);
+
+// Portable versions (plain C; sgemm_portable.c), used on every CPU without AVX2+FMA.
+void fovea_microkernel_portable(long kc, const float *Ap, const float *Bs, long rsb,
+                                float *C, long ldc, long m, long n, float alpha, float beta);
+void fovea_pack_a_portable(int transA, long mc, long kc, const float *A, long lda, float *Ap);
+void fovea_pack_b_portable(int transB, long kc, long nc, const float *B, long ldb, float *Bp);
+
+/// Writes the m x n tile T (row stride FOVEA_NR, already multiplied by alpha) into C
+/// as C = T + beta * C; beta == 0 does not read C. Shared by every kernel's edge path.
+void fovea_merge_tile(const float *T, float *C, long ldc, long m, long n, float beta);
+
+#if defined(__x86_64__) || defined(__i386__)
+// AVX2+FMA versions (sgemm_avx2.c); only called after a run-time CPU check.
+void fovea_microkernel_avx2(long kc, const float *Ap, const float *Bs, long rsb,
+                            float *C, long ldc, long m, long n, float alpha, float beta);
+void fovea_pack_a_avx2(int transA, long mc, long kc, const float *A, long lda, float *Ap);
+void fovea_pack_b_avx2(int transB, long kc, long nc, const float *B, long ldb, float *Bp);
+/// The whole product C = alpha * A * B^T + beta * C for M <= FOVEA_MR, !transA, transB,
+/// as dot products of A's rows with B's rows (no packing). beta == 0 does not read C.
+void fovea_sgemm_nt_few_rows_avx2(long M, long N, long K, float alpha,
+                                  const float *A, long lda, const float *B, long ldb,
+                                  float beta, float *C, long ldc);
+#endif
+
+#endif
