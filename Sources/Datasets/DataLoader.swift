@@ -1,0 +1,113 @@
+import TensorCore
+
+/// Cuts a `LabeledImages` into mini-batches, like PyTorch's `DataLoader`.
+///
+/// ```swift
+/// let loader = try DataLoader(train, batchSize: 64, shuffle: true, seed: 42)
+/// for epoch in 1...10 {
+///     for batch in loader.batches(epoch: epoch) { ... }  // images [64, C, H, W]
+/// }
+/// ```
+///
+/// With `shuffle`, each epoch visits the images in a different order that depends only on
+/// `seed` and the epoch number: the same seed and epoch give the same batches on every run
+/// and machine, and every image appears exactly once per epoch. Without it the order is
+/// `0..<count` for every epoch.
+public struct DataLoader: Sendable {
+    /// One mini-batch.
+    public struct Batch: Sendable {
+        /// The images, `[B, C, H, W]`; B is `batchSize` except perhaps for the last batch.
+        public let images: Tensor
+        /// The class of each image, B of them.
+        public let labels: [Int]
+        /// Where each image sits in the data set, B of them.
+        public let indices: [Int]
+    }
+
+    /// The data set batched.
+    public let data: LabeledImages
+    /// Images per batch.
+    public let batchSize: Int
+    /// Whether each epoch uses a fresh, seeded permutation.
+    public let shuffle: Bool
+    /// The seed the per-epoch permutations derive from.
+    public let seed: UInt64
+    /// Whether a final batch smaller than `batchSize` is skipped.
+    public let dropLast: Bool
+
+    /// - Throws: `DatasetError.invalidArgument` when `batchSize < 1`.
+    public init(_ data: LabeledImages, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
+                dropLast: Bool = false) throws {
+        guard batchSize >= 1 else { throw DatasetError.invalidArgument("batchSize must be at least 1, got \(batchSize)") }
+        self.data = data
+        self.batchSize = batchSize
+        self.shuffle = shuffle
+        self.seed = seed
+        self.dropLast = dropLast
+    }
+
+    /// Batches per epoch: `count / batchSize` with `dropLast`, rounded up without it.
+    public var count: Int {
+        dropLast ? data.count / batchSize : (data.count + batchSize - 1) / batchSize
+    }
+
+    /// The order in which epoch `epoch` visits the images: a permutation of `0..<data.count`
+    /// (Fisher-Yates driven by a generator seeded from `seed` and `epoch`), or the identity
+    /// without `shuffle`.
+    public func order(epoch: Int) -> [Int] {
+        var order = Array(0..<data.count)
+        guard shuffle, order.count > 1 else { return order }
+        // Mix the epoch into the seed; SeededGenerator's SplitMix64 seeding then spreads
+        // neighbouring seeds apart.
+        var generator = SeededGenerator(seed: seed ^ (UInt64(bitPattern: Int64(epoch)) &* 0x9E37_79B9_7F4A_7C15))
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            let j = Int(DataLoader.uniform(below: UInt64(i + 1), using: &generator))
+            order.swapAt(i, j)
+        }
+        return order
+    }
+
+    /// The batches of epoch `epoch`, in order; a random-access collection, so
+    /// `batches(epoch: e)[k]` builds batch `k` alone. Each batch is built on access.
+    public func batches(epoch: Int) -> Batches {
+        Batches(loader: self, order: order(epoch: epoch))
+    }
+
+    /// The batches of one epoch; each element is built (its images copied) when accessed.
+    public struct Batches: RandomAccessCollection, Sendable {
+        let loader: DataLoader
+        let order: [Int]
+
+        /// The first batch's position, 0.
+        public var startIndex: Int { 0 }
+        /// One past the last batch: the loader's `count`.
+        public var endIndex: Int { loader.count }
+
+        /// Batch `position`: the images at `order[position * batchSize ..< ...]`, each copied
+        /// with one `memcpy`.
+        public subscript(position: Int) -> Batch {
+            precondition(position >= 0 && position < endIndex, "batch \(position) outside 0..<\(endIndex)")
+            let data = loader.data
+            let lo = position * loader.batchSize
+            let indices = Array(order[lo..<Swift.min(lo + loader.batchSize, order.count)])
+            let size = data.imageSize
+            let images = Tensor.uninitialized([indices.count, data.channels, data.height, data.width])
+            let src = data.images.pointer, dst = images.pointer
+            for (row, i) in indices.enumerated() {
+                (dst + row * size).update(from: src + i * size, count: size)
+            }
+            return Batch(images: images, labels: indices.map { data.labels[$0] }, indices: indices)
+        }
+    }
+
+    /// A uniform integer in `0..<bound` without modulo bias (Lemire's multiply-and-reject),
+    /// spelled out so the shuffle cannot change with the standard library's algorithm.
+    static func uniform(below bound: UInt64, using generator: inout SeededGenerator) -> UInt64 {
+        var product = generator.next().multipliedFullWidth(by: bound)
+        if product.low < bound {
+            let threshold = (0 &- bound) % bound
+            while product.low < threshold { product = generator.next().multipliedFullWidth(by: bound) }
+        }
+        return product.high
+    }
+}
