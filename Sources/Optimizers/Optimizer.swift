@@ -14,3 +14,11 @@ extension Optimizer {
     /// Clears every parameter's gradient.
     public func zeroGrad() { for p in parameters { p.grad = nil } }
 }
+
+/// A bad optimizer setting; the message quotes it.
+public enum OptimizerError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    public var description: String {
+        switch self { case .invalid(let m): return "invalid optimizer setting: \(m)" }
+    }
+}

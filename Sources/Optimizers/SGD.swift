@@ -60,11 +60,3 @@ public final class SGD: Optimizer {
         }
     }
 }
-
-/// A bad optimizer setting; the message quotes it.
-public enum OptimizerError: Error, CustomStringConvertible, Equatable {
-    case invalid(String)
-    public var description: String {
-        switch self { case .invalid(let m): return "invalid optimizer setting: \(m)" }
-    }
-}

@@ -12,11 +12,16 @@ extension Tensor {
     public func relu() -> Tensor {
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer, n = count
-        Parallel.forRanges(n, minPerChunk: 1 << 16) { r in for i in r { o[i] = p[i] > 0 ? p[i] : 0 } }
+        // Unconditional loads and a select, so the loops vectorise.
+        Parallel.forRanges(n, minPerChunk: 1 << 16) { r in
+            for i in r { let x = p[i]; o[i] = x > 0 ? x : 0 }
+        }
         return Tensor.record("relu", out, inputs: [self]) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
-            Parallel.forRanges(n, minPerChunk: 1 << 16) { r in for i in r { dp[i] = o[i] > 0 ? gp[i] : 0 } }
+            Parallel.forRanges(n, minPerChunk: 1 << 16) { r in
+                for i in r { let y = o[i], v = gp[i]; dp[i] = y > 0 ? v : 0 }
+            }
             return [d]
         }
     }

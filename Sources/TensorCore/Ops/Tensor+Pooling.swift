@@ -58,10 +58,16 @@ extension Tensor {
                 let d = Tensor(zeros: inShape)
                 let dp = d.pointer, gp = dOut.pointer
                 let plane = g.OH * g.OW, inPlane = g.H * g.W
-                for q in 0..<g.planes {
-                    for o in 0..<plane {
-                        let a = Int(argmax[q * plane + o])
-                        if a >= 0 { dp[q * inPlane + a] += gp[q * plane + o] }
+                argmax.withUnsafeBufferPointer { idx in
+                    let ip = idx.baseAddress!
+                    Parallel.forRanges(g.planes, minPerChunk: 64) { planes in
+                        for q in planes {
+                            let dst = dp + q * inPlane, src = gp + q * plane, from = ip + q * plane
+                            for o in 0..<plane {
+                                let a = Int(from[o])
+                                if a >= 0 { dst[a] += src[o] }
+                            }
+                        }
                     }
                 }
                 return [d]
@@ -83,21 +89,53 @@ extension Tensor {
     /// (the first on ties), -1 for a window wholly in the padding.
     static func maxPoolForward(_ g: PoolGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
                                output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        if g.kh == 2, g.kw == 2, g.sh == 2, g.sw == 2, g.pt == 0, g.pl == 0, 2 * g.OH <= g.H, 2 * g.OW <= g.W {
+            maxPool2x2Forward(g, planes: planes, input: input, output: output, argmax: argmax)
+            return
+        }
         for q in planes {
             let src = input + q * g.H * g.W
             for oh in 0..<g.OH {
-                let h0 = oh * g.sh - g.pt, hLo = Swift.max(h0, 0), hHi = Swift.min(h0 + g.kh, g.H)
+                let h0 = oh * g.sh - g.pt, hLo = Swift.max(h0, 0), hHi = Swift.max(hLo, Swift.min(h0 + g.kh, g.H))
                 for ow in 0..<g.OW {
-                    let w0 = ow * g.sw - g.pl, wLo = Swift.max(w0, 0), wHi = Swift.min(w0 + g.kw, g.W)
+                    let w0 = ow * g.sw - g.pl, wLo = Swift.max(w0, 0), wHi = Swift.max(wLo, Swift.min(w0 + g.kw, g.W))
                     var best = -Float.infinity, bi = -1
-                    for h in hLo..<Swift.max(hLo, hHi) {
-                        for w in wLo..<Swift.max(wLo, wHi) where src[h * g.W + w] > best || bi < 0 {
-                            best = src[h * g.W + w]; bi = h * g.W + w
+                    if hLo < hHi, wLo < wHi {
+                        bi = hLo * g.W + wLo
+                        best = src[bi]
+                        for h in hLo..<hHi {
+                            for w in wLo..<wHi {
+                                let v = src[h * g.W + w]
+                                if v > best { best = v; bi = h * g.W + w }
+                            }
                         }
                     }
                     let o = (q * g.OH + oh) * g.OW + ow
                     output[o] = best
                     argmax[o] = Int32(bi)
+                }
+            }
+        }
+    }
+
+    /// The common 2x2, stride-2, unpadded case (LeNet, VGG): every window lies inside the input.
+    static func maxPool2x2Forward(_ g: PoolGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
+                                  output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        let W = g.W, OW = g.OW
+        for q in planes {
+            let src = input + q * g.H * W
+            for oh in 0..<g.OH {
+                let top = src + 2 * oh * W, bottom = top + W
+                let dst = output + (q * g.OH + oh) * OW, idx = argmax + (q * g.OH + oh) * OW
+                let rowIndex = 2 * oh * W
+                for ow in 0..<OW {
+                    let a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1]
+                    var best = a, bi = 0
+                    if b > best { best = b; bi = 1 }
+                    if c > best { best = c; bi = W }
+                    if d > best { best = d; bi = W + 1 }
+                    dst[ow] = best
+                    idx[ow] = Int32(rowIndex + 2 * ow + bi)
                 }
             }
         }
