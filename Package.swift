@@ -40,6 +40,8 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Fovea", "FoveaTestSupport"]),
+        // Runs the built `fovea` executable as a user would.
+        .testTarget(name: "FoveaCLITests", dependencies: ["fovea", "Datasets", "FoveaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Datasets
+import FoveaTestSupport
 import XCTest
 
 final class IDXTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import TensorCore
+import FoveaTestSupport
 import XCTest
 
 final class MNISTTests: XCTestCase {

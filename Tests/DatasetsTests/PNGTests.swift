@@ -1,5 +1,6 @@
 import Datasets
 import Foundation
+import FoveaTestSupport
 import XCTest
 
 final class PNGTests: XCTestCase {

@@ -3,15 +3,6 @@ import Foundation
 import XCTest
 
 extension XCTestCase {
-    /// A fresh, empty directory under the system temporary directory, removed when the test ends.
-    func makeTemporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("fovea-datasets-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
-        return url
-    }
-
     /// Asserts that `body` throws a `DatasetError` and returns it (nil after recording a failure).
     @discardableResult
     func assertDatasetError<T>(_ body: @autoclosure () throws -> T, file: StaticString = #filePath,
@@ -37,7 +28,3 @@ func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     }
 }
 
-/// The repository's bundled MNIST folder, found from this file's path
-/// (Tests/DatasetsTests/TestFiles.swift -> Data/mnist).
-let bundledMNISTDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Data/mnist")

@@ -1,0 +1,136 @@
+import Foundation
+import TensorCore
+import NN
+import Models
+import Datasets
+import Interop
+
+/// A trained image classifier loaded from a checkpoint written by `fovea train`
+/// (`Checkpoint.save` with the metadata keys `model`, `input`, `classes`, `class_names`,
+/// `normalize_mean`, `normalize_std`).
+///
+/// ```swift
+/// let classifier = try Classifier(contentsOf: URL(fileURLWithPath: "runs/lenet5/model.safetensors"))
+/// let image = try PNG.readGrayscale(contentsOf: URL(fileURLWithPath: "digit.png"))
+/// for (name, p) in try classifier.top(3, of: image) { print(name, p) }
+/// ```
+public final class Classifier {
+    /// The network, in evaluation mode.
+    public let model: Layer
+    /// The zoo name the network was built from.
+    public let modelName: String
+    /// Input channels, height and width the network expects.
+    public let inputChannels: Int
+    public let inputSize: Size2D
+    /// One name per output class.
+    public let classNames: [String]
+    /// Per-channel normalisation applied to pixels in [0, 1] before the network.
+    public let mean: [Float]
+    public let std: [Float]
+
+    /// Loads the weights at `url` and rebuilds the model named in its metadata.
+    ///
+    /// - Throws: `ClassifierError.missingMetadata` / `.badMetadata` for a checkpoint that does not
+    ///   say how to rebuild its model, `ModelZooError` for an unknown model, `LayerError.stateMismatch`
+    ///   when the tensors do not fit it, and the `SafetensorsError`s of a corrupt file.
+    public init(contentsOf url: URL) throws {
+        let (state, metadata) = try Checkpoint.load(from: url)
+        func field(_ key: String) throws -> String {
+            guard let v = metadata[key] else { throw ClassifierError.missingMetadata(path: url.path, key: key) }
+            return v
+        }
+        modelName = try field("model")
+        let input = try field("input").split(separator: "x").compactMap { Int($0) }
+        guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
+            throw ClassifierError.badMetadata(path: url.path, key: "input", value: metadata["input"] ?? "",
+                                              expected: "CxHxW, e.g. 1x28x28")
+        }
+        inputChannels = input[0]
+        inputSize = Size2D(input[1], input[2])
+        guard let classes = Int(try field("classes")), classes > 0 else {
+            throw ClassifierError.badMetadata(path: url.path, key: "classes", value: metadata["classes"] ?? "",
+                                              expected: "a positive integer")
+        }
+        if let names = metadata["class_names"]?.split(separator: ",", omittingEmptySubsequences: false).map(String.init),
+           names.count == classes {
+            classNames = names
+        } else {
+            classNames = (0..<classes).map(String.init)
+        }
+        func floats(_ key: String, default value: Float) throws -> [Float] {
+            guard let text = metadata[key] else { return Array(repeating: value, count: input[0]) }
+            let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == 1 || values.count == input[0] else {
+                throw ClassifierError.badMetadata(path: url.path, key: key, value: text,
+                                                  expected: "1 or \(input[0]) comma-separated numbers")
+            }
+            return values.count == 1 ? Array(repeating: values[0], count: input[0]) : values
+        }
+        mean = try floats("normalize_mean", default: 0)
+        std = try floats("normalize_std", default: 1)
+        let entry = try ModelZoo.entry(named: modelName)
+        model = try entry.build(inputChannels, inputSize, classes)
+        try model.loadStateDict(state)
+        model.eval()
+    }
+
+    /// Class probabilities for a batch `[N, C, H, W]` of pixels in [0, 1]: `[N, classes]`.
+    public func probabilities(_ batch: Tensor) throws -> Tensor {
+        let expected = [inputChannels, inputSize.h, inputSize.w]
+        guard batch.rank == 4, Array(batch.shape.dropFirst()) == expected else {
+            throw TensorError.shapeMismatch(op: "Classifier.probabilities",
+                                            "input \(describe(batch.shape)), expected [N, \(expected.map(String.init).joined(separator: ", "))]")
+        }
+        return try withNoGrad {
+            let x = batch.detached()
+            let plane = inputSize.h * inputSize.w
+            let p = x.pointer
+            for n in 0..<batch.shape[0] {
+                for c in 0..<inputChannels {
+                    let base = (n * inputChannels + c) * plane
+                    let m = mean[c], s = 1 / std[c]
+                    for i in base..<(base + plane) { p[i] = (p[i] - m) * s }
+                }
+            }
+            return try model(x).softmax(axis: 1)
+        }
+    }
+
+    /// Class probabilities of one image (converted to the model's channel count).
+    public func probabilities(of image: Image) throws -> [Float] {
+        guard image.width == inputSize.w, image.height == inputSize.h else {
+            throw DatasetError.imageSize(path: nil, width: image.width, height: image.height,
+                                         expectedWidth: inputSize.w, expectedHeight: inputSize.h)
+        }
+        let ready = inputChannels == 1 ? image.grayscale() : image
+        guard ready.channels == inputChannels else {
+            throw ClassifierError.channels(got: image.channels, expected: inputChannels)
+        }
+        return try probabilities(ready.toTensor()).values
+    }
+
+    /// The `k` most probable classes of `image`, most probable first.
+    public func top(_ k: Int, of image: Image) throws -> [(name: String, probability: Float)] {
+        let p = try probabilities(of: image)
+        return p.indices.sorted { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
+            .prefix(max(0, k)).map { (classNames[$0], p[$0]) }
+    }
+}
+
+/// Why a checkpoint cannot be used as a classifier.
+public enum ClassifierError: Error, CustomStringConvertible, Equatable {
+    case missingMetadata(path: String, key: String)
+    case badMetadata(path: String, key: String, value: String, expected: String)
+    case channels(got: Int, expected: Int)
+
+    public var description: String {
+        switch self {
+        case let .missingMetadata(path, key):
+            return "\(path): checkpoint metadata has no '\(key)' entry, so the model cannot be rebuilt (was it written by `fovea train`?)"
+        case let .badMetadata(path, key, value, expected):
+            return "\(path): checkpoint metadata '\(key)' is '\(value)', expected \(expected)"
+        case let .channels(got, expected):
+            return "image has \(got) channels, the model expects \(expected)"
+        }
+    }
+}

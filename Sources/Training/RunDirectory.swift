@@ -1,0 +1,54 @@
+import Foundation
+import Interop
+
+/// The folder one training run leaves behind:
+/// - `model.safetensors`: the trained weights (PyTorch state-dict names) and how to rebuild the model;
+/// - `history.csv`: one row per epoch;
+/// - `metrics.json`: the final figures (`test_accuracy` as a fraction, `test_loss`, `epochs`,
+///   `train_seconds`, `train_images_per_second`, ...) and the settings of the run.
+public struct RunDirectory {
+    public let url: URL
+
+    /// Creates the folder (and parents) if needed.
+    public init(_ url: URL) throws {
+        self.url = url
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    /// A fresh folder under `runs/` named after the model and the time, e.g. `runs/lenet5-20261122-153012`.
+    public static func timestamped(model: String, root: URL = URL(fileURLWithPath: "runs")) throws -> RunDirectory {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        f.locale = Locale(identifier: "en_US_POSIX")
+        var candidate = root.appendingPathComponent("\(model)-\(f.string(from: Date()))")
+        var n = 2
+        while FileManager.default.fileExists(atPath: candidate.path) {
+            candidate = root.appendingPathComponent("\(model)-\(f.string(from: Date()))-\(n)"); n += 1
+        }
+        return try RunDirectory(candidate)
+    }
+
+    public var weightsURL: URL { url.appendingPathComponent("model.safetensors") }
+    public var historyURL: URL { url.appendingPathComponent("history.csv") }
+    public var metricsURL: URL { url.appendingPathComponent("metrics.json") }
+
+    /// Writes `history.csv`: `epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,learning_rate`.
+    public func writeHistory(_ records: [EpochRecord]) throws {
+        var s = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,learning_rate\n"
+        for r in records {
+            let cells: [String] = [String(r.epoch), fmt(r.trainLoss), fmt(r.trainAccuracy),
+                                   r.testLoss.map(fmt) ?? "", r.testAccuracy.map(fmt) ?? "",
+                                   fmt(r.seconds), fmt(r.imagesPerSecond), fmt(r.learningRate)]
+            s += cells.joined(separator: ",") + "\n"
+        }
+        try writeAtomically(Data(s.utf8), to: historyURL)
+    }
+
+    /// Writes `metrics.json` with keys sorted.
+    public func writeMetrics(_ metrics: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: metrics, options: [.prettyPrinted, .sortedKeys])
+        try writeAtomically(data + Data("\n".utf8), to: metricsURL)
+    }
+
+    private func fmt(_ x: Double) -> String { String(format: "%.6g", x) }
+}

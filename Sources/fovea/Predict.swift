@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Fovea
+
+extension FoveaCommand {
+    /// `fovea predict`: classifies one image with weights saved by `fovea train`.
+    struct Predict: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Classify one grey PNG (28x28 for MNIST models) and print the class probabilities.")
+
+        @Option(help: "Weights file written by `fovea train` (model.safetensors).")
+        var weights: String
+        @Argument(help: "The PNG image to classify.")
+        var image: String
+        @Option(help: "Print only the K most probable classes (default: all).")
+        var top: Int?
+        @OptionGroup var compute: ComputeOptions
+
+        func validate() throws {
+            if let top, top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
+        }
+
+        func run() throws {
+            compute.apply()
+            let classifier = try Classifier(contentsOf: URL(fileURLWithPath: weights))
+            let picture = try PNG.read(contentsOf: URL(fileURLWithPath: image))
+            guard picture.width == classifier.inputSize.w, picture.height == classifier.inputSize.h else {
+                throw DatasetError.imageSize(path: image, width: picture.width, height: picture.height,
+                                             expectedWidth: classifier.inputSize.w,
+                                             expectedHeight: classifier.inputSize.h)
+            }
+            let ranked = try classifier.top(top ?? classifier.classNames.count, of: picture)
+            let width = max(5, classifier.classNames.map(\.count).max() ?? 1)
+            Console.write("\(image): \(ranked[0].name) (\(String(format: "%.2f", ranked[0].probability * 100))%) with \(classifier.modelName)")
+            for (name, p) in ranked {
+                let bar = String(repeating: "#", count: Int((p * 40).rounded()))
+                Console.write(String(format: "  %@  %.6f  %@", name.padding(toLength: width, withPad: " ", startingAt: 0), p, bar))
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Fovea
+
+extension FoveaCommand {
+    /// `fovea train`: trains a zoo model on MNIST and writes a run directory.
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train a model on MNIST (LeNet-5 by default) and report test accuracy.")
+
+        @Option(help: "Model name (see `fovea models`).")
+        var model = "lenet5"
+        @Option(help: "Passes over the training set.")
+        var epochs = 1
+        @Option(help: "Images per step.")
+        var batchSize = 24
+        @Option(help: "Learning rate.")
+        var lr: Float = 0.015
+        @Option(help: "Learning-rate schedule over the run, stepped every batch: constant, cosine, or step:EVERY:GAMMA.")
+        var schedule = "cosine"
+        @Option(help: "SGD momentum.")
+        var momentum: Float = 0.9
+        @Option(help: "Random seed: initial weights and shuffling.")
+        var seed: UInt64 = 42
+        @Option(help: "Run directory (default: runs/<model>-<time>).")
+        var output: String?
+        @Option(help: "Train on the first N training images only (default: all 60,000), for quick trials.")
+        var trainImages: Int?
+        @Option(help: "Folder holding the MNIST files (default: the copy bundled in Data/mnist).")
+        var dataDir: String?
+        @Flag(help: "Skip the SHA-256 check of the data files.")
+        var noVerify = false
+        @Flag(help: "Print only the final figures.")
+        var quiet = false
+        @OptionGroup var compute: ComputeOptions
+
+        func validate() throws {
+            guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+            guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
+            if let trainImages, trainImages < 1 { throw ValidationError("--train-images must be at least 1, got \(trainImages)") }
+            guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+            do { _ = try ModelZoo.entry(named: model) } catch { throw ValidationError("\(error)") }
+            do { _ = try LearningRateSchedule(parsing: schedule) } catch { throw ValidationError("--schedule: \(error)") }
+        }
+
+        func run() throws {
+            compute.apply()
+            GlobalRandom.seed(seed)
+            let entry = try ModelZoo.entry(named: model)
+            let loadStart = Date()
+            let directory = try dataDir.map { URL(fileURLWithPath: $0) } ?? MNIST.defaultDirectory()
+            let rawTrain = try MNIST.load(split: .train, from: directory, verify: !noVerify)
+            let rawTest = try MNIST.load(split: .test, from: directory, verify: !noVerify)
+            let kept = try trainImages.map { try rawTrain.subset(0..<min($0, rawTrain.count)) } ?? rawTrain
+            let train = try kept.normalized(mean: [MNIST.mean], std: [MNIST.std])
+            let test = try rawTest.normalized(mean: [MNIST.mean], std: [MNIST.std])
+            let say: (String) -> Void = { if !quiet { Console.write($0) } }
+            say(String(format: "MNIST: %d training and %d test images from %@ (%@) in %.2fs",
+                       train.count, test.count, directory.path, noVerify ? "not verified" : "SHA-256 verified",
+                       Date().timeIntervalSince(loadStart)))
+
+            let net = try entry.build(1, Size2D(28, 28), 10)
+            say("Model: \(entry.name), \(net.parameterCount) parameters; SGD lr \(lr) (\(schedule)), momentum \(momentum), batch \(batchSize), seed \(seed), \(Parallel.threadCount) threads")
+            let optimizer = try SGD(parameters: net.parameters, learningRate: lr, momentum: momentum)
+            let trainer = Trainer(model: net, optimizer: optimizer, schedule: try LearningRateSchedule(parsing: schedule),
+                                  plannedEpochs: epochs, verbose: !quiet)
+            let loader = try DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, dropLast: false)
+            let run = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) } ?? RunDirectory.timestamped(model: entry.name)
+
+            var history: [EpochRecord] = []
+            var trainSeconds = 0.0
+            var last = Evaluation(loss: .nan, accuracy: 0, count: 0)
+            for epoch in 1...epochs {
+                say("Epoch \(epoch)/\(epochs)")
+                var record = try trainer.trainEpoch(loader, epoch: epoch)
+                trainSeconds += record.seconds
+                last = try trainer.evaluate(test)
+                record.testLoss = last.loss
+                record.testAccuracy = last.accuracy
+                history.append(record)
+                say(String(format: "test_loss: %.4f - test_accuracy: %.4f", last.loss, last.accuracy))
+                try run.writeHistory(history)
+            }
+
+            let meta = ["model": entry.name, "input": "1x28x28", "classes": "10",
+                        "class_names": (0..<10).map(String.init).joined(separator: ","),
+                        "normalize_mean": "\(MNIST.mean)", "normalize_std": "\(MNIST.std)", "dataset": "mnist"]
+            try Checkpoint.save(net, metadata: meta, to: run.weightsURL)
+            let imagesPerSecond = Double(train.count * epochs) / max(trainSeconds, 1e-9)
+            try run.writeMetrics([
+                "model": entry.name, "dataset": "mnist", "epochs": epochs, "batch_size": batchSize,
+                "learning_rate": Double("\(lr)") ?? Double(lr), "schedule": schedule, "momentum": Double("\(momentum)") ?? Double(momentum), "seed": seed, "threads": Parallel.threadCount,
+                "test_accuracy": last.accuracy, "test_loss": last.loss,
+                "train_accuracy": history.last?.trainAccuracy ?? 0, "train_loss": history.last?.trainLoss ?? 0,
+                "train_seconds": trainSeconds, "train_images_per_second": imagesPerSecond,
+                "parameters": net.parameterCount, "weights": run.weightsURL.lastPathComponent,
+            ])
+            Console.write(String(format: "Test accuracy: %.2f%% (%d images), test loss %.4f; trained %d epoch%@ in %.1fs (%.0f images/s). Run saved to %@",
+                                 last.accuracy * 100, last.count, last.loss, epochs, epochs == 1 ? "" : "s",
+                                 trainSeconds, imagesPerSecond, run.url.path))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Datasets
+import Foundation
+import FoveaTestSupport
+import XCTest
+
+/// `fovea train` end to end on the bundled MNIST.
+final class TrainCommandTests: XCTestCase {
+    func metrics(_ folder: URL) throws -> [String: Any] {
+        let data = try Data(contentsOf: folder.appendingPathComponent("metrics.json"))
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// The bar: one default epoch of LeNet-5 reaches 98.5% test accuracy, and a second
+    /// run with the same seed and thread count gives the same accuracy and the same weights.
+    func testOneDefaultEpochReachesTheTargetAndRepeatsExactly() throws {
+        let root = try makeTemporaryDirectory()
+        var runs: [[String: Any]] = []
+        for name in ["a", "b"] {
+            let result = try runFovea(["train", "--epochs", "1", "--threads", "2", "--output", root.appendingPathComponent(name).path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.contains("1/1 ") || result.stdout.contains("/2500 ["), result.stdout)
+            XCTAssertTrue(result.stdout.contains("Test accuracy: "), result.stdout)
+            runs.append(try metrics(root.appendingPathComponent(name)))
+        }
+        let accuracy = try XCTUnwrap(runs[0]["test_accuracy"] as? Double)
+        XCTAssertGreaterThanOrEqual(accuracy, 0.985, "test accuracy after one epoch")
+        XCTAssertEqual(runs[1]["test_accuracy"] as? Double, accuracy, "same seed and threads, same accuracy")
+        XCTAssertEqual(runs[1]["test_loss"] as? Double, runs[0]["test_loss"] as? Double)
+        let weightsA = try Data(contentsOf: root.appendingPathComponent("a/model.safetensors"))
+        let weightsB = try Data(contentsOf: root.appendingPathComponent("b/model.safetensors"))
+        XCTAssertEqual(weightsA, weightsB, "same seed and threads, same weights")
+
+        let m = runs[0]
+        for key in ["test_loss", "train_seconds", "train_images_per_second"] {
+            XCTAssertGreaterThan(try XCTUnwrap(m[key] as? Double, key), 0, key)
+        }
+        XCTAssertEqual(m["epochs"] as? Int, 1)
+        XCTAssertEqual(m["model"] as? String, "lenet5")
+        XCTAssertEqual(m["parameters"] as? Int, 61_706)
+        let history = try String(contentsOf: root.appendingPathComponent("a/history.csv"), encoding: .utf8)
+            .split(separator: "\n")
+        XCTAssertEqual(history.count, 2)
+        XCTAssertTrue(history[1].hasPrefix("1,"))
+    }
+
+    func testEpochsFlagWritesOneHistoryRowPerEpoch() throws {
+        let out = try makeTemporaryDirectory().appendingPathComponent("run")
+        let result = try runFovea(["train", "--epochs", "2", "--train-images", "600", "--batch-size", "50",
+                                   "--model", "lenet5-classic", "--quiet", "--output", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let history = try String(contentsOf: out.appendingPathComponent("history.csv"), encoding: .utf8)
+            .split(separator: "\n")
+        XCTAssertEqual(history.map { $0.prefix(2) }, ["ep", "1,", "2,"])
+        let m = try metrics(out)
+        XCTAssertEqual(m["epochs"] as? Int, 2)
+        XCTAssertEqual(m["model"] as? String, "lenet5-classic")
+        XCTAssertEqual(m["batch_size"] as? Int, 50)
+        // Quiet prints only the summary line.
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 1, result.stdout)
+    }
+
+    func testBadFlagsGiveOneLine() throws {
+        try assertFails(["train", "--model", "resnet9000"], mentioning: ["unknown model 'resnet9000'", "lenet5"])
+        try assertFails(["train", "--epochs", "0"], mentioning: ["--epochs", "0"])
+        try assertFails(["train", "--batch-size=-3"], mentioning: ["--batch-size", "-3"])
+        try assertFails(["train", "--lr=-0.1"], mentioning: ["--lr", "-0.1"])
+        try assertFails(["train", "--momentum", "1.5"], mentioning: ["--momentum", "1.5"])
+        try assertFails(["train", "--threads", "0"], mentioning: ["--threads", "0"])
+        try assertFails(["train", "--schedule", "linear"], mentioning: ["unknown schedule 'linear'"])
+        try assertFails(["train", "--bogus"], mentioning: ["--bogus"])
+        try assertFails(["train", "--epochs", "many"], mentioning: ["many"])
+        try assertFails(["frobnicate"], mentioning: ["frobnicate"])
+    }
+
+    func testMissingDataFolderIsNamed() throws {
+        let empty = try makeTemporaryDirectory()
+        try assertFails(["train", "--data-dir", empty.path], mentioning: [empty.path, "train-images-idx3-ubyte", "no such file"])
+    }
+
+    /// A copy of the bundled MNIST files in a fresh folder.
+    func copyOfMNIST() throws -> URL {
+        let data = try makeTemporaryDirectory()
+        for name in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                     "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+            try FileManager.default.copyItem(at: bundledMNISTDirectory.appendingPathComponent(name),
+                                             to: data.appendingPathComponent(name))
+        }
+        return data
+    }
+
+    func testTruncatedIDXFileIsCaughtAndNothingSavedIsLost() throws {
+        let data = try copyOfMNIST()
+        let images = data.appendingPathComponent("train-images-idx3-ubyte.gz")
+        let bytes = try Data(contentsOf: images)
+        try bytes.prefix(bytes.count / 2).write(to: images)
+
+        // A run folder that already holds weights keeps them when training fails.
+        let out = try makeTemporaryDirectory()
+        let weights = out.appendingPathComponent("model.safetensors")
+        try Data("previous weights".utf8).write(to: weights)
+
+        for verify in [[], ["--no-verify"]] {
+            try assertFails(["train", "--data-dir", data.path, "--output", out.path] + verify,
+                            mentioning: ["train-images-idx3-ubyte.gz", "truncated"])
+        }
+        XCTAssertEqual(try Data(contentsOf: weights), Data("previous weights".utf8))
+    }
+
+    func testAlteredIDXFileFailsItsChecksum() throws {
+        let data = try copyOfMNIST()
+        // Replace the compressed test labels by an uncompressed copy with one label changed.
+        let gz = data.appendingPathComponent("t10k-labels-idx1-ubyte.gz")
+        var raw = try Gzip.decompress(Array(Data(contentsOf: gz)))
+        raw[100] = (raw[100] + 1) % 10
+        try FileManager.default.removeItem(at: gz)
+        try Data(raw).write(to: data.appendingPathComponent("t10k-labels-idx1-ubyte"))
+        try assertFails(["train", "--data-dir", data.path, "--train-images", "100"],
+                        mentioning: ["t10k-labels-idx1-ubyte", "SHA-256"])
+    }
+}

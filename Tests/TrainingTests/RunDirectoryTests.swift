@@ -1,0 +1,45 @@
+import Foundation
+import FoveaTestSupport
+import Training
+import XCTest
+
+final class RunDirectoryTests: XCTestCase {
+    func testHistoryHasAHeaderAndOneRowPerEpoch() throws {
+        let run = try RunDirectory(makeTemporaryDirectory().appendingPathComponent("nested/run"))
+        let records = [
+            EpochRecord(epoch: 1, trainLoss: 0.5, trainAccuracy: 0.8, testLoss: 0.25, testAccuracy: 0.9,
+                        seconds: 2, imagesPerSecond: 30000, learningRate: 0.01),
+            EpochRecord(epoch: 2, trainLoss: 0.125, trainAccuracy: 0.95, seconds: 2.5, imagesPerSecond: 24000,
+                        learningRate: 0.005),
+        ]
+        try run.writeHistory(records)
+        let lines = try String(contentsOf: run.historyURL, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines, [
+            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,learning_rate",
+            "1,0.5,0.8,0.25,0.9,2,30000,0.01",
+            "2,0.125,0.95,,,2.5,24000,0.005",
+        ])
+    }
+
+    func testMetricsAreJSONWithSortedKeys() throws {
+        let run = try RunDirectory(makeTemporaryDirectory())
+        try run.writeMetrics(["test_accuracy": 0.985, "epochs": 1, "model": "lenet5"])
+        let data = try Data(contentsOf: run.metricsURL)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(object["test_accuracy"] as? Double, 0.985)
+        XCTAssertEqual(object["epochs"] as? Int, 1)
+        XCTAssertEqual(object["model"] as? String, "lenet5")
+        let text = String(decoding: data, as: UTF8.self)
+        let epochs = try XCTUnwrap(text.range(of: "\"epochs\"")), model = try XCTUnwrap(text.range(of: "\"model\""))
+        XCTAssertLessThan(epochs.lowerBound, model.lowerBound)
+    }
+
+    func testTimestampedRunsNeverShareAFolder() throws {
+        let root = try makeTemporaryDirectory()
+        let a = try RunDirectory.timestamped(model: "lenet5", root: root)
+        let b = try RunDirectory.timestamped(model: "lenet5", root: root)
+        XCTAssertNotEqual(a.url, b.url)
+        XCTAssertTrue(a.url.lastPathComponent.hasPrefix("lenet5-"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: b.url.path))
+    }
+}
