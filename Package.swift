@@ -33,10 +33,10 @@ let package = Package(
         ]),
 
         .target(name: "FoveaTestSupport", dependencies: ["TensorCore"], path: "Tests/FoveaTestSupport"),
-        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "FoveaTestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "FoveaTestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "FoveaTestSupport"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "FoveaTestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Interop", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Fovea", "FoveaTestSupport"]),

@@ -1,0 +1,54 @@
+"""Writes lenet5_pytorch.safetensors: a randomly initialised PyTorch LeNet-5 (the layout
+`fovea train` uses), a batch of inputs and PyTorch's logits for them. LeNetGoldenTests.swift
+loads the state dict into Fovea's LeNet5 and compares logits. Needs torch (from PyPI) only to
+regenerate:
+    python Tests/ModelsTests/Golden/make_lenet_golden.py
+The safetensors file is written by hand (8-byte little-endian header length, JSON header,
+raw little-endian float32 data) so no extra package is needed.
+"""
+import json
+import os
+import struct
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.manual_seed(5)
+
+
+class LeNet5(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(400, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+net = LeNet5().eval()
+x = torch.rand(3, 1, 28, 28)
+with torch.no_grad():
+    logits = net(x)
+tensors = {f"model.{k}": v for k, v in net.state_dict().items()}
+tensors["input"] = x
+tensors["logits"] = logits
+
+header, blobs, offset = {"__metadata__": {"torch": torch.__version__}}, [], 0
+for name, v in tensors.items():
+    data = v.detach().contiguous().to(torch.float32).numpy().astype("<f4").tobytes()
+    header[name] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [offset, offset + len(data)]}
+    blobs.append(data)
+    offset += len(data)
+text = json.dumps(header).encode()
+text += b" " * (-len(text) % 8)
+path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lenet5_pytorch.safetensors")
+with open(path, "wb") as f:
+    f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+print(f"wrote {path}")

@@ -1,0 +1,107 @@
+import Foundation
+import FoveaTestSupport
+import TensorCore
+import XCTest
+
+/// Fovea against PyTorch 2.15 on values recorded by `Golden/make_pytorch_golden.py`
+/// (in `Golden/pytorch_golden.json`): outputs and the gradients of `sum(output * probe)`.
+final class GoldenPyTorchTests: XCTestCase {
+    struct Golden: Decodable {
+        struct Array: Decodable { var shape: [Int]; var values: [Float] }
+        struct Case: Decodable {
+            var name: String
+            var inputs: [String: Array]
+            var output: Array
+            var probe: [Float]
+            var grads: [String: [Float]]
+            var targets: [Int]?
+            var target: [Float]?
+        }
+        var torch: String
+        var cases: [Case]
+    }
+
+    static let golden: Golden? = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Golden/pytorch_golden.json")
+        return (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(Golden.self, from: $0) }
+    }()
+
+    /// Runs `forward` on the case's inputs (as leaves requiring gradients) and compares the
+    /// output and every input gradient with PyTorch's.
+    func check(_ name: String, rtol: Float = 1e-4, atol: Float = 1e-5,
+               file: StaticString = #filePath, line: UInt = #line,
+               _ forward: (_ inputs: [String: Tensor], _ golden: Golden.Case) throws -> Tensor) throws {
+        let golden = try XCTUnwrap(Self.golden, "Golden/pytorch_golden.json is missing or unreadable")
+        let c = try XCTUnwrap(golden.cases.first { $0.name == name }, "no golden case \(name)")
+        var leaves: [String: Tensor] = [:]
+        for (key, array) in c.inputs {
+            leaves[key] = try Tensor(shape: array.shape, values: array.values, requiresGrad: true)
+        }
+        let out = try forward(leaves, c)
+        XCTAssertEqual(out.shape, c.output.shape, "\(name) output shape", file: file, line: line)
+        assertClose(out.values, c.output.values, rtol: rtol, atol: atol, "\(name) output", file: file, line: line)
+        let probe = try Tensor(shape: out.shape, values: c.probe)
+        try (out * probe).sum().backward()
+        for (key, expected) in c.grads {
+            let grad = try XCTUnwrap(leaves[key]?.grad, "\(name): no gradient for \(key)", file: file, line: line)
+            assertClose(grad.values, expected, rtol: rtol, atol: atol, "\(name) d/d\(key)", file: file, line: line)
+        }
+    }
+
+    func testConvolutionWithGroupsStridePaddingAndDilation() throws {
+        try check("conv2d_groups_stride_padding_dilation") { x, _ in
+            try Tensor.conv2d(x["x"]!, weight: x["w"]!, bias: x["b"]!, stride: Size2D(2, 1),
+                              padding: .symmetric(1, 2), dilation: Size2D(1, 2), groups: 2)
+        }
+    }
+
+    func testConvolutionSamePaddingWithDilation() throws {
+        try check("conv2d_same_dilation2") { x, _ in
+            try Tensor.conv2d(x["x"]!, weight: x["w"]!, bias: x["b"]!, padding: .same, dilation: 2)
+        }
+    }
+
+    func testDepthwiseConvolution() throws {
+        try check("conv2d_depthwise_stride2") { x, _ in
+            try Tensor.conv2d(x["x"]!, weight: x["w"]!, stride: 2, padding: .uniform(1), groups: 3)
+        }
+    }
+
+    func testMaxPoolingWithPaddingAndCeilMode() throws {
+        try check("max_pool2d_k3_s2_p1_ceil") { x, _ in
+            try Tensor.maxPool2d(x["x"]!, kernel: 3, stride: 2, padding: .uniform(1), ceilMode: true)
+        }
+    }
+
+    func testAveragePoolingExcludingPadding() throws {
+        try check("avg_pool2d_k3_s2_p1_exclude_pad") { x, _ in
+            try Tensor.avgPool2d(x["x"]!, kernel: 3, stride: 2, padding: .uniform(1), countIncludePad: false)
+        }
+    }
+
+    func testAveragePoolingIncludingPaddingWithCeilMode() throws {
+        try check("avg_pool2d_k2_include_pad_ceil") { x, _ in
+            try Tensor.avgPool2d(x["x"]!, kernel: 2, stride: 2, padding: .uniform(1), ceilMode: true, countIncludePad: true)
+        }
+    }
+
+    func testSoftmaxAndLogSoftmax() throws {
+        try check("log_softmax_axis1") { x, _ in try x["x"]!.logSoftmax(axis: 1) }
+        try check("softmax_axis0") { x, _ in try x["x"]!.softmax(axis: 0) }
+    }
+
+    func testPointwiseActivations() throws {
+        try check("tanh_sigmoid_relu") { x, _ in
+            let v = x["x"]!
+            return try v.tanh() + v.sigmoid() * v.relu()
+        }
+    }
+
+    func testLosses() throws {
+        try check("cross_entropy") { x, c in try Tensor.crossEntropy(logits: x["x"]!, targets: c.targets ?? []) }
+        try check("mse_loss") { x, c in
+            try Tensor.mseLoss(x["x"]!, Tensor(shape: x["x"]!.shape, values: c.target ?? []))
+        }
+    }
+}
