@@ -10,9 +10,19 @@ public struct RunDirectory {
     public let url: URL
 
     /// Creates the folder (and parents) if needed.
+    ///
+    /// - Throws: `RunDirectoryError` when the path is a file or cannot be created.
     public init(_ url: URL) throws {
         self.url = url
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw RunDirectoryError.notADirectory(path: url.path)
+        }
+        do {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw RunDirectoryError.cannotCreate(path: url.path, reason: (error as NSError).localizedDescription)
+        }
     }
 
     /// A fresh folder under `runs/` named after the model and the time, e.g. `runs/lenet5-20261122-153012`.
@@ -51,4 +61,17 @@ public struct RunDirectory {
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.6g", x) }
+}
+
+/// Why a run directory cannot be used.
+public enum RunDirectoryError: Error, CustomStringConvertible, Equatable {
+    case notADirectory(path: String)
+    case cannotCreate(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notADirectory(let path): return "\(path): exists and is not a folder; choose another --output"
+        case .cannotCreate(let path, let reason): return "\(path): cannot create the run folder (\(reason))"
+        }
+    }
 }

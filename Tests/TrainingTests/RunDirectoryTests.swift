@@ -42,4 +42,16 @@ final class RunDirectoryTests: XCTestCase {
         XCTAssertTrue(a.url.lastPathComponent.hasPrefix("lenet5-"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: b.url.path))
     }
+
+    func testAFileInTheWayIsNamed() throws {
+        let file = try makeTemporaryDirectory().appendingPathComponent("taken")
+        try Data("keep".utf8).write(to: file)
+        XCTAssertThrowsError(try RunDirectory(file)) { error in
+            XCTAssertEqual(error as? RunDirectoryError, .notADirectory(path: file.path))
+        }
+        XCTAssertEqual(try Data(contentsOf: file), Data("keep".utf8))
+        XCTAssertThrowsError(try RunDirectory(file.appendingPathComponent("below"))) { error in
+            XCTAssertTrue("\(error)".contains("cannot create"), "\(error)")
+        }
+    }
 }
