@@ -56,34 +56,40 @@ extension Tensor {
         }
     }
 
+    /// The lanes along `axis`: for a shape split as `[outer, n, inner]` around the axis, calls
+    /// `body(base)` once per lane, whose elements are `base + k * inner` for `k` in `0..<n`.
+    @inline(__always)
+    static func forEachLane(outer: Int, inner: Int, n: Int, _ body: (_ base: Int) -> Void) {
+        for a in 0..<outer { for i in 0..<inner { body(a * n * inner + i) } }
+    }
+
+    /// `(n, outer, inner)` for lanes along `axis`.
+    func laneGeometry(_ axis: Int, op: String) throws -> (n: Int, outer: Int, inner: Int) {
+        let ax = try ShapeMath.axis(axis, rank: rank, op: op)
+        return (shape[ax], shape[..<ax].reduce(1, *), shape[(ax + 1)...].reduce(1, *))
+    }
+
     /// Log-softmax along `axis`: `x_i - max - log Σ_j e^(x_j - max)` (stable).
     /// Gradient: `g - softmax · Σ g`.
     public func logSoftmax(axis: Int = -1) throws -> Tensor {
-        let ax = try ShapeMath.axis(axis, rank: rank, op: "logSoftmax")
-        let n = shape[ax], outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
+        let (n, outer, inner) = try laneGeometry(axis, op: "logSoftmax")
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer
-        for a in 0..<outer {
-            for i in 0..<inner {
-                let base = a * n * inner + i
-                var m = -Float.infinity
-                for k in 0..<n { m = Swift.max(m, p[base + k * inner]) }
-                var s: Float = 0
-                for k in 0..<n { s += expf(p[base + k * inner] - m) }
-                let lse = m + logf(s)
-                for k in 0..<n { o[base + k * inner] = p[base + k * inner] - lse }
-            }
+        Tensor.forEachLane(outer: outer, inner: inner, n: n) { base in
+            var m = -Float.infinity
+            for k in 0..<n { m = Swift.max(m, p[base + k * inner]) }
+            var s: Float = 0
+            for k in 0..<n { s += expf(p[base + k * inner] - m) }
+            let lse = m + logf(s)
+            for k in 0..<n { o[base + k * inner] = p[base + k * inner] - lse }
         }
         return Tensor.record("logSoftmax", out, inputs: [self]) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
-            for a in 0..<outer {
-                for i in 0..<inner {
-                    let base = a * n * inner + i
-                    var gs: Float = 0
-                    for k in 0..<n { gs += gp[base + k * inner] }
-                    for k in 0..<n { dp[base + k * inner] = gp[base + k * inner] - expf(o[base + k * inner]) * gs }
-                }
+            Tensor.forEachLane(outer: outer, inner: inner, n: n) { base in
+                var gs: Float = 0
+                for k in 0..<n { gs += gp[base + k * inner] }
+                for k in 0..<n { dp[base + k * inner] = gp[base + k * inner] - expf(o[base + k * inner]) * gs }
             }
             return [d]
         }
@@ -92,30 +98,23 @@ extension Tensor {
     /// Softmax along `axis`: `e^(x_i - max) / Σ_j e^(x_j - max)`.
     /// Gradient: `y ⊙ (g - Σ g ⊙ y)`.
     public func softmax(axis: Int = -1) throws -> Tensor {
-        let ax = try ShapeMath.axis(axis, rank: rank, op: "softmax")
-        let n = shape[ax], outer = shape[..<ax].reduce(1, *), inner = shape[(ax + 1)...].reduce(1, *)
+        let (n, outer, inner) = try laneGeometry(axis, op: "softmax")
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer
-        for a in 0..<outer {
-            for i in 0..<inner {
-                let base = a * n * inner + i
-                var m = -Float.infinity
-                for k in 0..<n { m = Swift.max(m, p[base + k * inner]) }
-                var s: Float = 0
-                for k in 0..<n { let e = expf(p[base + k * inner] - m); o[base + k * inner] = e; s += e }
-                for k in 0..<n { o[base + k * inner] /= s }
-            }
+        Tensor.forEachLane(outer: outer, inner: inner, n: n) { base in
+            var m = -Float.infinity
+            for k in 0..<n { m = Swift.max(m, p[base + k * inner]) }
+            var s: Float = 0
+            for k in 0..<n { let e = expf(p[base + k * inner] - m); o[base + k * inner] = e; s += e }
+            for k in 0..<n { o[base + k * inner] /= s }
         }
         return Tensor.record("softmax", out, inputs: [self]) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
-            for a in 0..<outer {
-                for i in 0..<inner {
-                    let base = a * n * inner + i
-                    var dot: Float = 0
-                    for k in 0..<n { dot += gp[base + k * inner] * o[base + k * inner] }
-                    for k in 0..<n { dp[base + k * inner] = o[base + k * inner] * (gp[base + k * inner] - dot) }
-                }
+            Tensor.forEachLane(outer: outer, inner: inner, n: n) { base in
+                var dot: Float = 0
+                for k in 0..<n { dot += gp[base + k * inner] * o[base + k * inner] }
+                for k in 0..<n { dp[base + k * inner] = o[base + k * inner] * (gp[base + k * inner] - dot) }
             }
             return [d]
         }
