@@ -9,27 +9,14 @@ raw little-endian float32 data) so no extra package is needed.
 import json
 import os
 import struct
+import sys
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+# The same network as the PyTorch reference run (Scripts/pytorch_lenet_mnist.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "Scripts"))
+from pytorch_lenet_mnist import LeNet5  # noqa: E402
 
 torch.manual_seed(5)
-
-
-class LeNet5(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(400, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
 
 net = LeNet5().eval()
