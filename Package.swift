@@ -34,8 +34,8 @@ let package = Package(
 
         .target(name: "FoveaTestSupport", dependencies: ["TensorCore"], path: "Tests/FoveaTestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "FoveaTestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "FoveaTestSupport"]),
-        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "FoveaTestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "FoveaTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Interop", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
