@@ -42,11 +42,13 @@ public struct RunDirectory {
     public var historyURL: URL { url.appendingPathComponent("history.csv") }
     public var metricsURL: URL { url.appendingPathComponent("metrics.json") }
 
-    /// Writes `history.csv`: `epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,learning_rate`.
+    /// Writes `history.csv`: `epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,seconds,images_per_second,learning_rate`
+    /// (empty cells where an epoch has no such figure).
     public func writeHistory(_ records: [EpochRecord]) throws {
-        var s = "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,learning_rate\n"
+        var s = "epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,seconds,images_per_second,learning_rate\n"
         for r in records {
             let cells: [String] = [String(r.epoch), fmt(r.trainLoss), fmt(r.trainAccuracy),
+                                   r.validationLoss.map(fmt) ?? "", r.validationAccuracy.map(fmt) ?? "",
                                    r.testLoss.map(fmt) ?? "", r.testAccuracy.map(fmt) ?? "",
                                    fmt(r.seconds), fmt(r.imagesPerSecond), fmt(r.learningRate)]
             s += cells.joined(separator: ",") + "\n"

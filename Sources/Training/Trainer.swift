@@ -4,52 +4,27 @@ import NN
 import Optimizers
 import Datasets
 
-/// What one epoch of training measured.
-public struct EpochRecord: Sendable, Equatable {
-    public var epoch: Int
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var testLoss: Double?
-    public var testAccuracy: Double?
-    public var seconds: Double
-    public var imagesPerSecond: Double
-    public var learningRate: Double
-
-    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double? = nil,
-                testAccuracy: Double? = nil, seconds: Double, imagesPerSecond: Double, learningRate: Double) {
-        self.epoch = epoch
-        self.trainLoss = trainLoss
-        self.trainAccuracy = trainAccuracy
-        self.testLoss = testLoss
-        self.testAccuracy = testAccuracy
-        self.seconds = seconds
-        self.imagesPerSecond = imagesPerSecond
-        self.learningRate = learningRate
-    }
-}
-
-/// Loss and accuracy of a model on a labelled set.
-public struct Evaluation: Sendable, Equatable {
-    /// Mean cross-entropy.
-    public var loss: Double
-    /// Fraction of images whose arg-max logit is the label.
-    public var accuracy: Double
-    /// Number of images evaluated.
-    public var count: Int
-
-    public init(loss: Double, accuracy: Double, count: Int) {
-        self.loss = loss
-        self.accuracy = accuracy
-        self.count = count
-    }
-}
-
-/// The fit/evaluate loop for classifiers trained with cross-entropy, like Keras' `fit`.
+/// The fit/evaluate loop for classifiers, like Keras' `fit`: cross-entropy by default, with
+/// hooks for another loss, a regularisation penalty and gradient clipping.
 public final class Trainer {
     public let model: Layer
     public let optimizer: Optimizer
     /// Whether to print a Keras-style progress line per epoch.
     public var verbose: Bool
+    /// The training loss of a batch: logits `[N, classes]` and labels -> scalar.
+    /// Cross-entropy on class indices by default.
+    public var loss: (_ logits: Tensor, _ labels: [Int]) throws -> Tensor = { logits, labels in
+        try Tensor.crossEntropy(logits: logits, targets: labels)
+    }
+    /// A penalty added to every batch's loss before `backward()` (L1/L2 on the weights);
+    /// the progress line and history report the data loss without it.
+    public var penalty: (() throws -> Tensor)?
+    /// Runs after `backward()` and before the optimizer's step: gradient clipping goes here.
+    public var beforeStep: (() throws -> Void)?
+    /// Multiplies the scheduled learning rate; reduce-on-plateau callbacks lower it.
+    public var learningRateScale: Float = 1
+    /// The last epoch `fit` finished (0 before any).
+    public internal(set) var lastEpoch = 0
     /// How the learning rate moves from `baseLearningRate` over `plannedEpochs` epochs,
     /// updated before every step.
     public var schedule: LearningRateSchedule
@@ -79,12 +54,13 @@ public final class Trainer {
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let totalSteps = plannedEpochs * total
         for batch in loader.batches(epoch: epoch) {
-            optimizer.learningRate = schedule.rate(base: baseLearningRate, step: (epoch - 1) * total + step,
-                                                   totalSteps: totalSteps)
+            optimizer.learningRate = learningRateScale
+                * schedule.rate(base: baseLearningRate, step: (epoch - 1) * total + step, totalSteps: totalSteps)
             let logits = try model(batch.images)
-            let loss = try Tensor.crossEntropy(logits: logits, targets: batch.labels)
+            let loss = try self.loss(logits, batch.labels)
             optimizer.zeroGrad()
-            try loss.backward()
+            try (penalty.map { try loss + $0() } ?? loss).backward()
+            try beforeStep?()
             optimizer.step()
             let n = batch.labels.count
             lossSum += Double(loss.item) * Double(n)
@@ -150,10 +126,13 @@ public final class Trainer {
 /// Training that cannot go on.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case diverged(epoch: Int, step: Int, loss: Double)
+    case invalidSetting(String)
     public var description: String {
         switch self {
         case .diverged(let e, let s, let l):
             return "training diverged: loss is \(l) at epoch \(e), step \(s); lower the learning rate"
+        case .invalidSetting(let message):
+            return message
         }
     }
 }

@@ -26,6 +26,12 @@ extension FoveaCommand {
         var output: String?
         @Option(help: "Train on the first N training images only (default: all 60,000), for quick trials.")
         var trainImages: Int?
+        @Option(help: "Hold out this fraction of the training images (seeded) for validation, e.g. 0.1.")
+        var validationSplit: Double?
+        @Option(help: "Stop when the monitored validation figure has not improved for this many epochs (needs --validation-split); the best epoch's weights are kept.")
+        var earlyStopping: Int?
+        @Option(help: "What early stopping watches: val_accuracy or val_loss.")
+        var monitor = "val_accuracy"
         @Option(help: "Folder holding the MNIST files (default: the copy bundled in Data/mnist).")
         var dataDir: String?
         @Flag(help: "Skip the SHA-256 check of the data files.")
@@ -39,6 +45,16 @@ extension FoveaCommand {
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
             if let trainImages, trainImages < 1 { throw ValidationError("--train-images must be at least 1, got \(trainImages)") }
+            if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
+                throw ValidationError("--validation-split must be in (0, 1), got \(validationSplit)")
+            }
+            if let earlyStopping {
+                guard earlyStopping >= 0 else { throw ValidationError("--early-stopping must be at least 0, got \(earlyStopping)") }
+                guard validationSplit != nil else { throw ValidationError("--early-stopping \(earlyStopping) needs --validation-split") }
+            }
+            guard Monitor(rawValue: monitor).map({ $0 == .validationAccuracy || $0 == .validationLoss }) == true else {
+                throw ValidationError("--monitor must be val_accuracy or val_loss, got '\(monitor)'")
+            }
             guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
             do { _ = try ModelZoo.entry(named: model) } catch { throw ValidationError("\(error)") }
             do { _ = try LearningRateSchedule(parsing: schedule) } catch { throw ValidationError("--schedule: \(error)") }
@@ -53,12 +69,14 @@ extension FoveaCommand {
             let rawTrain = try MNIST.load(split: .train, from: directory, verify: !noVerify)
             let rawTest = try MNIST.load(split: .test, from: directory, verify: !noVerify)
             let kept = try trainImages.map { try rawTrain.subset(0..<min($0, rawTrain.count)) } ?? rawTrain
-            let train = try kept.normalized(mean: [MNIST.mean], std: [MNIST.std])
+            let split = try validationSplit.map { try kept.split(validationFraction: $0, seed: seed) }
+            let train = try (split?.training ?? kept).normalized(mean: [MNIST.mean], std: [MNIST.std])
+            let validation = try split.map { try $0.validation.normalized(mean: [MNIST.mean], std: [MNIST.std]) }
             let test = try rawTest.normalized(mean: [MNIST.mean], std: [MNIST.std])
             let say: (String) -> Void = { if !quiet { Console.write($0) } }
-            say(String(format: "MNIST: %d training and %d test images from %@ (%@) in %.2fs",
-                       train.count, test.count, directory.path, noVerify ? "not verified" : "SHA-256 verified",
-                       Date().timeIntervalSince(loadStart)))
+            say(String(format: "MNIST: %d training%@ and %d test images from %@ (%@) in %.2fs",
+                       train.count, validation.map { " + \($0.count) validation" } ?? "", test.count, directory.path,
+                       noVerify ? "not verified" : "SHA-256 verified", Date().timeIntervalSince(loadStart)))
 
             let net = try entry.build(1, Size2D(28, 28), 10)
             say("Model: \(entry.name), \(net.parameterCount) parameters; SGD lr \(lr) (\(schedule)), momentum \(momentum), batch \(batchSize), seed \(seed), \(Parallel.threadCount) threads")
@@ -68,36 +86,36 @@ extension FoveaCommand {
             let loader = try DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, dropLast: false)
             let run = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) } ?? RunDirectory.timestamped(model: entry.name)
 
+            var callbacks: [TrainingCallback] = []
+            let stopper = try earlyStopping.map { try EarlyStopping(monitor: Monitor(rawValue: monitor)!, patience: $0) }
+            if let stopper { callbacks.append(stopper) }
             var history: [EpochRecord] = []
-            var trainSeconds = 0.0
-            var last = Evaluation(loss: .nan, accuracy: 0, count: 0)
-            for epoch in 1...epochs {
-                say("Epoch \(epoch)/\(epochs)")
-                var record = try trainer.trainEpoch(loader, epoch: epoch)
-                trainSeconds += record.seconds
-                last = try trainer.evaluate(test)
-                record.testLoss = last.loss
-                record.testAccuracy = last.accuracy
+            history = try trainer.fit(loader, epochs: epochs, validation: validation, test: test, callbacks: callbacks) { record in
                 history.append(record)
-                say(String(format: "test_loss: %.4f - test_accuracy: %.4f", last.loss, last.accuracy))
                 try run.writeHistory(history)
             }
+            let trainSeconds = history.map(\.seconds).reduce(0, +)
+            // With early stopping the weights kept are the best epoch's: measure those.
+            let last = stopper != nil ? try trainer.evaluate(test)
+                : Evaluation(loss: history.last?.testLoss ?? .nan, accuracy: history.last?.testAccuracy ?? 0, count: test.count)
 
             let meta = ["model": entry.name, "input": "1x28x28", "classes": "10",
                         "class_names": (0..<10).map(String.init).joined(separator: ","),
                         "normalize_mean": "\(MNIST.mean)", "normalize_std": "\(MNIST.std)", "dataset": "mnist"]
             try Checkpoint.save(net, metadata: meta, to: run.weightsURL)
-            let imagesPerSecond = Double(train.count * epochs) / max(trainSeconds, 1e-9)
+            let imagesPerSecond = Double(train.count * history.count) / max(trainSeconds, 1e-9)
             try run.writeMetrics([
-                "model": entry.name, "dataset": "mnist", "epochs": epochs, "batch_size": batchSize,
+                "model": entry.name, "dataset": "mnist", "epochs": history.count, "epochs_planned": epochs, "batch_size": batchSize,
                 "learning_rate": Double("\(lr)") ?? Double(lr), "schedule": schedule, "momentum": Double("\(momentum)") ?? Double(momentum), "seed": seed, "threads": Parallel.threadCount,
                 "test_accuracy": last.accuracy, "test_loss": last.loss,
                 "train_accuracy": history.last?.trainAccuracy ?? 0, "train_loss": history.last?.trainLoss ?? 0,
                 "train_seconds": trainSeconds, "train_images_per_second": imagesPerSecond,
                 "parameters": net.parameterCount, "weights": run.weightsURL.lastPathComponent,
+                "validation_loss": history.last?.validationLoss ?? NSNull(), "validation_accuracy": history.last?.validationAccuracy ?? NSNull(),
+                "early_stopping_epoch": stopper?.stoppedEpoch ?? NSNull(), "best_epoch": stopper?.bestEpoch ?? NSNull(),
             ])
             Console.write(String(format: "Test accuracy: %.2f%% (%d images), test loss %.4f; trained %d epoch%@ in %.1fs (%.0f images/s). Run saved to %@",
-                                 last.accuracy * 100, last.count, last.loss, epochs, epochs == 1 ? "" : "s",
+                                 last.accuracy * 100, last.count, last.loss, history.count, history.count == 1 ? "" : "s",
                                  trainSeconds, imagesPerSecond, run.url.path))
         }
     }

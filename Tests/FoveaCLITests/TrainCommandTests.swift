@@ -59,6 +59,22 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(result.stdout.split(separator: "\n").count, 1, result.stdout)
     }
 
+    func testValidationSplitAndEarlyStopping() throws {
+        let out = try makeTemporaryDirectory().appendingPathComponent("run")
+        let result = try runFovea(["train", "--train-images", "1200", "--epochs", "3", "--validation-split", "0.25",
+                                   "--early-stopping", "5", "--monitor", "val_loss", "--output", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("900 training + 300 validation"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("val_accuracy: "), result.stdout)
+        let m = try metrics(out)
+        XCTAssertNotNil(m["validation_accuracy"] as? Double)
+        XCTAssertNotNil(m["best_epoch"] as? Int)
+        let rows = try String(contentsOf: out.appendingPathComponent("history.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 4)
+        XCTAssertEqual(rows[1].split(separator: ",", omittingEmptySubsequences: false).count, 10)
+        XCTAssertFalse(rows[1].contains(",,"), "validation and test cells are filled: \(rows[1])")
+    }
+
     func testBadFlagsGiveOneLine() throws {
         try assertFails(["train", "--model", "resnet9000"], mentioning: ["unknown model 'resnet9000'", "lenet5"])
         try assertFails(["train", "--epochs", "0"], mentioning: ["--epochs", "0"])
@@ -70,6 +86,9 @@ final class TrainCommandTests: XCTestCase {
         try assertFails(["train", "--bogus"], mentioning: ["--bogus"])
         try assertFails(["train", "--epochs", "many"], mentioning: ["many"])
         try assertFails(["frobnicate"], mentioning: ["frobnicate"])
+        try assertFails(["train", "--validation-split", "1.5"], mentioning: ["--validation-split", "1.5"])
+        try assertFails(["train", "--early-stopping", "2"], mentioning: ["--early-stopping", "--validation-split"])
+        try assertFails(["train", "--validation-split", "0.1", "--monitor", "f1"], mentioning: ["--monitor", "f1"])
     }
 
     func testMissingDataFolderIsNamed() throws {

@@ -9,15 +9,15 @@ final class RunDirectoryTests: XCTestCase {
         let records = [
             EpochRecord(epoch: 1, trainLoss: 0.5, trainAccuracy: 0.8, testLoss: 0.25, testAccuracy: 0.9,
                         seconds: 2, imagesPerSecond: 30000, learningRate: 0.01),
-            EpochRecord(epoch: 2, trainLoss: 0.125, trainAccuracy: 0.95, seconds: 2.5, imagesPerSecond: 24000,
-                        learningRate: 0.005),
+            EpochRecord(epoch: 2, trainLoss: 0.125, trainAccuracy: 0.95, validationLoss: 0.375, validationAccuracy: 0.875,
+                        seconds: 2.5, imagesPerSecond: 24000, learningRate: 0.005),
         ]
         try run.writeHistory(records)
         let lines = try String(contentsOf: run.historyURL, encoding: .utf8).split(separator: "\n").map(String.init)
         XCTAssertEqual(lines, [
-            "epoch,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_second,learning_rate",
-            "1,0.5,0.8,0.25,0.9,2,30000,0.01",
-            "2,0.125,0.95,,,2.5,24000,0.005",
+            "epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,seconds,images_per_second,learning_rate",
+            "1,0.5,0.8,,,0.25,0.9,2,30000,0.01",
+            "2,0.125,0.95,0.375,0.875,,,2.5,24000,0.005",
         ])
     }
 

@@ -1,0 +1,47 @@
+import Foundation
+
+/// What one epoch of training measured.
+public struct EpochRecord: Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var testLoss: Double?
+    public var testAccuracy: Double?
+    /// Figures on the validation split, when there is one.
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+    public var seconds: Double
+    public var imagesPerSecond: Double
+    public var learningRate: Double
+
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double? = nil,
+                testAccuracy: Double? = nil, validationLoss: Double? = nil, validationAccuracy: Double? = nil,
+                seconds: Double, imagesPerSecond: Double, learningRate: Double) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.testLoss = testLoss
+        self.testAccuracy = testAccuracy
+        self.validationLoss = validationLoss
+        self.validationAccuracy = validationAccuracy
+        self.seconds = seconds
+        self.imagesPerSecond = imagesPerSecond
+        self.learningRate = learningRate
+    }
+}
+
+/// Loss and accuracy of a model on a labelled set.
+public struct Evaluation: Sendable, Equatable {
+    /// Mean cross-entropy.
+    public var loss: Double
+    /// Fraction of images whose arg-max logit is the label.
+    public var accuracy: Double
+    /// Number of images evaluated.
+    public var count: Int
+
+    public init(loss: Double, accuracy: Double, count: Int) {
+        self.loss = loss
+        self.accuracy = accuracy
+        self.count = count
+    }
+}
