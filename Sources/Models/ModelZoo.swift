@@ -9,17 +9,30 @@ public enum ModelZoo {
         public let name: String
         public let aliases: [String]
         public let summary: String
+        /// How `fovea train` trains it unless told otherwise.
+        public let recipe: TrainingRecipe
         public let build: @Sendable (_ inputChannels: Int, _ inputSize: Size2D, _ classes: Int) throws -> Layer
+
+        public init(name: String, aliases: [String] = [], summary: String, recipe: TrainingRecipe,
+                    build: @escaping @Sendable (_ inputChannels: Int, _ inputSize: Size2D, _ classes: Int) throws -> Layer) {
+            self.name = name
+            self.aliases = aliases
+            self.summary = summary
+            self.recipe = recipe
+            self.build = build
+        }
     }
 
     /// Every model, in display order.
     public static let entries: [Entry] = [
         Entry(name: "lenet5", aliases: ["lenet", "lenet-5"],
-              summary: "LeNet-5 (LeCun et al. 1998): conv 6@5x5 pad 2, pool, conv 16@5x5, pool, dense 120-84-classes; ReLU, max pooling") {
+              summary: "LeNet-5 (LeCun et al. 1998): conv 6@5x5 pad 2, pool, conv 16@5x5, pool, dense 120-84-classes; ReLU, max pooling",
+              recipe: .lenet5) {
             try LeNet5(inputChannels: $0, inputSize: $1, classes: $2)
         },
         Entry(name: "lenet5-classic", aliases: ["lenet5-tanh"],
-              summary: "LeNet-5 with tanh and average pooling, closer to the 1998 paper") {
+              summary: "LeNet-5 with tanh and average pooling, closer to the 1998 paper",
+              recipe: .lenet5) {
             try LeNet5(inputChannels: $0, inputSize: $1, classes: $2, activation: .tanh, subsampling: .average)
         },
     ]

@@ -12,14 +12,14 @@ extension FoveaCommand {
         var model = "lenet5"
         @Option(help: "Passes over the training set.")
         var epochs = 1
-        @Option(help: "Images per step.")
-        var batchSize = 24
-        @Option(help: "Learning rate.")
-        var lr: Float = 0.015
-        @Option(help: "Learning-rate schedule over the run, stepped every batch: constant, cosine, or step:EVERY:GAMMA.")
-        var schedule = "cosine"
-        @Option(help: "SGD momentum.")
-        var momentum: Float = 0.9
+        @Option(help: "Images per step (default: the model's recipe, 24 for LeNet-5).")
+        var batchSize: Int?
+        @Option(help: "Learning rate (default: the model's recipe, 0.015 for LeNet-5).")
+        var lr: Float?
+        @Option(help: "Learning-rate schedule over the run, stepped every batch: constant, cosine, or step:EVERY:GAMMA (default: the model's recipe, cosine).")
+        var schedule: String?
+        @Option(help: "SGD momentum (default: the model's recipe, 0.9).")
+        var momentum: Float?
         @Option(help: "Random seed: initial weights and shuffling.")
         var seed: UInt64 = 42
         @Option(help: "Run directory (default: runs/<model>-<time>).")
@@ -42,8 +42,8 @@ extension FoveaCommand {
 
         func validate() throws {
             guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-            guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") }
+            if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+            if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive, got \(lr)") }
             if let trainImages, trainImages < 1 { throw ValidationError("--train-images must be at least 1, got \(trainImages)") }
             if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
                 throw ValidationError("--validation-split must be in (0, 1), got \(validationSplit)")
@@ -55,15 +55,20 @@ extension FoveaCommand {
             guard Monitor(rawValue: monitor).map({ $0 == .validationAccuracy || $0 == .validationLoss }) == true else {
                 throw ValidationError("--monitor must be val_accuracy or val_loss, got '\(monitor)'")
             }
-            guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+            if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
             do { _ = try ModelZoo.entry(named: model) } catch { throw ValidationError("\(error)") }
-            do { _ = try LearningRateSchedule(parsing: schedule) } catch { throw ValidationError("--schedule: \(error)") }
+            if let schedule {
+                do { _ = try LearningRateSchedule(parsing: schedule) } catch { throw ValidationError("--schedule: \(error)") }
+            }
         }
 
         func run() throws {
             compute.apply()
             GlobalRandom.seed(seed)
             let entry = try ModelZoo.entry(named: model)
+            let recipe = entry.recipe
+            let batchSize = self.batchSize ?? recipe.batchSize, lr = self.lr ?? recipe.learningRate
+            let momentum = self.momentum ?? recipe.momentum, schedule = self.schedule ?? recipe.schedule
             let loadStart = Date()
             let directory = try dataDir.map { URL(fileURLWithPath: $0) } ?? MNIST.defaultDirectory()
             let rawTrain = try MNIST.load(split: .train, from: directory, verify: !noVerify)
