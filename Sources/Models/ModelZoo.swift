@@ -35,6 +35,11 @@ public enum ModelZoo {
               recipe: .lenet5) {
             try LeNet5(inputChannels: $0, inputSize: $1, classes: $2, activation: .tanh, subsampling: .average)
         },
+        Entry(name: "lenet-bn", aliases: ["lenet_modify", "lenet-modify", "lenetbn"],
+              summary: "The course's LeNet_modify: conv 20@5x5, BN, PReLU, pool, conv 50@5x5, BN, PReLU, pool, dense 500, BN, PReLU, dropout 0.5, dense classes; Kaiming init, Adam",
+              recipe: .lenetBN) {
+            try LeNetBN(inputChannels: $0, inputSize: $1, classes: $2)
+        },
     ]
 
     /// Canonical names, for messages and listings.

@@ -42,6 +42,9 @@ open class Layer: @unchecked Sendable {
             + children.flatMap { $0.layer.namedParameters(prefix: prefix + $0.name + ".") }
     }
 
+    /// This layer and every descendant, depth first, parents before children.
+    public var allLayers: [Layer] { [self] + children.flatMap { $0.layer.allLayers } }
+
     /// The trainable tensors (for an optimizer).
     public var parameters: [Tensor] { namedParameters().map(\.tensor) }
 

@@ -15,6 +15,22 @@ extension Optimizer {
     public func zeroGrad() { for p in parameters { p.grad = nil } }
 }
 
+/// The checks every optimizer applies to its settings, with messages that quote the value.
+enum Check {
+    static func learningRate(_ lr: Float) throws {
+        guard lr >= 0, lr.isFinite else { throw OptimizerError.invalid("learning rate must be >= 0 and finite, got \(lr)") }
+    }
+    static func unitInterval(_ value: Float, _ name: String) throws {
+        guard value >= 0, value < 1 else { throw OptimizerError.invalid("\(name) must be in [0, 1), got \(value)") }
+    }
+    static func nonNegative(_ value: Float, _ name: String) throws {
+        guard value >= 0, value.isFinite else { throw OptimizerError.invalid("\(name) must be >= 0 and finite, got \(value)") }
+    }
+    static func positive(_ value: Float, _ name: String) throws {
+        guard value > 0, value.isFinite else { throw OptimizerError.invalid("\(name) must be > 0 and finite, got \(value)") }
+    }
+}
+
 /// A bad optimizer setting; the message quotes it.
 public enum OptimizerError: Error, CustomStringConvertible, Equatable {
     case invalid(String)

@@ -16,12 +16,13 @@ public final class SGD: Optimizer {
     public let nesterov: Bool
     private var velocity: [Tensor?]
 
-    /// Throws for a negative learning rate, momentum or weight decay, or Nesterov without momentum.
+    /// Throws for a negative learning rate or weight decay, momentum outside [0, 1), or Nesterov without momentum.
     public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
                 weightDecay: Float = 0, nesterov: Bool = false) throws {
-        guard learningRate >= 0, learningRate.isFinite else { throw OptimizerError.invalid("learning rate \(learningRate) must be >= 0") }
-        guard momentum >= 0 else { throw OptimizerError.invalid("momentum \(momentum) must be >= 0") }
-        guard weightDecay >= 0 else { throw OptimizerError.invalid("weight decay \(weightDecay) must be >= 0") }
+        try Check.learningRate(learningRate)
+        try Check.unitInterval(momentum, "momentum")
+        try Check.unitInterval(dampening, "dampening")
+        try Check.nonNegative(weightDecay, "weight decay")
         guard !nesterov || (momentum > 0 && dampening == 0) else {
             throw OptimizerError.invalid("Nesterov momentum needs momentum > 0 and dampening 0 (got \(momentum), \(dampening))")
         }

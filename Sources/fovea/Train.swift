@@ -38,6 +38,7 @@ extension FoveaCommand {
         var noVerify = false
         @Flag(help: "Print only the final figures.")
         var quiet = false
+        @OptionGroup var techniques: TechniqueOptions
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
@@ -84,10 +85,12 @@ extension FoveaCommand {
                        noVerify ? "not verified" : "SHA-256 verified", Date().timeIntervalSince(loadStart)))
 
             let net = try entry.build(1, Size2D(28, 28), 10)
-            say("Model: \(entry.name), \(net.parameterCount) parameters; SGD lr \(lr) (\(schedule)), momentum \(momentum), batch \(batchSize), seed \(seed), \(Parallel.threadCount) threads")
-            let optimizer = try SGD(parameters: net.parameters, learningRate: lr, momentum: momentum)
+            let (kind, optimizer) = try techniques.makeOptimizer(for: net, recipe: recipe, learningRate: lr, momentum: self.momentum)
+            let extras = techniques.summary
+            say("Model: \(entry.name), \(net.parameterCount) parameters; \(kind.rawValue) lr \(lr) (\(schedule))\(kind == .sgd ? ", momentum \(momentum)" : ""), batch \(batchSize), seed \(seed), \(Parallel.threadCount) threads\(extras.isEmpty ? "" : "; " + extras)")
             let trainer = Trainer(model: net, optimizer: optimizer, schedule: try LearningRateSchedule(parsing: schedule),
                                   plannedEpochs: epochs, verbose: !quiet)
+            try techniques.apply(to: trainer)
             let loader = try DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, dropLast: false)
             let run = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) } ?? RunDirectory.timestamped(model: entry.name)
 
@@ -111,7 +114,7 @@ extension FoveaCommand {
             let imagesPerSecond = Double(train.count * history.count) / max(trainSeconds, 1e-9)
             try run.writeMetrics([
                 "model": entry.name, "dataset": "mnist", "epochs": history.count, "epochs_planned": epochs, "batch_size": batchSize,
-                "learning_rate": Double("\(lr)") ?? Double(lr), "schedule": schedule, "momentum": Double("\(momentum)") ?? Double(momentum), "seed": seed, "threads": Parallel.threadCount,
+                "optimizer": kind.rawValue, "learning_rate": Double("\(lr)") ?? Double(lr), "schedule": schedule, "techniques": extras, "momentum": Double("\(momentum)") ?? Double(momentum), "seed": seed, "threads": Parallel.threadCount,
                 "test_accuracy": last.accuracy, "test_loss": last.loss,
                 "train_accuracy": history.last?.trainAccuracy ?? 0, "train_loss": history.last?.trainLoss ?? 0,
                 "train_seconds": trainSeconds, "train_images_per_second": imagesPerSecond,

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import TensorCore
+
+/// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), with PyTorch's update rules
+/// (`torch.optim.Adam`, `torch.optim.AdamW`), the seeds' formulas (seed 003):
+///
+///     g = ∇θ (+ λ θ for Adam's L2 weight decay)
+///     θ = θ (1 - η λ)                                  (AdamW: decoupled decay)
+///     m = β1 m + (1 - β1) g,   v = β2 v + (1 - β2) g²
+///     m̂ = m / (1 - β1^t),      v̂ = v / (1 - β2^t)      (AMSGrad: v̂ uses max over time of v)
+///     θ = θ - η m̂ / (√v̂ + ε)
+public final class Adam: Optimizer {
+    public let parameters: [Tensor]
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let eps: Float
+    public let weightDecay: Float
+    /// True for AdamW's decoupled weight decay, false for Adam's L2 term in the gradient.
+    public let decoupledWeightDecay: Bool
+    public let amsgrad: Bool
+    /// Steps taken so far (t in the formulas).
+    public private(set) var stepCount = 0
+    private var m: [Tensor?], v: [Tensor?], vMax: [Tensor?]
+
+    /// Adam; throws for a negative learning rate or weight decay, betas outside [0, 1) or eps <= 0.
+    public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                eps: Float = 1e-8, weightDecay: Float = 0, amsgrad: Bool = false, decoupledWeightDecay: Bool = false) throws {
+        try Check.learningRate(learningRate)
+        try Check.unitInterval(beta1, "beta1")
+        try Check.unitInterval(beta2, "beta2")
+        try Check.positive(eps, "eps")
+        try Check.nonNegative(weightDecay, "weight decay")
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1; self.beta2 = beta2; self.eps = eps
+        self.weightDecay = weightDecay; self.amsgrad = amsgrad; self.decoupledWeightDecay = decoupledWeightDecay
+        m = Array(repeating: nil, count: parameters.count)
+        v = m; vMax = m
+    }
+
+    /// AdamW: Adam with decoupled weight decay (0.01 by default, as PyTorch).
+    public static func adamW(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                             eps: Float = 1e-8, weightDecay: Float = 0.01, amsgrad: Bool = false) throws -> Adam {
+        try Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, eps: eps,
+                 weightDecay: weightDecay, amsgrad: amsgrad, decoupledWeightDecay: true)
+    }
+
+    public func step() {
+        stepCount += 1
+        let lr = learningRate, b1 = beta1, b2 = beta2, e = eps, wd = weightDecay
+        let c1 = 1 - Float(pow(Double(b1), Double(stepCount))), c2 = 1 - Float(pow(Double(b2), Double(stepCount)))
+        let rootC2 = c2.squareRoot()
+        for (i, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
+            let n = p.count
+            if m[i] == nil {
+                m[i] = Tensor(zeros: p.shape); v[i] = Tensor(zeros: p.shape)
+                if amsgrad { vMax[i] = Tensor(zeros: p.shape) }
+            }
+            let theta = p.pointer, g = grad.pointer, mp = m[i]!.pointer, vp = v[i]!.pointer
+            let mx = vMax[i]?.pointer
+            for j in 0..<n {
+                var gj = g[j]
+                if decoupledWeightDecay { theta[j] *= 1 - lr * wd } else { gj += wd * theta[j] }
+                mp[j] = b1 * mp[j] + (1 - b1) * gj
+                vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
+                var second = vp[j]
+                if let mx { mx[j] = Swift.max(mx[j], vp[j]); second = mx[j] }
+                // η m̂ / (√v̂ + ε) written as PyTorch does: (η / c1) m / (√v / √c2 + ε).
+                theta[j] -= lr / c1 * mp[j] / (second.squareRoot() / rootC2 + e)
+            }
+        }
+    }
+}

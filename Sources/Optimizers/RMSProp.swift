@@ -1,0 +1,59 @@
+import TensorCore
+
+/// RMSProp (Hinton's lecture 6e), with PyTorch's rule (`torch.optim.RMSprop`):
+///
+///     g = ∇θ + λ θ
+///     s = α s + (1 - α) g²
+///     centered:  a = α a + (1 - α) g,  d = √(s - a²) + ε;  otherwise d = √s + ε
+///     momentum μ > 0:  b = μ b + g / d,  θ = θ - η b;   otherwise θ = θ - η g / d
+public final class RMSProp: Optimizer {
+    public let parameters: [Tensor]
+    public var learningRate: Float
+    public let alpha: Float
+    public let eps: Float
+    public let weightDecay: Float
+    public let momentum: Float
+    public let centered: Bool
+    private var square: [Tensor], average: [Tensor?], buffer: [Tensor?]
+
+    public init(parameters: [Tensor], learningRate: Float = 1e-2, alpha: Float = 0.99, eps: Float = 1e-8,
+                weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false) throws {
+        try Check.learningRate(learningRate)
+        try Check.unitInterval(alpha, "alpha")
+        try Check.positive(eps, "eps")
+        try Check.nonNegative(weightDecay, "weight decay")
+        try Check.unitInterval(momentum, "momentum")
+        self.parameters = parameters
+        self.learningRate = learningRate; self.alpha = alpha; self.eps = eps
+        self.weightDecay = weightDecay; self.momentum = momentum; self.centered = centered
+        square = parameters.map { Tensor(zeros: $0.shape) }
+        average = parameters.map { centered ? Tensor(zeros: $0.shape) : nil }
+        buffer = parameters.map { momentum > 0 ? Tensor(zeros: $0.shape) : nil }
+    }
+
+    public func step() {
+        let lr = learningRate, a = alpha, e = eps, wd = weightDecay, mu = momentum
+        for (i, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
+            let theta = p.pointer, g = grad.pointer, s = square[i].pointer
+            let avg = average[i]?.pointer, buf = buffer[i]?.pointer
+            for j in 0..<p.count {
+                let gj = g[j] + wd * theta[j]
+                s[j] = a * s[j] + (1 - a) * gj * gj
+                var d: Float
+                if let avg {
+                    avg[j] = a * avg[j] + (1 - a) * gj
+                    d = (s[j] - avg[j] * avg[j]).squareRoot() + e
+                } else {
+                    d = s[j].squareRoot() + e
+                }
+                if let buf {
+                    buf[j] = mu * buf[j] + gj / d
+                    theta[j] -= lr * buf[j]
+                } else {
+                    theta[j] -= lr * gj / d
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Batch normalisation (Ioffe & Szegedy 2015) over the channel axis 1 of `[N, C]` or
+/// `[N, C, H, W]`, forward and backward side by side.
+///
+/// Per channel c, over the `M = N * H * W` values x of that channel:
+///   training:   mu = mean(x), var = mean((x - mu)^2) (biased), x^ = (x - mu) / sqrt(var + eps)
+///   evaluation: mu, var = the running statistics
+///   y = gamma * x^ + beta
+/// In training the running statistics move as PyTorch's (`momentum` 0.1 by default):
+///   running_mean = (1 - momentum) * running_mean + momentum * mu
+///   running_var  = (1 - momentum) * running_var  + momentum * var * M / (M - 1)   (unbiased)
+/// Backward in training (gradients through the batch statistics):
+///   dbeta = sum(dy), dgamma = sum(dy * x^), dx^ = dy * gamma,
+///   dx = invstd / M * (M * dx^ - sum(dx^) - x^ * sum(dx^ * x^))
+/// and in evaluation `dx = dy * gamma * invstd`.
+extension Tensor {
+    public static func batchNorm(_ input: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
+                                 training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Tensor {
+        guard input.rank == 2 || input.rank == 4 else {
+            throw TensorError.shapeMismatch(op: "batchNorm", "input must be [N, C] or [N, C, H, W], got \(describe(input.shape))")
+        }
+        let N = input.shape[0], C = input.shape[1], plane = input.rank == 4 ? input.shape[2] * input.shape[3] : 1
+        let M = N * plane
+        for (name, t) in [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar)] {
+            if let t, t.shape != [C] {
+                throw TensorError.shapeMismatch(op: "batchNorm", "\(name) \(describe(t.shape)) for \(C) channels of input \(describe(input.shape))")
+            }
+        }
+        guard eps > 0 else { throw TensorError.invalidArgument(op: "batchNorm", "eps must be positive, got \(eps)") }
+        let useBatch = training || runningMean == nil || runningVar == nil
+        if useBatch && M < 2 && training {
+            throw TensorError.invalidArgument(op: "batchNorm",
+                "training needs more than one value per channel, got input \(describe(input.shape))")
+        }
+        // Per-channel statistics.
+        var mean = [Float](repeating: 0, count: C), invstd = [Float](repeating: 0, count: C)
+        let x = input.pointer
+        for c in 0..<C {
+            if useBatch {
+                var s = 0.0
+                for n in 0..<N { let p = x + (n * C + c) * plane; for i in 0..<plane { s += Double(p[i]) } }
+                let mu = s / Double(M)
+                var v = 0.0
+                for n in 0..<N { let p = x + (n * C + c) * plane; for i in 0..<plane { let d = Double(p[i]) - mu; v += d * d } }
+                let variance = v / Double(M)
+                mean[c] = Float(mu)
+                invstd[c] = Float(1 / (variance + Double(eps)).squareRoot())
+                if training, let rm = runningMean, let rv = runningVar {
+                    rm.pointer[c] = (1 - momentum) * rm.pointer[c] + momentum * Float(mu)
+                    rv.pointer[c] = (1 - momentum) * rv.pointer[c] + momentum * Float(v / Double(M - 1))
+                }
+            } else {
+                mean[c] = runningMean!.pointer[c]
+                invstd[c] = 1 / (runningVar!.pointer[c] + eps).squareRoot()
+            }
+        }
+        let out = Tensor.uninitialized(input.shape)
+        let normalized = Tensor.uninitialized(input.shape)   // x^, kept for backward
+        let y = out.pointer, xh = normalized.pointer
+        let gamma = weight?.pointer, beta = bias?.pointer
+        Parallel.forRanges(N * C, minPerChunk: 16) { rows in
+            for r in rows {
+                let c = r % C, base = r * plane
+                let m = mean[c], s = invstd[c], g = gamma?[c] ?? 1, b = beta?[c] ?? 0
+                for i in base..<(base + plane) { let h = (x[i] - m) * s; xh[i] = h; y[i] = g * h + b }
+            }
+        }
+        var inputs = [input]
+        if let weight { inputs.append(weight) }
+        if let bias { inputs.append(bias) }
+        let hasWeight = weight != nil, hasBias = bias != nil
+        return record("batchNorm", out, inputs: inputs) { dOut in
+            let dy = dOut.pointer, xh = normalized.pointer
+            var sumDy = [Float](repeating: 0, count: C), sumDyXh = [Float](repeating: 0, count: C)
+            for c in 0..<C {
+                var a = 0.0, b = 0.0
+                for n in 0..<N {
+                    let base = (n * C + c) * plane
+                    for i in base..<(base + plane) { a += Double(dy[i]); b += Double(dy[i] * xh[i]) }
+                }
+                sumDy[c] = Float(a)
+                sumDyXh[c] = Float(b)
+            }
+            let dInput = Tensor.uninitialized(input.shape)
+            let dx = dInput.pointer
+            Parallel.forRanges(N * C, minPerChunk: 16) { rows in
+                for r in rows {
+                    let c = r % C, base = r * plane
+                    let g = gamma?[c] ?? 1, s = invstd[c]
+                    if useBatch {
+                        // dx^ = dy * g, so the sums of dx^ are g times those of dy.
+                        let k = g * s / Float(M), a = Float(M), sd = sumDy[c], sdx = sumDyXh[c]
+                        for i in base..<(base + plane) { dx[i] = k * (a * dy[i] - sd - xh[i] * sdx) }
+                    } else {
+                        let k = g * s
+                        for i in base..<(base + plane) { dx[i] = k * dy[i] }
+                    }
+                }
+            }
+            var grads: [Tensor?] = [dInput]
+            if hasWeight { grads.append(Tensor(sumDyXh)) }
+            if hasBias { grads.append(Tensor(sumDy)) }
+            return grads
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import FoveaTestSupport
+import TensorCore
+import XCTest
+
+/// Central finite differences for the ops of the course's training techniques: the ReLU
+/// family, batch normalisation, dropout, and the extra losses.
+final class TechniqueGradientTests: XCTestCase {
+    func testReLUFamily() throws {
+        // Keep inputs away from the kinks at 0, where finite differences straddle two slopes.
+        let x = try Tensor(shape: [3, 4], values: (0..<12).map { Float($0 % 2 == 0 ? 1 : -1) * (0.2 + 0.13 * Float($0)) })
+        try checkGradients([x]) { x.leakyRelu(slope: 0.1) }
+        try checkGradients([x]) { x.elu(alpha: 0.7) }
+        try checkGradients([x]) { x.selu() }
+        try checkGradients([x]) { x.gelu() }
+        try checkGradients([x]) { x.gelu(approximate: .tanh) }
+    }
+
+    func testPReLUSharedAndPerChannel() throws {
+        let x = try Tensor(shape: [2, 3, 2, 2], values: (0..<24).map { Float($0 % 3 == 0 ? 1 : -1) * (0.3 + 0.1 * Float($0)) })
+        let shared = Tensor([0.25])
+        try checkGradients([x, shared]) { try x.prelu(slope: shared) }
+        let perChannel = Tensor([0.1, 0.2, 0.3])
+        try checkGradients([x, perChannel]) { try x.prelu(slope: perChannel) }
+        XCTAssertThrowsError(try x.prelu(slope: Tensor([0.1, 0.2])))
+    }
+
+    func testBatchNormTrainingAndEvaluation() throws {
+        for shape in [[4, 3], [3, 2, 3, 2]] {
+            let x = randomTensor(shape, seed: 3)
+            let gamma = randomTensor([shape[1]], seed: 4, low: 0.5, high: 1.5)
+            let beta = randomTensor([shape[1]], seed: 5)
+            try checkGradients([x, gamma, beta], eps: 1e-2, rtol: 2e-2, atol: 2e-3) {
+                try Tensor.batchNorm(x, weight: gamma, bias: beta, runningMean: nil, runningVar: nil, training: true)
+            }
+            let mean = randomTensor([shape[1]], seed: 6), variance = randomTensor([shape[1]], seed: 7, low: 0.5, high: 2)
+            try checkGradients([x, gamma, beta]) {
+                try Tensor.batchNorm(x, weight: gamma, bias: beta, runningMean: mean, runningVar: variance, training: false)
+            }
+        }
+    }
+
+    func testBatchNormNormalisesAndTracksRunningStatistics() throws {
+        let x = try Tensor(shape: [4, 1], values: [1, 2, 3, 6])
+        let rm = Tensor(zeros: [1]), rv = Tensor(repeating: 1, shape: [1])
+        let y = try Tensor.batchNorm(x, weight: nil, bias: nil, runningMean: rm, runningVar: rv, training: true, momentum: 0.1, eps: 1e-12)
+        // mean 3, biased variance 3.5, unbiased 14/3.
+        assertClose(y.values, [-2, -1, 0, 3].map { $0 / Float(3.5).squareRoot() }, rtol: 1e-5)
+        assertClose(rm.values, [0.3])
+        assertClose(rv.values, [0.9 + 0.1 * 14 / 3], rtol: 1e-6)
+    }
+
+    func testDropoutGradientUsesTheSameMask() throws {
+        let x = randomTensor([4, 5], seed: 8)
+        var g1 = SeededGenerator(seed: 1)
+        let y = try x.dropout(p: 0.4, generator: &g1)
+        try checkGradients([x]) {
+            var g = SeededGenerator(seed: 1)
+            return try x.dropout(p: 0.4, generator: &g)
+        }
+        // Kept values are scaled by 1 / (1 - p), dropped ones are 0.
+        for (a, b) in zip(y.values, x.values) { XCTAssertTrue(a == 0 || abs(a - b / 0.6) < 1e-6) }
+    }
+
+    func testLosses() throws {
+        let p = randomTensor([3, 4], seed: 9), t = randomTensor([3, 4], seed: 10)
+        for r in LossReduction.allCases {
+            try checkGradients([p]) { try Tensor.mseLoss(p, t, reduction: r) }
+            try checkGradients([p]) { try Tensor.l1Loss(p, t, reduction: r) }
+        }
+        let logits = randomTensor([3, 4], seed: 11, low: -2, high: 2)
+        try checkGradients([logits]) { try Tensor.crossEntropy(logits: logits, targets: [0, 3, 1], labelSmoothing: 0.2) }
+        let soft = try Tensor(shape: [3, 4], values: [0.1, 0.2, 0.3, 0.4, 1, 0, 0, 0, 0.25, 0.25, 0.25, 0.25])
+        try checkGradients([logits]) { try Tensor.crossEntropy(logits: logits, probabilities: soft, labelSmoothing: 0.1) }
+        try checkGradients([logits]) { try Tensor.nllLoss(logProbabilities: logits.logSoftmax(axis: 1), targets: [2, 2, 0]) }
+        let probabilities = randomTensor([2, 3], seed: 12, low: 0.1, high: 0.9)
+        let targets = randomTensor([2, 3], seed: 13, low: 0, high: 1)
+        try checkGradients([probabilities, targets], eps: 1e-3) { try Tensor.binaryCrossEntropy(probabilities, targets) }
+        let bitTargets = randomTensor([3, 4], seed: 14, low: 0, high: 1)
+        try checkGradients([logits, bitTargets]) { try Tensor.binaryCrossEntropyWithLogits(logits, bitTargets) }
+    }
+}
