@@ -15,6 +15,23 @@ extension Optimizer {
     public func zeroGrad() { for p in parameters { p.grad = nil } }
 }
 
+/// Parameters with their own settings, like one of PyTorch's `param_groups`: any setting left
+/// nil takes the optimizer's. A group's `learningRate` keeps its ratio to the optimizer's base
+/// rate when a schedule changes `Optimizer.learningRate`.
+public struct ParameterGroup {
+    public var parameters: [Tensor]
+    public var learningRate: Float?
+    public var weightDecay: Float?
+    public var momentum: Float?
+
+    public init(_ parameters: [Tensor], learningRate: Float? = nil, weightDecay: Float? = nil, momentum: Float? = nil) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.weightDecay = weightDecay
+        self.momentum = momentum
+    }
+}
+
 /// The checks every optimizer applies to its settings, with messages that quote the value.
 enum Check {
     static func learningRate(_ lr: Float) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import TensorCore
 import NN
+import Optimizers
 
 /// Something that watches training epoch by epoch, like a Keras callback.
 public protocol TrainingCallback: AnyObject {
@@ -89,5 +90,28 @@ public final class EarlyStopping: TrainingCallback {
     public func trainingEnded(trainer: Trainer) throws {
         guard restoreBestWeights, !bestState.isEmpty, bestEpoch != trainer.lastEpoch else { return }
         try trainer.model.loadStateDict(Dictionary(bestState, uniquingKeysWith: { a, _ in a }))
+    }
+}
+
+/// Divides the learning rate when `monitor` stalls: a `ReduceLROnPlateau` driving the
+/// trainer's `learningRateScale` once per epoch.
+public final class PlateauCallback: TrainingCallback {
+    public let monitor: Monitor
+    public let reducer: ReduceLROnPlateau
+
+    public init(monitor: Monitor = .validationAccuracy, factor: Float = 0.1, patience: Int) throws {
+        self.monitor = monitor
+        reducer = try ReduceLROnPlateau(mode: monitor.maximizes ? .max : .min, factor: factor, patience: patience)
+    }
+
+    public func epochEnded(_ record: EpochRecord, trainer: Trainer) throws -> Bool {
+        guard let value = monitor.value(in: record) else {
+            throw TrainingError.invalidSetting("reduce-on-plateau watches \(monitor.rawValue), which epoch \(record.epoch) does not have (is there a validation split?)")
+        }
+        if reducer.step(value) {
+            trainer.learningRateScale = reducer.scale
+            if trainer.verbose { Console.write("\(monitor.rawValue) stalled: learning rate scaled by \(reducer.scale)") }
+        }
+        return false
     }
 }

@@ -16,6 +16,10 @@ final class GoldenPyTorchTests: XCTestCase {
             var grads: [String: [Float]]
             var targets: [Int]?
             var target: [Float]?
+            var running_mean_before: [Float]?
+            var running_var_before: [Float]?
+            var running_mean_after: [Float]?
+            var running_var_after: [Float]?
         }
         var torch: String
         var cases: [Case]
@@ -103,5 +107,57 @@ final class GoldenPyTorchTests: XCTestCase {
         try check("mse_loss") { x, c in
             try Tensor.mseLoss(x["x"]!, Tensor(shape: x["x"]!.shape, values: c.target ?? []))
         }
+    }
+
+    func testReLUFamily() throws {
+        try check("leaky_relu") { x, _ in x["x"]!.leakyRelu(slope: 0.1) }
+        try check("elu") { x, _ in x["x"]!.elu(alpha: 0.7) }
+        try check("selu") { x, _ in x["x"]!.selu() }
+        try check("gelu") { x, _ in x["x"]!.gelu() }
+        try check("gelu_tanh") { x, _ in x["x"]!.gelu(approximate: .tanh) }
+        try check("prelu_shared") { x, _ in try x["x"]!.prelu(slope: x["a"]!) }
+        try check("prelu_channels") { x, _ in try x["x"]!.prelu(slope: x["a"]!) }
+    }
+
+    func testBatchNormTrainingUpdatesRunningStatistics() throws {
+        for name in ["batch_norm_1d", "batch_norm_2d"] {
+            var runningMean = Tensor([]), runningVar = Tensor([])
+            var golden: Golden.Case?
+            try check(name) { x, c in
+                golden = c
+                runningMean = Tensor(c.running_mean_before ?? [])
+                runningVar = Tensor(c.running_var_before ?? [])
+                return try Tensor.batchNorm(x["x"]!, weight: x["w"]!, bias: x["b"]!, runningMean: runningMean,
+                                            runningVar: runningVar, training: true, momentum: 0.1, eps: 1e-5)
+            }
+            assertClose(runningMean.values, golden?.running_mean_after ?? [], rtol: 1e-4, atol: 1e-5, "\(name) running mean")
+            assertClose(runningVar.values, golden?.running_var_after ?? [], rtol: 1e-4, atol: 1e-5, "\(name) running var")
+        }
+    }
+
+    func testBatchNormEvaluationUsesRunningStatistics() throws {
+        for name in ["batch_norm_1d_eval", "batch_norm_2d_eval"] {
+            try check(name) { x, c in
+                try Tensor.batchNorm(x["x"]!, weight: x["w"]!, bias: x["b"]!, runningMean: Tensor(c.running_mean_before ?? []),
+                                     runningVar: Tensor(c.running_var_before ?? []), training: false, eps: 1e-5)
+            }
+        }
+    }
+
+    func testMoreLosses() throws {
+        func target(_ x: [String: Tensor], _ c: Golden.Case) throws -> Tensor {
+            try Tensor(shape: x["x"]!.shape, values: c.target ?? [])
+        }
+        try check("mse_sum") { x, c in try Tensor.mseLoss(x["x"]!, target(x, c), reduction: .sum) }
+        try check("l1_mean") { x, c in try Tensor.l1Loss(x["x"]!, target(x, c)) }
+        try check("cross_entropy_smoothing") { x, c in
+            try Tensor.crossEntropy(logits: x["x"]!, targets: c.targets ?? [], labelSmoothing: 0.2)
+        }
+        try check("cross_entropy_soft") { x, c in
+            try Tensor.crossEntropy(logits: x["x"]!, probabilities: target(x, c), labelSmoothing: 0.1)
+        }
+        try check("nll") { x, c in try Tensor.nllLoss(logProbabilities: x["x"]!.logSoftmax(axis: 1), targets: c.targets ?? []) }
+        try check("bce") { x, c in try Tensor.binaryCrossEntropy(x["x"]!, target(x, c)) }
+        try check("bce_logits") { x, c in try Tensor.binaryCrossEntropyWithLogits(x["x"]!, target(x, c)) }
     }
 }

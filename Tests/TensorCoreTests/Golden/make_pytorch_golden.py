@@ -60,12 +60,49 @@ cases = [
     record("tanh_sigmoid_relu", {"x": t(2, 7)}, lambda x: torch.tanh(x) + torch.sigmoid(x) * F.relu(x)),
 ]
 
+# Issue 3: the ReLU family, batch norm and more losses.
+cases += [
+    record("leaky_relu", {"x": t(3, 5)}, lambda x: F.leaky_relu(x, 0.1)),
+    record("elu", {"x": t(3, 5)}, lambda x: F.elu(x, alpha=0.7)),
+    record("selu", {"x": t(3, 5)}, lambda x: F.selu(x)),
+    record("gelu", {"x": t(3, 5)}, lambda x: F.gelu(x)),
+    record("gelu_tanh", {"x": t(3, 5)}, lambda x: F.gelu(x, approximate="tanh")),
+    record("prelu_shared", {"x": t(2, 3, 2, 2), "a": torch.tensor([0.25])}, lambda x, a: F.prelu(x, a)),
+    record("prelu_channels", {"x": t(2, 3, 2, 2), "a": torch.tensor([0.1, 0.2, 0.3])}, lambda x, a: F.prelu(x, a)),
+]
+for name, shape in [("batch_norm_1d", (5, 3)), ("batch_norm_2d", (3, 2, 4, 3))]:
+    rm, rv = t(shape[1]), torch.rand(shape[1]) + 0.5
+    rm0, rv0 = rm.clone(), rv.clone()
+    case = record(name, {"x": t(*shape), "w": t(shape[1]), "b": t(shape[1])},
+                  lambda x, w, b: F.batch_norm(x, rm, rv, w, b, training=True, momentum=0.1, eps=1e-5),
+                  {"running_mean_before": flat(rm0), "running_var_before": flat(rv0)})
+    case["running_mean_after"], case["running_var_after"] = flat(rm), flat(rv)
+    cases.append(case)
+    cases.append(record(name + "_eval", {"x": t(*shape), "w": t(shape[1]), "b": t(shape[1])},
+                        lambda x, w, b: F.batch_norm(x, rm0, rv0, w, b, training=False, eps=1e-5),
+                        {"running_mean_before": flat(rm0), "running_var_before": flat(rv0)}))
+
 # Losses are scalars: the probe is a single number.
 targets = [3, 0, 4, 1]
 cases.append(record("cross_entropy", {"x": t(4, 5) * 2},
                     lambda x: F.cross_entropy(x, torch.tensor(targets)), {"targets": targets}))
 y = t(3, 4)
 cases.append(record("mse_loss", {"x": t(3, 4)}, lambda x: F.mse_loss(x, y), {"target": flat(y)}))
+
+y2 = t(3, 4)
+cases.append(record("mse_sum", {"x": t(3, 4)}, lambda x: F.mse_loss(x, y2, reduction="sum"), {"target": flat(y2)}))
+cases.append(record("l1_mean", {"x": t(3, 4)}, lambda x: F.l1_loss(x, y2), {"target": flat(y2)}))
+cases.append(record("cross_entropy_smoothing", {"x": t(4, 5) * 2},
+                    lambda x: F.cross_entropy(x, torch.tensor(targets), label_smoothing=0.2), {"targets": targets}))
+soft = torch.softmax(t(4, 5), dim=1)
+cases.append(record("cross_entropy_soft", {"x": t(4, 5) * 2},
+                    lambda x: F.cross_entropy(x, soft, label_smoothing=0.1), {"target": flat(soft)}))
+cases.append(record("nll", {"x": t(4, 5)}, lambda x: F.nll_loss(F.log_softmax(x, 1), torch.tensor(targets)),
+                    {"targets": targets}))
+bits = torch.rand(3, 4)
+cases.append(record("bce", {"x": torch.rand(3, 4) * 0.8 + 0.1}, lambda x: F.binary_cross_entropy(x, bits), {"target": flat(bits)}))
+cases.append(record("bce_logits", {"x": t(3, 4) * 2}, lambda x: F.binary_cross_entropy_with_logits(x, bits),
+                    {"target": flat(bits)}))
 
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pytorch_golden.json")
 with open(path, "w") as f:
