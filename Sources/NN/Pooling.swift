@@ -53,3 +53,29 @@ public final class SumPool2D: Pool2D, @unchecked Sendable {
         try super.init(kind: .sum, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
     }
 }
+
+/// Global average pooling (`nn.AdaptiveAvgPool2d(1)`): `[N, C, H, W]` -> `[N, C, 1, 1]`.
+public final class GlobalAvgPool2D: Layer, @unchecked Sendable {
+    public override init() { super.init() }
+    public override func forward(_ input: Tensor) throws -> Tensor { try input.globalAvgPool2d() }
+}
+
+/// Global max pooling (`nn.AdaptiveMaxPool2d(1)`): `[N, C, H, W]` -> `[N, C, 1, 1]`.
+public final class GlobalMaxPool2D: Layer, @unchecked Sendable {
+    public override init() { super.init() }
+    public override func forward(_ input: Tensor) throws -> Tensor { try input.globalMaxPool2d() }
+}
+
+/// Adaptive average pooling (`nn.AdaptiveAvgPool2d`): `[N, C, H, W]` -> `[N, C, OH, OW]` for any H, W.
+public final class AdaptiveAvgPool2D: Layer, @unchecked Sendable {
+    public let outputSize: Size2D
+    public init(_ outputSize: Size2D) throws {
+        guard outputSize.h >= 1, outputSize.w >= 1 else {
+            throw LayerError.invalidConfiguration("adaptive pooling output size must be positive, got \(outputSize)")
+        }
+        self.outputSize = outputSize
+        super.init()
+    }
+    public override func forward(_ input: Tensor) throws -> Tensor { try input.adaptiveAvgPool2d(outputSize) }
+    public override var configuration: String { "output \(outputSize)" }
+}

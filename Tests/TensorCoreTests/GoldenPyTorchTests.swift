@@ -160,4 +160,10 @@ final class GoldenPyTorchTests: XCTestCase {
         try check("bce") { x, c in try Tensor.binaryCrossEntropy(x["x"]!, target(x, c)) }
         try check("bce_logits") { x, c in try Tensor.binaryCrossEntropyWithLogits(x["x"]!, target(x, c)) }
     }
+
+    func testGlobalAndAdaptivePooling() throws {
+        try check("adaptive_avg_pool_5x7_to_3x4") { x, _ in try x["x"]!.adaptiveAvgPool2d(Size2D(3, 4)) }
+        try check("global_avg_pool") { x, _ in try x["x"]!.globalAvgPool2d() }
+        try check("global_max_pool") { x, _ in try x["x"]!.globalMaxPool2d() }
+    }
 }

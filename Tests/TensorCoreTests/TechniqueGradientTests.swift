@@ -49,6 +49,15 @@ final class TechniqueGradientTests: XCTestCase {
         assertClose(rv.values, [0.9 + 0.1 * 14 / 3], rtol: 1e-6)
     }
 
+    func testGlobalAndAdaptivePooling() throws {
+        let x = randomTensor([2, 2, 5, 7], seed: 15)
+        try checkGradients([x]) { try x.globalAvgPool2d() }
+        try checkGradients([x]) { try x.globalMaxPool2d() }
+        try checkGradients([x]) { try x.adaptiveAvgPool2d(Size2D(3, 4)) }
+        try checkGradients([x]) { try x.adaptiveAvgPool2d(Size2D(5, 7)) }
+        XCTAssertEqual(try x.adaptiveAvgPool2d(Size2D(5, 7)).values, x.values, "same size is the identity")
+    }
+
     func testDropoutGradientUsesTheSameMask() throws {
         let x = randomTensor([4, 5], seed: 8)
         var g1 = SeededGenerator(seed: 1)

@@ -104,6 +104,13 @@ cases.append(record("bce", {"x": torch.rand(3, 4) * 0.8 + 0.1}, lambda x: F.bina
 cases.append(record("bce_logits", {"x": t(3, 4) * 2}, lambda x: F.binary_cross_entropy_with_logits(x, bits),
                     {"target": flat(bits)}))
 
+cases.append(record("adaptive_avg_pool_5x7_to_3x4", {"x": t(2, 2, 5, 7)}, lambda x: F.adaptive_avg_pool2d(x, (3, 4))))
+cases.append(record("global_avg_pool", {"x": t(2, 3, 4, 5)}, lambda x: F.adaptive_avg_pool2d(x, 1)))
+cases.append(record("global_max_pool", {"x": t(2, 3, 4, 5)}, lambda x: F.adaptive_max_pool2d(x, 1)))
+emb_index = [[1, 4, 1], [0, 2, 4]]
+cases.append(record("embedding", {"w": t(5, 3)}, lambda w: F.embedding(torch.tensor(emb_index), w),
+                    {"targets": [i for row in emb_index for i in row]}))
+
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pytorch_golden.json")
 with open(path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, indent=None, separators=(",", ":"))
