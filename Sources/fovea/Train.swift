@@ -30,7 +30,9 @@ extension FoveaCommand {
         var validationSplit: Double?
         @Option(help: "Stop when the monitored validation figure has not improved for this many epochs (needs --validation-split); the best epoch's weights are kept.")
         var earlyStopping: Int?
-        @Option(help: "What early stopping watches: val_accuracy or val_loss.")
+        @Option(help: "Divide the learning rate by 10 when the monitored validation figure has not improved for this many epochs (needs --validation-split).")
+        var plateau: Int?
+        @Option(help: "What early stopping and --plateau watch: val_accuracy or val_loss.")
         var monitor = "val_accuracy"
         @Option(help: "Folder holding the MNIST files (default: the copy bundled in Data/mnist).")
         var dataDir: String?
@@ -52,6 +54,10 @@ extension FoveaCommand {
             if let earlyStopping {
                 guard earlyStopping >= 0 else { throw ValidationError("--early-stopping must be at least 0, got \(earlyStopping)") }
                 guard validationSplit != nil else { throw ValidationError("--early-stopping \(earlyStopping) needs --validation-split") }
+            }
+            if let plateau {
+                guard plateau >= 0 else { throw ValidationError("--plateau must be at least 0, got \(plateau)") }
+                guard validationSplit != nil else { throw ValidationError("--plateau \(plateau) needs --validation-split") }
             }
             guard Monitor(rawValue: monitor).map({ $0 == .validationAccuracy || $0 == .validationLoss }) == true else {
                 throw ValidationError("--monitor must be val_accuracy or val_loss, got '\(monitor)'")
@@ -97,6 +103,7 @@ extension FoveaCommand {
             var callbacks: [TrainingCallback] = []
             let stopper = try earlyStopping.map { try EarlyStopping(monitor: Monitor(rawValue: monitor)!, patience: $0) }
             if let stopper { callbacks.append(stopper) }
+            if let plateau { callbacks.append(try PlateauCallback(monitor: Monitor(rawValue: monitor)!, patience: plateau)) }
             var history: [EpochRecord] = []
             history = try trainer.fit(loader, epochs: epochs, validation: validation, test: test, callbacks: callbacks) { record in
                 history.append(record)

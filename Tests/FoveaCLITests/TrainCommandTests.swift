@@ -75,6 +75,54 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertFalse(rows[1].contains(",,"), "validation and test cells are filled: \(rows[1])")
     }
 
+    /// The bar for the course's LeNet_modify: three epochs with its recipe (Adam) reach 99%.
+    func testLeNetBNReaches99PercentInThreeEpochs() throws {
+        let out = try makeTemporaryDirectory().appendingPathComponent("run")
+        let result = try runFovea(["train", "--model", "lenet-bn", "--epochs", "3", "--quiet", "--output", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let m = try metrics(out)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(m["test_accuracy"] as? Double), 0.99)
+        XCTAssertEqual(m["optimizer"] as? String, "adam")
+        XCTAssertEqual(m["epochs"] as? Int, 3)
+    }
+
+    func testTechniqueFlagsAreApplied() throws {
+        let out = try makeTemporaryDirectory().appendingPathComponent("run")
+        let result = try runFovea(["train", "--model", "lenet-bn", "--train-images", "600", "--epochs", "2",
+                                   "--optimizer", "adamw", "--lr", "0.003", "--weight-decay", "0.05", "--clip-norm", "1",
+                                   "--clip-value", "5", "--label-smoothing", "0.1", "--l1", "1e-6", "--l2", "1e-4",
+                                   "--dropout", "0.3", "--schedule", "cosine:10", "--validation-split", "0.2",
+                                   "--plateau", "0", "--output", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("adamw lr 0.003 (cosine:10)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("dropout 0.3, label smoothing 0.1, L1 1e-06, L2 0.0001, clip norm 1.0, clip value 5.0"), result.stdout)
+        let m = try metrics(out)
+        XCTAssertEqual(m["optimizer"] as? String, "adamw")
+        XCTAssertEqual(m["schedule"] as? String, "cosine:10")
+        XCTAssertGreaterThan(try XCTUnwrap(m["test_accuracy"] as? Double), 0.3, "it still learns")
+        for optimizer in ["sgd", "adam", "adagrad", "rmsprop"] {
+            let run = try runFovea(["train", "--optimizer", optimizer, "--lr", "0.01", "--train-images", "300", "--quiet",
+                                    "--output", out.appendingPathComponent(optimizer).path])
+            XCTAssertEqual(run.status, 0, "\(optimizer): \(run.stderr)")
+        }
+    }
+
+    func testBadHyperparametersAreRefused() throws {
+        try assertFails(["train", "--optimizer", "nadam"], mentioning: ["unknown optimizer 'nadam'", "adamw"])
+        try assertFails(["train", "--model", "lenet-bn", "--dropout", "1"], mentioning: ["--dropout", "[0, 1)", "1.0"])
+        try assertFails(["train", "--dropout", "0.5", "--train-images", "10"], mentioning: ["no dropout layers"])
+        try assertFails(["train", "--momentum", "1"], mentioning: ["--momentum", "1.0"])
+        try assertFails(["train", "--beta1", "1"], mentioning: ["--beta1", "1.0"])
+        try assertFails(["train", "--weight-decay=-0.1"], mentioning: ["--weight-decay", "-0.1"])
+        try assertFails(["train", "--clip-norm", "0"], mentioning: ["--clip-norm", "0.0"])
+        try assertFails(["train", "--label-smoothing", "1"], mentioning: ["--label-smoothing", "1.0"])
+        try assertFails(["train", "--eps", "0"], mentioning: ["--eps"])
+        try assertFails(["train", "--optimizer", "adam", "--nesterov", "--train-images", "10"], mentioning: ["--nesterov", "adam"])
+        try assertFails(["train", "--plateau", "2"], mentioning: ["--plateau", "--validation-split"])
+        try assertFails(["train", "--schedule", "multistep:a:0.1"], mentioning: ["multistep"])
+        try assertFails(["train", "--l2=-1"], mentioning: ["--l2", "-1.0"])
+    }
+
     func testBadFlagsGiveOneLine() throws {
         try assertFails(["train", "--model", "resnet9000"], mentioning: ["unknown model 'resnet9000'", "lenet5"])
         try assertFails(["train", "--epochs", "0"], mentioning: ["--epochs", "0"])
