@@ -16,6 +16,7 @@ public final class AdaGrad: Optimizer {
     public let epsilonInsideRoot: Bool
     public private(set) var stepCount = 0
     private var sums: [Tensor]
+    private var settings: GroupSettings
 
     public init(parameters: [Tensor], learningRate: Float = 1e-2, learningRateDecay: Float = 0, weightDecay: Float = 0,
                 initialAccumulatorValue: Float = 0, eps: Float = 1e-10, epsilonInsideRoot: Bool = false) throws {
@@ -28,14 +29,24 @@ public final class AdaGrad: Optimizer {
         self.learningRate = learningRate; self.learningRateDecay = learningRateDecay
         self.weightDecay = weightDecay; self.eps = eps; self.epsilonInsideRoot = epsilonInsideRoot
         sums = parameters.map { Tensor(repeating: initialAccumulatorValue, shape: $0.shape) }
+        settings = GroupSettings(count: parameters.count, weightDecay: weightDecay, momentum: 0)
+    }
+
+    /// AdaGrad over parameter groups with their own learning rate and weight decay.
+    public convenience init(groups: [ParameterGroup], learningRate: Float = 1e-2, learningRateDecay: Float = 0,
+                            weightDecay: Float = 0, eps: Float = 1e-10, epsilonInsideRoot: Bool = false) throws {
+        try self.init(parameters: groups.flatMap(\.parameters), learningRate: learningRate, learningRateDecay: learningRateDecay,
+                      weightDecay: weightDecay, eps: eps, epsilonInsideRoot: epsilonInsideRoot)
+        settings = try GroupSettings(groups: groups, learningRate: learningRate, weightDecay: weightDecay, momentum: 0)
     }
 
     public func step() {
         stepCount += 1
-        let lr = learningRate / (1 + Float(stepCount - 1) * learningRateDecay), wd = weightDecay, e = eps
+        let base = learningRate / (1 + Float(stepCount - 1) * learningRateDecay), e = eps
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             let theta = p.pointer, g = grad.pointer, s = sums[i].pointer
+            let lr = base * settings.rateScale[i], wd = settings.decay[i]
             for j in 0..<p.count {
                 let gj = g[j] + wd * theta[j]
                 s[j] += gj * gj

@@ -24,6 +24,7 @@ public final class Adam: Optimizer {
     /// Steps taken so far (t in the formulas).
     public private(set) var stepCount = 0
     private var m: [Tensor?], v: [Tensor?], vMax: [Tensor?]
+    private var settings: GroupSettings
 
     /// Adam; throws for a negative learning rate or weight decay, betas outside [0, 1) or eps <= 0.
     public init(parameters: [Tensor], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
@@ -39,6 +40,15 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay; self.amsgrad = amsgrad; self.decoupledWeightDecay = decoupledWeightDecay
         m = Array(repeating: nil, count: parameters.count)
         v = m; vMax = m
+        settings = GroupSettings(count: parameters.count, weightDecay: weightDecay, momentum: 0)
+    }
+
+    /// Adam or AdamW over parameter groups with their own learning rate and weight decay.
+    public convenience init(groups: [ParameterGroup], learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                            eps: Float = 1e-8, weightDecay: Float = 0, amsgrad: Bool = false, decoupledWeightDecay: Bool = false) throws {
+        try self.init(parameters: groups.flatMap(\.parameters), learningRate: learningRate, beta1: beta1, beta2: beta2,
+                      eps: eps, weightDecay: weightDecay, amsgrad: amsgrad, decoupledWeightDecay: decoupledWeightDecay)
+        settings = try GroupSettings(groups: groups, learningRate: learningRate, weightDecay: weightDecay, momentum: 0)
     }
 
     /// AdamW: Adam with decoupled weight decay (0.01 by default, as PyTorch).
@@ -50,12 +60,12 @@ public final class Adam: Optimizer {
 
     public func step() {
         stepCount += 1
-        let lr = learningRate, b1 = beta1, b2 = beta2, e = eps, wd = weightDecay
+        let b1 = beta1, b2 = beta2, e = eps
         let c1 = 1 - Float(pow(Double(b1), Double(stepCount))), c2 = 1 - Float(pow(Double(b2), Double(stepCount)))
         let rootC2 = c2.squareRoot()
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
-            let n = p.count
+            let n = p.count, lr = learningRate * settings.rateScale[i], wd = settings.decay[i]
             if m[i] == nil {
                 m[i] = Tensor(zeros: p.shape); v[i] = Tensor(zeros: p.shape)
                 if amsgrad { vMax[i] = Tensor(zeros: p.shape) }

@@ -32,6 +32,35 @@ public struct ParameterGroup {
     }
 }
 
+/// Per-parameter settings resolved from parameter groups: the ratio of each parameter's
+/// learning rate to the optimizer's, its weight decay and its momentum.
+struct GroupSettings {
+    var rateScale: [Float], decay: [Float], momentum: [Float]
+
+    /// Every parameter with the optimizer's own settings.
+    init(count: Int, weightDecay: Float, momentum: Float) {
+        rateScale = Array(repeating: 1, count: count)
+        decay = Array(repeating: weightDecay, count: count)
+        self.momentum = Array(repeating: momentum, count: count)
+    }
+
+    /// Settings for `groups` (in order, flattened), checking each override.
+    init(groups: [ParameterGroup], learningRate: Float, weightDecay: Float, momentum: Float) throws {
+        self.init(count: 0, weightDecay: weightDecay, momentum: momentum)
+        for group in groups {
+            if let lr = group.learningRate { try Check.learningRate(lr) }
+            if let wd = group.weightDecay { try Check.nonNegative(wd, "group weight decay") }
+            if let mu = group.momentum { try Check.unitInterval(mu, "group momentum") }
+            let scale = group.learningRate.map { learningRate > 0 ? $0 / learningRate : 0 } ?? 1
+            for _ in group.parameters {
+                rateScale.append(scale)
+                decay.append(group.weightDecay ?? weightDecay)
+                self.momentum.append(group.momentum ?? momentum)
+            }
+        }
+    }
+}
+
 /// The checks every optimizer applies to its settings, with messages that quote the value.
 enum Check {
     static func learningRate(_ lr: Float) throws {

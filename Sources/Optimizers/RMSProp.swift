@@ -15,6 +15,7 @@ public final class RMSProp: Optimizer {
     public let momentum: Float
     public let centered: Bool
     private var square: [Tensor], average: [Tensor?], buffer: [Tensor?]
+    private var settings: GroupSettings
 
     public init(parameters: [Tensor], learningRate: Float = 1e-2, alpha: Float = 0.99, eps: Float = 1e-8,
                 weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false) throws {
@@ -28,15 +29,28 @@ public final class RMSProp: Optimizer {
         self.weightDecay = weightDecay; self.momentum = momentum; self.centered = centered
         square = parameters.map { Tensor(zeros: $0.shape) }
         average = parameters.map { centered ? Tensor(zeros: $0.shape) : nil }
-        buffer = parameters.map { momentum > 0 ? Tensor(zeros: $0.shape) : nil }
+        buffer = []
+        settings = GroupSettings(count: parameters.count, weightDecay: weightDecay, momentum: momentum)
+        buffer = parameters.indices.map { settings.momentum[$0] > 0 ? Tensor(zeros: parameters[$0].shape) : nil }
+    }
+
+    /// RMSProp over parameter groups with their own learning rate, weight decay and momentum.
+    public convenience init(groups: [ParameterGroup], learningRate: Float = 1e-2, alpha: Float = 0.99, eps: Float = 1e-8,
+                            weightDecay: Float = 0, momentum: Float = 0, centered: Bool = false) throws {
+        let parameters = groups.flatMap(\.parameters)
+        try self.init(parameters: parameters, learningRate: learningRate, alpha: alpha, eps: eps,
+                      weightDecay: weightDecay, momentum: momentum, centered: centered)
+        settings = try GroupSettings(groups: groups, learningRate: learningRate, weightDecay: weightDecay, momentum: momentum)
+        buffer = parameters.indices.map { settings.momentum[$0] > 0 ? Tensor(zeros: parameters[$0].shape) : nil }
     }
 
     public func step() {
-        let lr = learningRate, a = alpha, e = eps, wd = weightDecay, mu = momentum
+        let a = alpha, e = eps
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             let theta = p.pointer, g = grad.pointer, s = square[i].pointer
             let avg = average[i]?.pointer, buf = buffer[i]?.pointer
+            let lr = learningRate * settings.rateScale[i], wd = settings.decay[i], mu = settings.momentum[i]
             for j in 0..<p.count {
                 let gj = g[j] + wd * theta[j]
                 s[j] = a * s[j] + (1 - a) * gj * gj

@@ -16,7 +16,7 @@ public final class SGD: Optimizer {
     public let nesterov: Bool
     private var velocity: [Tensor?]
     /// Per parameter: learning-rate ratio to `learningRate`, weight decay and momentum (from its group).
-    private var rateScale: [Float], decay: [Float], momenta: [Float]
+    private var settings: GroupSettings
 
     /// Throws for a negative learning rate or weight decay, momentum outside [0, 1), or Nesterov without momentum.
     public init(parameters: [Tensor], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
@@ -32,9 +32,7 @@ public final class SGD: Optimizer {
         self.learningRate = learningRate; self.momentum = momentum; self.dampening = dampening
         self.weightDecay = weightDecay; self.nesterov = nesterov
         velocity = Array(repeating: nil, count: parameters.count)
-        rateScale = Array(repeating: 1, count: parameters.count)
-        decay = Array(repeating: weightDecay, count: parameters.count)
-        momenta = Array(repeating: momentum, count: parameters.count)
+        settings = GroupSettings(count: parameters.count, weightDecay: weightDecay, momentum: momentum)
     }
 
     /// SGD over parameter groups, each optionally with its own learning rate, weight decay and
@@ -43,25 +41,14 @@ public final class SGD: Optimizer {
                             weightDecay: Float = 0, nesterov: Bool = false) throws {
         try self.init(parameters: groups.flatMap(\.parameters), learningRate: learningRate, momentum: momentum,
                       dampening: dampening, weightDecay: weightDecay, nesterov: nesterov)
-        var i = 0
-        for group in groups {
-            if let lr = group.learningRate { try Check.learningRate(lr) }
-            if let wd = group.weightDecay { try Check.nonNegative(wd, "group weight decay") }
-            if let mu = group.momentum { try Check.unitInterval(mu, "group momentum") }
-            for _ in group.parameters {
-                rateScale[i] = group.learningRate.map { learningRate > 0 ? $0 / learningRate : 0 } ?? 1
-                decay[i] = group.weightDecay ?? weightDecay
-                momenta[i] = group.momentum ?? momentum
-                i += 1
-            }
-        }
+        settings = try GroupSettings(groups: groups, learningRate: learningRate, weightDecay: weightDecay, momentum: momentum)
     }
 
     public func step() {
         let damp = 1 - dampening
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
-            let lr = learningRate * rateScale[i], mu = momenta[i], wd = decay[i]
+            let lr = learningRate * settings.rateScale[i], mu = settings.momentum[i], wd = settings.decay[i]
             let theta = p.pointer, g = grad.pointer, n = p.count
             if mu == 0 {
                 for j in 0..<n { theta[j] -= lr * (g[j] + wd * theta[j]) }

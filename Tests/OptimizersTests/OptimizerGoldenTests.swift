@@ -69,6 +69,28 @@ final class OptimizerGoldenTests: XCTestCase {
         try check("adamw") { try Adam.adamW(parameters: $0, learningRate: 0.1, weightDecay: 0.1) }
     }
 
+    func testParameterGroups() throws {
+        try check("adam_groups") { p in
+            try Adam(groups: [ParameterGroup([p[0]]), ParameterGroup([p[1]], learningRate: 0.01, weightDecay: 0.1)], learningRate: 0.1)
+        }
+        try check("rmsprop_groups") { p in
+            try RMSProp(groups: [ParameterGroup([p[0]]), ParameterGroup([p[1]], learningRate: 0.05, momentum: 0.5)], learningRate: 0.01)
+        }
+        try check("adagrad_groups") { p in
+            try AdaGrad(groups: [ParameterGroup([p[0]], weightDecay: 0.2), ParameterGroup([p[1]], learningRate: 0.05)], learningRate: 0.3)
+        }
+    }
+
+    /// Warm-up then cosine (no PyTorch scheduler does exactly this; checked against its formula).
+    func testWarmupCosine() {
+        let s = LearningRateSchedule.warmupCosine(warmupSteps: 4, minimum: 0)
+        let rates = (0..<12).map { s.rate(base: 1, step: $0, totalSteps: 12) }
+        assertClose(Array(rates[0..<4]), [0.25, 0.5, 0.75, 1])
+        assertClose([rates[4], rates[8]], [1, Float((1 + cos(Double.pi / 2)) / 2)], rtol: 1e-6, atol: 1e-7)
+        XCTAssertEqual(rates.max(), 1)
+        XCTAssertEqual(try LearningRateSchedule(parsing: "cosine:4"), s)
+    }
+
     func testSchedulesMatchPyTorchSchedulers() throws {
         let g = try XCTUnwrap(Self.golden)
         let cases: [(String, LearningRateSchedule)] = [

@@ -54,6 +54,15 @@ cases["sgd_clip_norm"] = trajectory(lambda p: O.SGD(p, lr=0.1), clip_norm=0.5)
 cases["sgd_groups"] = trajectory(lambda p: O.SGD([{"params": p[0]["params"]},
                                                   {"params": p[1]["params"], "lr": 0.01, "momentum": 0.5}],
                                                  lr=0.1, momentum=0.9), groups=True)
+cases["adam_groups"] = trajectory(lambda p: O.Adam([{"params": p[0]["params"]},
+                                                    {"params": p[1]["params"], "lr": 0.01, "weight_decay": 0.1}],
+                                                   lr=0.1), groups=True)
+cases["rmsprop_groups"] = trajectory(lambda p: O.RMSprop([{"params": p[0]["params"]},
+                                                          {"params": p[1]["params"], "lr": 0.05, "momentum": 0.5}],
+                                                         lr=0.01), groups=True)
+cases["adagrad_groups"] = trajectory(lambda p: O.Adagrad([{"params": p[0]["params"], "weight_decay": 0.2},
+                                                          {"params": p[1]["params"], "lr": 0.05}],
+                                                         lr=0.3), groups=True)
 
 
 def rates(make_scheduler, steps, lr=0.1, metrics=None):
