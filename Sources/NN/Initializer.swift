@@ -12,22 +12,40 @@ import TensorCore
 ///   (`std = √Var`) or a uniform (`bound = √(3 Var)`). Kaiming with a gain g and mode m is
 ///   `varianceScaling(scale: g², mode: m)`; Xavier with gain g is `varianceScaling(scale: g², mode: .average)`;
 ///   the course notes' "Xavier" variance `1 / units_in` (seed 004) is `varianceScaling(scale: 1, mode: .fanIn)`.
+///
+/// `kaiming(normal:mode:nonlinearity:)` and `xavier(normal:gain:)` give every fan mode and gain of
+/// `torch.nn.init`; `distribution(for:)` says what a rule draws from for a given shape.
 public enum Initializer: Sendable, Equatable {
+    /// All zeros (`nn.init.zeros_`): right for biases, wrong for weights (seed 004: every unit
+    /// of a layer then computes and learns the same thing).
     case zeros
+    /// Every element `value` (`nn.init.constant_`).
     case constant(Float)
+    /// `U(low, high)` (`nn.init.uniform_`).
     case uniform(low: Float, high: Float)
+    /// `N(mean, std²)` (`nn.init.normal_`).
     case normal(mean: Float, std: Float)
+    /// `kaiming_uniform_` defaults: fan-in, ReLU gain √2, bound `√(6 / fanIn)`.
     case kaimingUniform
+    /// `kaiming_normal_` defaults: fan-in, ReLU gain √2, `std = √(2 / fanIn)`.
     case kaimingNormal
+    /// `xavier_uniform_` with gain 1: bound `√(6 / (fanIn + fanOut))`.
     case xavierUniform
+    /// `xavier_normal_` with gain 1: `std = √(2 / (fanIn + fanOut))`.
     case xavierNormal
+    /// What `nn.Linear`/`nn.Conv2d` do to their weights (`kaiming_uniform_(a: √5)`): bound `1 / √fanIn`.
     case pytorchDefault
+    /// `Var(w) = scale / fan`, fan by `mode`, normal (`std = √Var`) or uniform (`bound = √(3 Var)`).
     case varianceScaling(scale: Float, mode: FanMode, normal: Bool)
 
-    /// Which fan `varianceScaling` divides by.
+    /// Which fan `varianceScaling` divides by: `fanIn` keeps the variance of the activations in
+    /// the forward pass, `fanOut` that of the gradients in the backward pass (PyTorch's
+    /// `mode="fan_in"/"fan_out"`), `average` is `(fanIn + fanOut) / 2` (Xavier).
     public enum FanMode: String, Sendable, Equatable { case fanIn, fanOut, average }
 
-    /// The non-linearities `gain(for:)` knows, as `torch.nn.init.calculate_gain`.
+    /// The non-linearities `gain(for:)` knows, as `torch.nn.init.calculate_gain` (whose conv
+    /// and identity gains are `linear`'s 1; its `leaky_relu` default slope is 0.01, and Kaiming's
+    /// default `a = 0` makes it `relu`).
     public enum Nonlinearity: Sendable, Equatable {
         case linear, sigmoid, tanh, relu, leakyRelu(slope: Float), selu
     }
@@ -55,34 +73,54 @@ public enum Initializer: Sendable, Equatable {
         .varianceScaling(scale: gain * gain, mode: .average, normal: normal)
     }
 
-    /// `(fanIn, fanOut)` of a weight shape.
+    /// Xavier/Glorot with the gain of a non-linearity (`xavier_*_(gain: calculate_gain(...))`).
+    public static func xavier(normal: Bool = false, nonlinearity: Nonlinearity) -> Initializer {
+        xavier(normal: normal, gain: gain(for: nonlinearity))
+    }
+
+    /// What an initialiser draws each element from.
+    public enum Distribution: Sendable, Equatable {
+        /// Every element is the value.
+        case constant(Float)
+        /// Uniform on `[low, high)`.
+        case uniform(low: Float, high: Float)
+        /// Gaussian with this mean and standard deviation.
+        case normal(mean: Float, std: Float)
+    }
+
+    /// `(fanIn, fanOut)` of a weight shape, as PyTorch's `_calculate_fan_in_and_fan_out`:
+    /// `[out, in, k...]` gives `(in · Πk, out · Πk)`, `[out, in]` gives `(in, out)`. A shape of
+    /// rank 0 or 1 (where PyTorch throws) gives `(n, n)`, n its only size (1 for a scalar).
     public static func fans(_ shape: [Int]) -> (fanIn: Int, fanOut: Int) {
         guard shape.count >= 2 else { return (shape.first ?? 1, shape.first ?? 1) }
         let receptive = shape[2...].reduce(1, *)
         return (shape[1] * receptive, shape[0] * receptive)
     }
 
-    /// A new tensor of `shape` filled by this rule from `generator` (the global one if nil).
-    public func make(_ shape: [Int], generator: inout SeededGenerator) -> Tensor {
+    /// The distribution this rule draws from for a weight of `shape` (its fans from `fans(_:)`):
+    /// the bounds and standard deviations of `torch.nn.init`, e.g. Kaiming uniform
+    /// `U(-g √(3 / fan), g √(3 / fan))`, Kaiming normal `N(0, g² / fan)`, Xavier uniform
+    /// `U(-g √(6 / (fanIn + fanOut)), +...)`, Xavier normal `N(0, 2 g² / (fanIn + fanOut))`.
+    public func distribution(for shape: [Int]) -> Distribution {
         let (fanIn, fanOut) = Initializer.fans(shape)
         switch self {
-        case .zeros: return Tensor(zeros: shape)
-        case .constant(let v): return Tensor(repeating: v, shape: shape)
-        case .uniform(let lo, let hi): return .uniform(shape, low: lo, high: hi, generator: &generator)
-        case .normal(let m, let s): return .normal(shape, mean: m, std: s, generator: &generator)
+        case .zeros: return .constant(0)
+        case .constant(let v): return .constant(v)
+        case .uniform(let lo, let hi): return .uniform(low: lo, high: hi)
+        case .normal(let m, let s): return .normal(mean: m, std: s)
+        // Written out rather than through `varianceScaling`, whose Float (√2)² is not exactly 2:
+        // the draws of the named cases stay bit-for-bit what saved runs were trained from.
         case .kaimingUniform:
             let b = (6 / Float(max(fanIn, 1))).squareRoot()
-            return .uniform(shape, low: -b, high: b, generator: &generator)
-        case .kaimingNormal:
-            return .normal(shape, std: (2 / Float(max(fanIn, 1))).squareRoot(), generator: &generator)
+            return .uniform(low: -b, high: b)
+        case .kaimingNormal: return .normal(mean: 0, std: (2 / Float(max(fanIn, 1))).squareRoot())
         case .xavierUniform:
             let b = (6 / Float(max(fanIn + fanOut, 1))).squareRoot()
-            return .uniform(shape, low: -b, high: b, generator: &generator)
-        case .xavierNormal:
-            return .normal(shape, std: (2 / Float(max(fanIn + fanOut, 1))).squareRoot(), generator: &generator)
+            return .uniform(low: -b, high: b)
+        case .xavierNormal: return .normal(mean: 0, std: (2 / Float(max(fanIn + fanOut, 1))).squareRoot())
         case .pytorchDefault:
             let b = 1 / Float(max(fanIn, 1)).squareRoot()
-            return .uniform(shape, low: -b, high: b, generator: &generator)
+            return .uniform(low: -b, high: b)
         case .varianceScaling(let scale, let mode, let normal):
             let fan: Float
             switch mode {
@@ -91,9 +129,18 @@ public enum Initializer: Sendable, Equatable {
             case .average: fan = Float(max(fanIn + fanOut, 2)) / 2
             }
             let variance = scale / fan
-            if normal { return .normal(shape, std: variance.squareRoot(), generator: &generator) }
+            if normal { return .normal(mean: 0, std: variance.squareRoot()) }
             let b = (3 * variance).squareRoot()
-            return .uniform(shape, low: -b, high: b, generator: &generator)
+            return .uniform(low: -b, high: b)
+        }
+    }
+
+    /// A new tensor of `shape` filled by this rule from `generator`.
+    public func make(_ shape: [Int], generator: inout SeededGenerator) -> Tensor {
+        switch distribution(for: shape) {
+        case .constant(let v): return v == 0 ? Tensor(zeros: shape) : Tensor(repeating: v, shape: shape)
+        case .uniform(let lo, let hi): return .uniform(shape, low: lo, high: hi, generator: &generator)
+        case .normal(let m, let s): return .normal(shape, mean: m, std: s, generator: &generator)
         }
     }
 
