@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "FoveaTestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Interop", "FoveaTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Optimizers", "Interop", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Fovea", "FoveaTestSupport"]),

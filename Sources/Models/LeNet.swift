@@ -37,7 +37,7 @@ public final class LeNet5: Layer, @unchecked Sendable {
         // After conv1 (pad 2) and a pool: H/2; after conv2 (valid): H/2 - 4; after a pool: (H/2 - 4)/2.
         let h = (inputSize.h / 2 - 4) / 2, w = (inputSize.w / 2 - 4) / 2
         guard h >= 1, w >= 1 else {
-            throw LayerError.invalidConfiguration("LeNet-5 needs inputs of at least 10x10, got \(inputSize.h)x\(inputSize.w)")
+            throw LayerError.invalidConfiguration("LeNet-5 needs inputs of at least 12x12, got \(inputSize.h)x\(inputSize.w)")
         }
         conv1 = try Conv2D(inputChannels, 6, kernelSize: 5, padding: .uniform(2), weightInit: .pytorchDefault)
         conv2 = try Conv2D(6, 16, kernelSize: 5, weightInit: .pytorchDefault)
@@ -62,8 +62,45 @@ public final class LeNet5: Layer, @unchecked Sendable {
     }
 
     public override var children: [(name: String, layer: Layer)] {
-        [("conv1", conv1), ("conv2", conv2), ("fc1", fc1), ("fc2", fc2), ("fc3", fc3)]
+        [("conv1", conv1), ("pool", pool), ("conv2", conv2), ("flatten", flatten), ("fc1", fc1), ("fc2", fc2), ("fc3", fc3)]
     }
 
     public override var configuration: String { "\(activation), \(subsampling) pooling" }
+}
+
+/// The course's PyTorch LeNet (seed 002, "Digits Classification with PyTorch CNN"), after
+/// Caffe's MNIST example: conv 20@5x5, tanh, 2x2 max pool, conv 50@5x5, tanh, 2x2 max pool,
+/// dense 500 with tanh, dense classes. 431,080 parameters for 1x28x28 and 10 classes.
+/// State-dict names `conv1`, `conv2`, `fc1`, `fc2`, as in the seed.
+public final class LeNet20x50: Layer, @unchecked Sendable {
+    public let conv1: Conv2D
+    public let conv2: Conv2D
+    public let fc1: Dense
+    public let fc2: Dense
+    let pool: MaxPool2D
+    let flatten = Flatten()
+
+    /// Throws when the input is too small for two valid 5x5 convolutions and two 2x2 pools (16x16).
+    public init(inputChannels: Int = 1, inputSize: Size2D = 28, classes: Int = 10) throws {
+        let h = ((inputSize.h - 4) / 2 - 4) / 2, w = ((inputSize.w - 4) / 2 - 4) / 2
+        guard h >= 1, w >= 1 else {
+            throw LayerError.invalidConfiguration("LeNet 20/50 needs inputs of at least 16x16, got \(inputSize.h)x\(inputSize.w)")
+        }
+        conv1 = try Conv2D(inputChannels, 20, kernelSize: 5, weightInit: .pytorchDefault)
+        conv2 = try Conv2D(20, 50, kernelSize: 5, weightInit: .pytorchDefault)
+        fc1 = try Dense(50 * h * w, 500, weightInit: .pytorchDefault)
+        fc2 = try Dense(500, classes, weightInit: .pytorchDefault)
+        pool = try MaxPool2D(2)
+        super.init()
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        var x = try pool(conv1(input).tanh())
+        x = try pool(conv2(x).tanh())
+        return try fc2(fc1(flatten(x)).tanh())
+    }
+
+    public override var children: [(name: String, layer: Layer)] {
+        [("conv1", conv1), ("pool", pool), ("conv2", conv2), ("flatten", flatten), ("fc1", fc1), ("fc2", fc2)]
+    }
 }

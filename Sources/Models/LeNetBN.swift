@@ -50,8 +50,8 @@ public final class LeNetBN: Layer, @unchecked Sendable {
     }
 
     public override var children: [(name: String, layer: Layer)] {
-        [("prelu", prelu), ("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2),
-         ("fc1", fc1), ("bn3", bn3), ("dropout1", dropout), ("fc2", fc2)]
+        [("prelu", prelu), ("conv1", conv1), ("bn1", bn1), ("pool", pool), ("conv2", conv2), ("bn2", bn2),
+         ("flatten", flatten), ("fc1", fc1), ("bn3", bn3), ("dropout1", dropout), ("fc2", fc2)]
     }
 
     public override var configuration: String { "20 and 50 filters, batch norm, PReLU, dropout \(dropout.p)" }

@@ -30,4 +30,11 @@ public struct TrainingRecipe: Sendable, Equatable {
     /// LeNet-BN (the seed's LeNet_modify) with Adam as the seed trains it; cosine decay over the
     /// run (PyTorch, same settings, 3 epochs: 99.31% measured with Scripts/pytorch_lenet_mnist.py).
     public static let lenetBN = TrainingRecipe(optimizer: "adam", learningRate: 0.002, batchSize: 64)
+
+    /// The deeper zoo models on small images: SGD with momentum 0.9, lr 0.01, batch 64, cosine
+    /// decay, weight decay 5e-4 (the usual ImageNet/CIFAR recipe, scaled to short runs).
+    public static let sgd = TrainingRecipe(optimizer: "sgd", learningRate: 0.01, batchSize: 64, weightDecay: 5e-4)
+
+    /// ResNet-18 for 32x32 images: SGD lr 0.05, batch 128, cosine, weight decay 5e-4.
+    public static let cifar = TrainingRecipe(optimizer: "sgd", learningRate: 0.05, batchSize: 128, weightDecay: 5e-4)
 }

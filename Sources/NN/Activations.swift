@@ -82,3 +82,20 @@ public final class GELU: Layer, @unchecked Sendable {
     public override func forward(_ input: Tensor) throws -> Tensor { input.gelu(approximate: approximate) }
     public override var configuration: String { approximate == .none ? "" : "tanh approximation" }
 }
+
+/// `min(max(x, low), high)` elementwise (`nn.Hardtanh`). Any shape.
+public final class HardTanh: Layer, @unchecked Sendable {
+    public let low: Float, high: Float
+    public init(low: Float = -1, high: Float = 1) throws {
+        guard low < high else { throw LayerError.invalidConfiguration("HardTanh needs low < high, got \(low) and \(high)") }
+        self.low = low; self.high = high; super.init()
+    }
+    public override func forward(_ input: Tensor) throws -> Tensor { input.hardTanh(low: low, high: high) }
+    public override var configuration: String { "[\(low), \(high)]" }
+}
+
+/// `min(max(x, 0), 6)` elementwise (`nn.ReLU6`, MobileNet v2). Any shape.
+public final class ReLU6: Layer, @unchecked Sendable {
+    public override init() { super.init() }
+    public override func forward(_ input: Tensor) throws -> Tensor { input.relu6() }
+}

@@ -48,6 +48,10 @@ public final class Conv2D: Layer, @unchecked Sendable {
                           dilation: dilation, groups: groups)
     }
 
+    public override func multiplyAccumulates(inputShape: [Int], outputShape: [Int]) -> Int {
+        outputShape.reduce(1, *) * (inChannels / groups) * kernelSize.h * kernelSize.w
+    }
+
     public override var parameterSlots: [(name: String, tensor: Tensor)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }

@@ -29,6 +29,10 @@ public final class Dense: Layer, @unchecked Sendable {
         try Tensor.linear(input, weight: weight, bias: bias)
     }
 
+    public override func multiplyAccumulates(inputShape: [Int], outputShape: [Int]) -> Int {
+        outputShape.reduce(1, *) * inFeatures
+    }
+
     public override var parameterSlots: [(name: String, tensor: Tensor)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }

@@ -32,8 +32,19 @@ open class Layer: @unchecked Sendable {
     /// The type name shown in summaries ("Conv2D").
     open var typeName: String { String(describing: type(of: self)) }
 
-    /// Applies the layer: `layer(x)`.
-    public func callAsFunction(_ input: Tensor) throws -> Tensor { try forward(input) }
+    /// Applies the layer: `layer(x)`. Inside `LayerTrace.record` the call is also recorded
+    /// (layer, input and output shapes) for summaries.
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        guard let trace = LayerTrace.current else { return try forward(input) }
+        return try trace.call(self, input) { try forward(input) }
+    }
+
+    /// Multiply-accumulate operations of one `forward` from `inputShape` to `outputShape`
+    /// (whole batch). Layers with weights override: a convolution costs
+    /// `output elements x (inChannels / groups) x kh x kw`, a dense layer
+    /// `rows x inFeatures x outFeatures`. Element-wise layers and pooling count 0, as in the
+    /// published model figures.
+    open func multiplyAccumulates(inputShape: [Int], outputShape: [Int]) -> Int { 0 }
 
     /// Every trainable tensor of this layer and its descendants, with dotted names, in
     /// declaration order.

@@ -60,12 +60,26 @@ extension Tensor {
         return t
     }
 
-    /// A tensor of samples from N(mean, std²).
+    /// A tensor of samples from N(mean, std²), drawn in pairs by Marsaglia's polar method
+    /// (no trigonometry: a point uniform in the unit disc, `s = u² + v²`, gives the two
+    /// independent normals `u √(-2 ln s / s)` and `v √(-2 ln s / s)`), which keeps building
+    /// VGG's 138 million weights to about a second.
     public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1,
                               generator: inout SeededGenerator, requiresGrad: Bool = false) -> Tensor {
-        let t = Tensor(zeros: shape, requiresGrad: requiresGrad)
-        let p = t.pointer
-        for i in 0..<t.count { p[i] = mean + std * generator.nextNormal() }
+        let t = Tensor.uninitialized(shape)
+        t.requiresGrad = requiresGrad
+        let p = t.pointer, n = t.count
+        var i = 0
+        while i < n {
+            let u = 2 * Double(generator.next() >> 11) * (1.0 / 9_007_199_254_740_992.0) - 1
+            let v = 2 * Double(generator.next() >> 11) * (1.0 / 9_007_199_254_740_992.0) - 1
+            let s = u * u + v * v
+            guard s > 0, s < 1 else { continue }
+            let f = (-2 * _log(s) / s).squareRoot()
+            p[i] = mean + std * Float(u * f)
+            if i + 1 < n { p[i + 1] = mean + std * Float(v * f) }
+            i += 2
+        }
         return t
     }
 }

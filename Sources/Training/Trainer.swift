@@ -58,8 +58,14 @@ public final class Trainer {
                 * schedule.rate(base: baseLearningRate, step: (epoch - 1) * total + step, totalSteps: totalSteps)
             let logits = try model(batch.images)
             let loss = try self.loss(logits, batch.labels)
+            var objective = loss
+            if let heads = model as? AuxiliaryClassifiers {
+                for aux in heads.auxiliaryLogits {
+                    objective = try objective + heads.auxiliaryLossWeight * self.loss(aux, batch.labels)
+                }
+            }
             optimizer.zeroGrad()
-            try (penalty.map { try loss + $0() } ?? loss).backward()
+            try (penalty.map { try objective + $0() } ?? objective).backward()
             try beforeStep?()
             optimizer.step()
             let n = batch.labels.count

@@ -9,7 +9,8 @@ extension FoveaCommand {
         func run() throws {
             for e in ModelZoo.entries {
                 let aliases = e.aliases.isEmpty ? "" : " (also: \(e.aliases.joined(separator: ", ")))"
-                Console.write("\(e.name)\(aliases)\n    \(e.summary)")
+                let input = e.defaultInput.map(String.init).joined(separator: "x")
+                Console.write("\(e.name)\(aliases)\n    \(e.summary); input \(input), \(e.defaultClasses) classes")
             }
         }
     }

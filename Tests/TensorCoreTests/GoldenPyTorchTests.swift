@@ -167,3 +167,19 @@ final class GoldenPyTorchTests: XCTestCase {
         try check("global_max_pool") { x, _ in try x["x"]!.globalMaxPool2d() }
     }
 }
+
+extension GoldenPyTorchTests {
+    /// The ops the model zoo added: LRN (AlexNet/ZFNet), ReLU6/HardTanh (MobileNet v2), and
+    /// concatenation followed by a channel shuffle (ShuffleNet v2).
+    func testModelZooOps() throws {
+        try check("local_response_norm_alexnet") { x, _ in try x["x"]!.localResponseNorm(size: 5, alpha: 1e-4, beta: 0.75, k: 2) }
+        try check("local_response_norm_strong") { x, _ in try x["x"]!.localResponseNorm(size: 4, alpha: 0.5, beta: 0.6, k: 1) }
+        try check("relu6_hardtanh") { x, _ in try x["x"]!.relu6() + x["x"]!.hardTanh(low: -2, high: 3) }
+        try check("channel_shuffle_concat") { x, _ in
+            try Tensor.concatenate([x["a"]!, x["b"]!], axis: 1).channelShuffled(groups: 2)
+        }
+        // GoogLeNet and SqueezeNet at their smallest inputs pool 2x2 maps with 3x3 ceil-mode windows.
+        try check("max_pool_ceil_window_past_input") { x, _ in try Tensor.maxPool2d(x["x"]!, kernel: 3, stride: 2, ceilMode: true) }
+        try check("avg_pool_ceil_window_past_input") { x, _ in try Tensor.avgPool2d(x["x"]!, kernel: 3, stride: 2, ceilMode: true) }
+    }
+}

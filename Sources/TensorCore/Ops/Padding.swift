@@ -59,9 +59,11 @@ public func convolutionOutputSize(input: Int, kernel: Int, stride: Int, padBefor
                                   dilation: Int = 1, ceilMode: Bool = false) -> Int {
     let effective = dilation * (kernel - 1) + 1
     let span = input + padBefore + padAfter - effective
-    if span < 0 { return 0 }
-    if !ceilMode { return span / stride + 1 }
-    var out = (span + stride - 1) / stride + 1
-    if (out - 1) * stride >= input + padBefore { out -= 1 }
-    return out
+    if !ceilMode { return span < 0 ? 0 : span / stride + 1 }
+    // Ceil mode rounds up, as PyTorch does (dividing with rounding toward -inf), so one window
+    // may hang past an input smaller than itself (3x3 stride-2 pooling of 2x2 gives 1x1).
+    let numerator = span + stride - 1
+    var out = (numerator >= 0 ? numerator / stride : -((-numerator + stride - 1) / stride)) + 1
+    if out > 1 && (out - 1) * stride >= input + padBefore { out -= 1 }
+    return max(out, 0)
 }

@@ -9,7 +9,25 @@ import Glibc
 /// - SELU: `scale * ELU(x, alpha)` with alpha = 1.6732632423543772, scale = 1.0507009873554805
 /// - GELU: `x * Phi(x)` (exact, with erf) or the tanh approximation
 ///   `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))`.
+/// - HardTanh: `min(max(x, low), high)`; ReLU6 (MobileNet) is HardTanh on [0, 6].
 extension Tensor {
+    /// `min(max(x, low), high)` (`F.hardtanh`); gradient 1 strictly inside `(low, high)`, else 0
+    /// (PyTorch's convention at the two corners).
+    public func hardTanh(low: Float = -1, high: Float = 1) -> Tensor {
+        let out = Tensor.uninitialized(shape)
+        let o = out.pointer, p = pointer, n = count
+        for i in 0..<n { o[i] = Swift.min(Swift.max(p[i], low), high) }
+        return Tensor.record("hardTanh", out, inputs: [self]) { g in
+            let d = Tensor.uninitialized(g.shape)
+            let dp = d.pointer, gp = g.pointer
+            for i in 0..<n { let v = p[i]; dp[i] = v > low && v < high ? gp[i] : 0 }
+            return [d]
+        }
+    }
+
+    /// `min(max(x, 0), 6)` (`F.relu6`, MobileNet v2's activation).
+    public func relu6() -> Tensor { hardTanh(low: 0, high: 6) }
+
     /// `x > 0 ? x : slope * x`; gradient 1 or `slope`.
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
         let out = Tensor.uninitialized(shape)

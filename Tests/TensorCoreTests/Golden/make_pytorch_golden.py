@@ -111,6 +111,20 @@ emb_index = [[1, 4, 1], [0, 2, 4]]
 cases.append(record("embedding", {"w": t(5, 3)}, lambda w: F.embedding(torch.tensor(emb_index), w),
                     {"targets": [i for row in emb_index for i in row]}))
 
+# Model-zoo ops (appended so earlier cases keep their values).
+cases.append(record("local_response_norm_alexnet", {"x": t(2, 7, 3, 4) * 3},
+                    lambda x: F.local_response_norm(x, 5, alpha=1e-4, beta=0.75, k=2.0)))
+cases.append(record("local_response_norm_strong", {"x": t(1, 6, 2, 3) * 2},
+                    lambda x: F.local_response_norm(x, 4, alpha=0.5, beta=0.6, k=1.0)))
+cases.append(record("relu6_hardtanh", {"x": t(3, 8) * 5},
+                    lambda x: F.relu6(x) + F.hardtanh(x, -2.0, 3.0)))
+cases.append(record("channel_shuffle_concat", {"a": t(2, 2, 3, 3), "b": t(2, 4, 3, 3)},
+                    lambda a, b: torch.cat([a, b], 1).view(2, 2, 3, 3, 3).transpose(1, 2).reshape(2, 6, 3, 3)))
+cases.append(record("max_pool_ceil_window_past_input", {"x": t(2, 3, 2, 2)},
+                    lambda x: F.max_pool2d(x, 3, stride=2, ceil_mode=True)))
+cases.append(record("avg_pool_ceil_window_past_input", {"x": t(1, 2, 2, 3)},
+                    lambda x: F.avg_pool2d(x, 3, stride=2, ceil_mode=True)))
+
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pytorch_golden.json")
 with open(path, "w") as f:
     json.dump({"torch": torch.__version__, "cases": cases}, f, indent=None, separators=(",", ":"))

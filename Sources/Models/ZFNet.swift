@@ -1,0 +1,51 @@
+// ZFNet: M. D. Zeiler, R. Fergus, "Visualizing and understanding convolutional networks",
+// ECCV 2014 (arXiv:1311.2901), Figure 3.
+//
+// AlexNet with the first layers changed after looking at their features: 96 7x7 filters
+// with stride 2 (instead of 11x11 stride 4) and 256 5x5 filters with stride 2, each followed
+// by ReLU, 3x3 stride-2 max pooling and contrast normalisation across feature maps (here local
+// response normalisation with AlexNet's size 5, alpha 1e-4, beta 0.75, k 2); then 384, 384 and
+// 256 3x3 filters, a last pool, and dense 4096-4096-classes with dropout 0.5. Pools round up,
+// which gives the paper's map sizes at 224x224: 110, 55, 26, 13, 13, 13, 6. The paper names
+// no official weights; the state-dict names follow AlexNet's layout (`features.N`,
+// `classifier.N`). An adaptive 6x6 average pool lets other input sizes through.
+import TensorCore
+import NN
+
+/// ZFNet for `[N, inputChannels, H, W]` (at least 47x47) -> `[N, classes]`.
+public final class ZFNet: Layer, @unchecked Sendable {
+    public let inputChannels: Int
+    public let features: Sequential
+    public let avgpool: AdaptiveAvgPool2D
+    public let classifier: Sequential
+    let flatten = Flatten()
+
+    public init(inputChannels: Int = 3, classes: Int = 1000, dropout: Float = 0.5) throws {
+        self.inputChannels = inputChannels
+        func lrn() throws -> LocalResponseNorm { try LocalResponseNorm(size: 5, alpha: 1e-4, beta: 0.75, k: 2) }
+        features = Sequential(
+            try Conv2D(inputChannels, 96, kernelSize: 7, stride: 2, padding: .uniform(1), weightInit: .fanOutNormal), ReLU(),
+            try MaxPool2D(3, stride: 2, ceilMode: true), try lrn(),
+            try Conv2D(96, 256, kernelSize: 5, stride: 2, weightInit: .fanOutNormal), ReLU(),
+            try MaxPool2D(3, stride: 2, ceilMode: true), try lrn(),
+            try Conv2D(256, 384, kernelSize: 3, padding: .uniform(1), weightInit: .fanOutNormal), ReLU(),
+            try Conv2D(384, 384, kernelSize: 3, padding: .uniform(1), weightInit: .fanOutNormal), ReLU(),
+            try Conv2D(384, 256, kernelSize: 3, padding: .uniform(1), weightInit: .fanOutNormal), ReLU(),
+            try MaxPool2D(3, stride: 2, ceilMode: true))
+        avgpool = try AdaptiveAvgPool2D(Size2D(6, 6))
+        classifier = Sequential(
+            try Dropout(dropout), try Dense(256 * 6 * 6, 4096, weightInit: .normal(mean: 0, std: 0.01)), ReLU(),
+            try Dropout(dropout), try Dense(4096, 4096, weightInit: .normal(mean: 0, std: 0.01)), ReLU(),
+            try Dense(4096, classes, weightInit: .normal(mean: 0, std: 0.01)))
+        super.init()
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        try checkImages(input, channels: inputChannels, model: "ZFNet")
+        return try classifier(flatten(avgpool(features(input))))
+    }
+
+    public override var children: [(name: String, layer: Layer)] {
+        [("features", features), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
+    }
+}
