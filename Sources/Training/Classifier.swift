@@ -27,6 +27,9 @@ public final class Classifier {
     /// Per-channel normalisation applied to pixels in [0, 1] before the network.
     public let mean: [Float]
     public let std: [Float]
+    /// How images of another size are fitted to the input (metadata `fit`, written when the
+    /// training data were padded or resized); nil means images must have the input size.
+    public let fitMode: ImageFitting.Mode?
 
     /// Loads the weights at `url` and rebuilds the model named in its metadata.
     ///
@@ -68,6 +71,14 @@ public final class Classifier {
         }
         mean = try floats("normalize_mean", default: 0)
         std = try floats("normalize_std", default: 1)
+        if let text = metadata["fit"] {
+            guard let mode = ImageFitting.Mode(rawValue: text) else {
+                throw ClassifierError.badMetadata(path: url.path, key: "fit", value: text, expected: "pad or resize")
+            }
+            fitMode = mode
+        } else {
+            fitMode = nil
+        }
         let entry = try ModelZoo.entry(named: modelName)
         model = try entry.build(inputChannels, inputSize, classes)
         try model.loadStateDict(state)
@@ -97,16 +108,21 @@ public final class Classifier {
     }
 
     /// Class probabilities of one image (converted to the model's channel count).
+    /// An image of another size is padded or resized as the training data were (`fitMode`);
+    /// a grey image is repeated over the channels of a colour model.
     public func probabilities(of image: Image) throws -> [Float] {
-        guard image.width == inputSize.w, image.height == inputSize.h else {
+        let sameSize = image.width == inputSize.w && image.height == inputSize.h
+        guard sameSize || fitMode != nil else {
             throw DatasetError.imageSize(path: nil, width: image.width, height: image.height,
                                          expectedWidth: inputSize.w, expectedHeight: inputSize.h)
         }
-        let ready = inputChannels == 1 ? image.grayscale() : image
-        guard ready.channels == inputChannels else {
+        let ready = inputChannels == 1 || image.channels == 2 ? image.grayscale() : image
+        guard ready.channels == inputChannels || ready.channels == 1 else {
             throw ClassifierError.channels(got: image.channels, expected: inputChannels)
         }
-        return try probabilities(ready.toTensor()).values
+        let pixels = try ImageFitting.fit(ready.toTensor(), to: [inputChannels, inputSize.h, inputSize.w],
+                                          mode: sameSize ? nil : fitMode)
+        return try probabilities(pixels).values
     }
 
     /// The `k` most probable classes of `image`, most probable first.

@@ -24,7 +24,9 @@ extension FoveaCommand {
             compute.apply()
             let classifier = try Classifier(contentsOf: URL(fileURLWithPath: weights))
             let picture = try PNG.read(contentsOf: URL(fileURLWithPath: image))
-            guard picture.width == classifier.inputSize.w, picture.height == classifier.inputSize.h else {
+            // A model trained on padded or resized digits fits other sizes the same way.
+            let sameSize = picture.width == classifier.inputSize.w && picture.height == classifier.inputSize.h
+            guard sameSize || classifier.fitMode != nil else {
                 throw DatasetError.imageSize(path: image, width: picture.width, height: picture.height,
                                              expectedWidth: classifier.inputSize.w,
                                              expectedHeight: classifier.inputSize.h)

@@ -26,6 +26,8 @@ extension FoveaCommand {
         var output: String?
         @Option(help: "Train on the first N training images only (default: all 60,000), for quick trials.")
         var trainImages: Int?
+        @Option(help: "Test on the first N test images only (default: all 10,000), for quick trials.")
+        var testImages: Int?
         @Option(help: "Hold out this fraction of the training images (seeded) for validation, e.g. 0.1.")
         var validationSplit: Double?
         @Option(help: "Stop when the monitored validation figure has not improved for this many epochs (needs --validation-split); the best epoch's weights are kept.")
@@ -34,6 +36,10 @@ extension FoveaCommand {
         var plateau: Int?
         @Option(help: "What early stopping and --plateau watch: val_accuracy or val_loss.")
         var monitor = "val_accuracy"
+        @Option(help: "Model input CxHxW (default: 1x28x28 for the LeNets, else 1xSxS with S the larger of 32 and the model's minimum); the 28x28 digits are padded or resized to it and grey is repeated over the channels.")
+        var input: String?
+        @Option(help: "How digits reach another input size: pad (centred) or resize (bilinear); default: pad when the input is at most a quarter larger, else resize.")
+        var fit: String?
         @Option(help: "Folder holding the MNIST files (default: the copy bundled in Data/mnist).")
         var dataDir: String?
         @Flag(help: "Skip the SHA-256 check of the data files.")
@@ -48,6 +54,7 @@ extension FoveaCommand {
             if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
             if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive, got \(lr)") }
             if let trainImages, trainImages < 1 { throw ValidationError("--train-images must be at least 1, got \(trainImages)") }
+            if let testImages, testImages < 1 { throw ValidationError("--test-images must be at least 1, got \(testImages)") }
             if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
                 throw ValidationError("--validation-split must be in (0, 1), got \(validationSplit)")
             }
@@ -63,7 +70,18 @@ extension FoveaCommand {
                 throw ValidationError("--monitor must be val_accuracy or val_loss, got '\(monitor)'")
             }
             if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
-            do { _ = try ModelZoo.entry(named: model) } catch { throw ValidationError("\(error)") }
+            do {
+                let entry = try ModelZoo.entry(named: model)
+                if let input {
+                    let shape = try ModelZoo.parseInput(input)
+                    guard shape[1] >= entry.minimumSize, shape[2] >= entry.minimumSize else {
+                        throw ModelZooError.badInput("--input \(input): \(entry.name) needs inputs of at least \(entry.minimumSize)x\(entry.minimumSize)")
+                    }
+                }
+            } catch { throw ValidationError("\(error)") }
+            if let fit, ImageFitting.Mode(rawValue: fit) == nil {
+                throw ValidationError("--fit must be pad or resize, got '\(fit)'")
+            }
             if let schedule {
                 do { _ = try LearningRateSchedule(parsing: schedule) } catch { throw ValidationError("--schedule: \(error)") }
             }
@@ -80,17 +98,24 @@ extension FoveaCommand {
             let directory = try dataDir.map { URL(fileURLWithPath: $0) } ?? MNIST.defaultDirectory()
             let rawTrain = try MNIST.load(split: .train, from: directory, verify: !noVerify)
             let rawTest = try MNIST.load(split: .test, from: directory, verify: !noVerify)
+            let shape = try input.map(ModelZoo.parseInput) ?? Train.defaultInput(for: entry)
+            let fitMode = try fit.flatMap(ImageFitting.Mode.init(rawValue:))
+                ?? (shape == [1, 28, 28] ? nil : ImageFitting.Mode.automatic(from: (28, 28), to: (shape[1], shape[2])))
+            let mean = [Float](repeating: MNIST.mean, count: shape[0]), std = [Float](repeating: MNIST.std, count: shape[0])
             let kept = try trainImages.map { try rawTrain.subset(0..<min($0, rawTrain.count)) } ?? rawTrain
             let split = try validationSplit.map { try kept.split(validationFraction: $0, seed: seed) }
-            let train = try (split?.training ?? kept).normalized(mean: [MNIST.mean], std: [MNIST.std])
-            let validation = try split.map { try $0.validation.normalized(mean: [MNIST.mean], std: [MNIST.std]) }
-            let test = try rawTest.normalized(mean: [MNIST.mean], std: [MNIST.std])
+            let train = try (split?.training ?? kept).fitted(to: shape, mode: fitMode).normalized(mean: mean, std: std)
+            let validation = try split.map { try $0.validation.fitted(to: shape, mode: fitMode).normalized(mean: mean, std: std) }
+            let testKept = try testImages.map { try rawTest.subset(0..<min($0, rawTest.count)) } ?? rawTest
+            let test = try testKept.fitted(to: shape, mode: fitMode).normalized(mean: mean, std: std)
             let say: (String) -> Void = { if !quiet { Console.write($0) } }
             say(String(format: "MNIST: %d training%@ and %d test images from %@ (%@) in %.2fs",
                        train.count, validation.map { " + \($0.count) validation" } ?? "", test.count, directory.path,
                        noVerify ? "not verified" : "SHA-256 verified", Date().timeIntervalSince(loadStart)))
 
-            let net = try entry.build(1, Size2D(28, 28), 10)
+            let net = try entry.make(input: shape, classes: 10)
+            let inputText = shape.map(String.init).joined(separator: "x")
+            if let fitMode { say("Input: \(inputText), digits \(fitMode == .pad ? "padded" : "resized") from 1x28x28") }
             let (kind, optimizer) = try techniques.makeOptimizer(for: net, recipe: recipe, learningRate: lr, momentum: self.momentum)
             let extras = techniques.summary
             say("Model: \(entry.name), \(net.parameterCount) parameters; \(kind.rawValue) lr \(lr) (\(schedule))\(kind == .sgd ? ", momentum \(momentum)" : ""), batch \(batchSize), seed \(seed), \(Parallel.threadCount) threads\(extras.isEmpty ? "" : "; " + extras)")
@@ -114,13 +139,14 @@ extension FoveaCommand {
             let last = stopper != nil ? try trainer.evaluate(test)
                 : Evaluation(loss: history.last?.testLoss ?? .nan, accuracy: history.last?.testAccuracy ?? 0, count: test.count)
 
-            let meta = ["model": entry.name, "input": "1x28x28", "classes": "10",
+            var meta = ["model": entry.name, "input": inputText, "classes": "10",
                         "class_names": (0..<10).map(String.init).joined(separator: ","),
                         "normalize_mean": "\(MNIST.mean)", "normalize_std": "\(MNIST.std)", "dataset": "mnist"]
+            if let fitMode { meta["fit"] = fitMode.rawValue }
             try Checkpoint.save(net, metadata: meta, to: run.weightsURL)
             let imagesPerSecond = Double(train.count * history.count) / max(trainSeconds, 1e-9)
             try run.writeMetrics([
-                "model": entry.name, "dataset": "mnist", "epochs": history.count, "epochs_planned": epochs, "batch_size": batchSize,
+                "model": entry.name, "dataset": "mnist", "input": inputText, "epochs": history.count, "epochs_planned": epochs, "batch_size": batchSize,
                 "optimizer": kind.rawValue, "learning_rate": Double("\(lr)") ?? Double(lr), "schedule": schedule, "techniques": extras, "momentum": Double("\(momentum)") ?? Double(momentum), "seed": seed, "threads": Parallel.threadCount,
                 "test_accuracy": last.accuracy, "test_loss": last.loss,
                 "train_accuracy": history.last?.trainAccuracy ?? 0, "train_loss": history.last?.trainLoss ?? 0,
@@ -132,6 +158,14 @@ extension FoveaCommand {
             Console.write(String(format: "Test accuracy: %.2f%% (%d images), test loss %.4f; trained %d epoch%@ in %.1fs (%.0f images/s). Run saved to %@",
                                  last.accuracy * 100, last.count, last.loss, history.count, history.count == 1 ? "" : "s",
                                  trainSeconds, imagesPerSecond, run.url.path))
+        }
+
+        /// The input a zoo model gets on MNIST unless `--input` says otherwise: the LeNets' own
+        /// 1x28x28, else one channel at the larger of 32 and the model's minimum size.
+        static func defaultInput(for entry: ModelZoo.Entry) -> [Int] {
+            if entry.defaultInput == [1, 28, 28] { return entry.defaultInput }
+            let side = max(32, entry.minimumSize)
+            return [1, side, side]
         }
     }
 }
