@@ -11,16 +11,9 @@ import NN
 
 /// AlexNet for `[N, inputChannels, H, W]` (at least 63x63) -> `[N, classes]`.
 /// State-dict names: `features.{0,3,6,8,10}`, `classifier.{1,4,6}`, as torchvision's.
-public final class AlexNet: Layer, @unchecked Sendable {
-    public let inputChannels: Int
-    public let features: Sequential
-    public let avgpool: AdaptiveAvgPool2D
-    public let classifier: Sequential
-    let flatten = Flatten()
-
+public final class AlexNet: FeatureClassifierNetwork, @unchecked Sendable {
     public init(inputChannels: Int = 3, classes: Int = 1000, dropout: Float = 0.5) throws {
-        self.inputChannels = inputChannels
-        features = Sequential(
+        let features = Sequential(
             try Conv2D(inputChannels, 64, kernelSize: 11, stride: 4, padding: .uniform(2), weightInit: .pytorchDefault), ReLU(),
             try MaxPool2D(3, stride: 2),
             try Conv2D(64, 192, kernelSize: 5, padding: .uniform(2), weightInit: .pytorchDefault), ReLU(),
@@ -29,20 +22,10 @@ public final class AlexNet: Layer, @unchecked Sendable {
             try Conv2D(384, 256, kernelSize: 3, padding: .uniform(1), weightInit: .pytorchDefault), ReLU(),
             try Conv2D(256, 256, kernelSize: 3, padding: .uniform(1), weightInit: .pytorchDefault), ReLU(),
             try MaxPool2D(3, stride: 2))
-        avgpool = try AdaptiveAvgPool2D(Size2D(6, 6))
-        classifier = Sequential(
+        let classifier = Sequential(
             try Dropout(dropout), try Dense(256 * 6 * 6, 4096, weightInit: .pytorchDefault), ReLU(),
             try Dropout(dropout), try Dense(4096, 4096, weightInit: .pytorchDefault), ReLU(),
             try Dense(4096, classes, weightInit: .pytorchDefault))
-        super.init()
-    }
-
-    public override func forward(_ input: Tensor) throws -> Tensor {
-        try checkImages(input, channels: inputChannels, model: "AlexNet")
-        return try classifier(flatten(avgpool(features(input))))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("features", features), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
+        try super.init(inputChannels: inputChannels, features: features, pooledTo: Size2D(6, 6), classifier: classifier)
     }
 }

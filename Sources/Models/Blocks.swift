@@ -50,3 +50,32 @@ extension Initializer {
     /// `kaiming_normal_(mode="fan_out", nonlinearity="relu")`: VGG, ResNet, MobileNet convolutions.
     static let fanOutNormal = Initializer.kaiming(normal: true, mode: .fanOut, nonlinearity: .relu)
 }
+
+/// The AlexNet/VGG/MobileNet shape: `features` (the convolutions), an average pool to a fixed
+/// grid (so other input sizes work), flattening, and `classifier` (the dense layers):
+/// `[N, inputChannels, H, W]` -> `[N, classes]`. Children `features`, `avgpool`, `classifier`
+/// as in torchvision. The family files build the two halves.
+public class FeatureClassifierNetwork: Layer, @unchecked Sendable {
+    public let inputChannels: Int
+    public let features: Sequential
+    public let avgpool: AdaptiveAvgPool2D
+    public let classifier: Sequential
+    let flatten = Flatten()
+
+    init(inputChannels: Int, features: Sequential, pooledTo grid: Size2D, classifier: Sequential) throws {
+        self.inputChannels = inputChannels
+        self.features = features
+        avgpool = try AdaptiveAvgPool2D(grid)
+        self.classifier = classifier
+        super.init()
+    }
+
+    public override func forward(_ input: Tensor) throws -> Tensor {
+        try checkImages(input, channels: inputChannels, model: typeName)
+        return try classifier(flatten(avgpool(features(input))))
+    }
+
+    public override var children: [(name: String, layer: Layer)] {
+        [("features", features), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
+    }
+}

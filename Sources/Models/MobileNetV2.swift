@@ -39,15 +39,8 @@ public final class InvertedResidual: Layer, @unchecked Sendable {
 
 /// MobileNet V2 (width 1.0) for `[N, inputChannels, H, W]` -> `[N, classes]`.
 /// Names as torchvision's: `features.N`, `classifier.1`.
-public final class MobileNetV2: Layer, @unchecked Sendable {
-    public let inputChannels: Int
-    public let features: Sequential
-    public let classifier: Sequential
-    let avgpool = GlobalAvgPool2D()
-    let flatten = Flatten()
-
+public final class MobileNetV2: FeatureClassifierNetwork, @unchecked Sendable {
     public init(inputChannels: Int = 3, classes: Int = 1000, dropout: Float = 0.2) throws {
-        self.inputChannels = inputChannels
         // (expansion t, channels c, repeats n, first stride s), Table 2.
         let plan: [(Int, Int, Int, Int)] = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
                                             (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
@@ -61,17 +54,7 @@ public final class MobileNetV2: Layer, @unchecked Sendable {
             }
         }
         layers.append(try convNormActivation(channels, 1280, kernelSize: 1, activation: ReLU6(), weightInit: .fanOutNormal))
-        features = Sequential(layers)
-        classifier = Sequential(try Dropout(dropout), try Dense(1280, classes, weightInit: .normal(mean: 0, std: 0.01)))
-        super.init()
-    }
-
-    public override func forward(_ input: Tensor) throws -> Tensor {
-        try checkImages(input, channels: inputChannels, model: "MobileNetV2")
-        return try classifier(flatten(avgpool(features(input))))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("features", features), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
+        let classifier = Sequential(try Dropout(dropout), try Dense(1280, classes, weightInit: .normal(mean: 0, std: 0.01)))
+        try super.init(inputChannels: inputChannels, features: Sequential(layers), pooledTo: Size2D(1, 1), classifier: classifier)
     }
 }

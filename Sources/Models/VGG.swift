@@ -13,7 +13,7 @@ import NN
 /// VGG-11/13/16/19 for `[N, inputChannels, H, W]` (at least 32x32) -> `[N, classes]`.
 /// State-dict names: `features.N` (convolutions and batch norms, numbered as torchvision
 /// numbers its `nn.Sequential`), `classifier.{0,3,6}`.
-public final class VGG: Layer, @unchecked Sendable {
+public final class VGG: FeatureClassifierNetwork, @unchecked Sendable {
     /// The paper's configurations by depth.
     public enum Depth: Int, Sendable, CaseIterable {
         case vgg11 = 11, vgg13 = 13, vgg16 = 16, vgg19 = 19
@@ -29,15 +29,8 @@ public final class VGG: Layer, @unchecked Sendable {
         }
     }
 
-    public let inputChannels: Int
-    public let features: Sequential
-    public let avgpool: AdaptiveAvgPool2D
-    public let classifier: Sequential
-    let flatten = Flatten()
-
     public init(_ depth: Depth, batchNorm: Bool = false, inputChannels: Int = 3, classes: Int = 1000,
                 dropout: Float = 0.5) throws {
-        self.inputChannels = inputChannels
         var layers: [Layer] = []
         var channels = inputChannels
         for filters in depth.plan {
@@ -47,22 +40,11 @@ public final class VGG: Layer, @unchecked Sendable {
             layers.append(ReLU())
             channels = filters
         }
-        features = Sequential(layers)
-        avgpool = try AdaptiveAvgPool2D(Size2D(7, 7))
         let dense = Initializer.normal(mean: 0, std: 0.01)
-        classifier = Sequential(
+        let classifier = Sequential(
             try Dense(512 * 7 * 7, 4096, weightInit: dense), ReLU(), try Dropout(dropout),
             try Dense(4096, 4096, weightInit: dense), ReLU(), try Dropout(dropout),
             try Dense(4096, classes, weightInit: dense))
-        super.init()
-    }
-
-    public override func forward(_ input: Tensor) throws -> Tensor {
-        try checkImages(input, channels: inputChannels, model: "VGG")
-        return try classifier(flatten(avgpool(features(input))))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("features", features), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
+        try super.init(inputChannels: inputChannels, features: Sequential(layers), pooledTo: Size2D(7, 7), classifier: classifier)
     }
 }

@@ -13,17 +13,10 @@ import TensorCore
 import NN
 
 /// ZFNet for `[N, inputChannels, H, W]` (at least 47x47) -> `[N, classes]`.
-public final class ZFNet: Layer, @unchecked Sendable {
-    public let inputChannels: Int
-    public let features: Sequential
-    public let avgpool: AdaptiveAvgPool2D
-    public let classifier: Sequential
-    let flatten = Flatten()
-
+public final class ZFNet: FeatureClassifierNetwork, @unchecked Sendable {
     public init(inputChannels: Int = 3, classes: Int = 1000, dropout: Float = 0.5) throws {
-        self.inputChannels = inputChannels
         func lrn() throws -> LocalResponseNorm { try LocalResponseNorm(size: 5, alpha: 1e-4, beta: 0.75, k: 2) }
-        features = Sequential(
+        let features = Sequential(
             try Conv2D(inputChannels, 96, kernelSize: 7, stride: 2, padding: .uniform(1), weightInit: .fanOutNormal), ReLU(),
             try MaxPool2D(3, stride: 2, ceilMode: true), try lrn(),
             try Conv2D(96, 256, kernelSize: 5, stride: 2, weightInit: .fanOutNormal), ReLU(),
@@ -32,20 +25,11 @@ public final class ZFNet: Layer, @unchecked Sendable {
             try Conv2D(384, 384, kernelSize: 3, padding: .uniform(1), weightInit: .fanOutNormal), ReLU(),
             try Conv2D(384, 256, kernelSize: 3, padding: .uniform(1), weightInit: .fanOutNormal), ReLU(),
             try MaxPool2D(3, stride: 2, ceilMode: true))
-        avgpool = try AdaptiveAvgPool2D(Size2D(6, 6))
-        classifier = Sequential(
-            try Dropout(dropout), try Dense(256 * 6 * 6, 4096, weightInit: .normal(mean: 0, std: 0.01)), ReLU(),
-            try Dropout(dropout), try Dense(4096, 4096, weightInit: .normal(mean: 0, std: 0.01)), ReLU(),
-            try Dense(4096, classes, weightInit: .normal(mean: 0, std: 0.01)))
-        super.init()
-    }
-
-    public override func forward(_ input: Tensor) throws -> Tensor {
-        try checkImages(input, channels: inputChannels, model: "ZFNet")
-        return try classifier(flatten(avgpool(features(input))))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("features", features), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
+        let dense = Initializer.normal(mean: 0, std: 0.01)
+        let classifier = Sequential(
+            try Dropout(dropout), try Dense(256 * 6 * 6, 4096, weightInit: dense), ReLU(),
+            try Dropout(dropout), try Dense(4096, 4096, weightInit: dense), ReLU(),
+            try Dense(4096, classes, weightInit: dense))
+        try super.init(inputChannels: inputChannels, features: features, pooledTo: Size2D(6, 6), classifier: classifier)
     }
 }
