@@ -46,14 +46,14 @@ public enum ImageFitting {
         var sized = images
         if H != h || W != w {
             sized = Tensor(zeros: [n, c, H, W])
-            let planes = n * c
             let src = images.pointer, dst = sized.pointer
-            Parallel.forRanges(planes, minPerChunk: 16) { range in
+            let rows = taps(H, from: h), cols = taps(W, from: w)
+            Parallel.forRanges(n * c, minPerChunk: 16) { range in
                 for p in range {
                     if chosen == .pad {
                         padPlane(src + p * h * w, h, w, into: dst + p * H * W, H, W)
                     } else {
-                        resizePlane(src + p * h * w, h, w, into: dst + p * H * W, H, W)
+                        resizePlane(src + p * h * w, w, into: dst + p * H * W, W, rows: rows, cols: cols)
                     }
                 }
             }
@@ -80,19 +80,21 @@ public enum ImageFitting {
         for y in 0..<h { (dst + (top + y) * W + left).update(from: src + y * w, count: w) }
     }
 
-    /// Bilinear resampling with half-pixel centres: output pixel `o` samples the input at
-    /// `(o + 0.5) * in / out - 0.5`, clamped to the edges.
-    static func resizePlane(_ src: UnsafeMutablePointer<Float>, _ h: Int, _ w: Int,
-                            into dst: UnsafeMutablePointer<Float>, _ H: Int, _ W: Int) {
-        func taps(_ out: Int, _ input: Int) -> [(Int, Int, Float)] {
-            let scale = Float(input) / Float(out)
-            return (0..<out).map { o in
-                let s = max(0, (Float(o) + 0.5) * scale - 0.5)
-                let i0 = min(Int(s), input - 1)
-                return (i0, min(i0 + 1, input - 1), s - Float(i0))
-            }
+    /// Bilinear taps along one axis with half-pixel centres: output pixel `o` samples the input
+    /// at `(o + 0.5) * in / out - 0.5`, clamped to the edges, between `i0` and `i1` with weight
+    /// `f` on `i1`.
+    static func taps(_ out: Int, from input: Int) -> [(i0: Int, i1: Int, f: Float)] {
+        let scale = Float(input) / Float(out)
+        return (0..<out).map { o in
+            let s = max(0, (Float(o) + 0.5) * scale - 0.5)
+            let i0 = min(Int(s), input - 1)
+            return (i0, min(i0 + 1, input - 1), s - Float(i0))
         }
-        let rows = taps(H, h), cols = taps(W, w)
+    }
+
+    /// Resamples one plane of width `w` into one of width `W` with the row and column `taps`.
+    static func resizePlane(_ src: UnsafeMutablePointer<Float>, _ w: Int, into dst: UnsafeMutablePointer<Float>, _ W: Int,
+                            rows: [(i0: Int, i1: Int, f: Float)], cols: [(i0: Int, i1: Int, f: Float)]) {
         for (y, (y0, y1, fy)) in rows.enumerated() {
             let r0 = src + y0 * w, r1 = src + y1 * w, d = dst + y * W
             for (x, (x0, x1, fx)) in cols.enumerated() {

@@ -45,7 +45,7 @@ func checkImages(_ input: Tensor, channels: Int, model: String) throws {
     }
 }
 
-/// The classifier-head initialisers torchvision uses.
+/// A convolution initialiser torchvision's families share.
 extension Initializer {
     /// `kaiming_normal_(mode="fan_out", nonlinearity="relu")`: VGG, ResNet, MobileNet convolutions.
     static let fanOutNormal = Initializer.kaiming(normal: true, mode: .fanOut, nonlinearity: .relu)

@@ -35,7 +35,7 @@ public enum ModelZoo {
         /// Builds the model for `[C, H, W]` inputs and `classes` outputs, checking the sizes first.
         public func make(input: [Int], classes: Int) throws -> Layer {
             guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
-                throw ModelZooError.badInput("\(name) takes CxHxW inputs, got \(input.map(String.init).joined(separator: "x"))")
+                throw ModelZooError.badInput("\(name) takes CxHxW inputs, got \(ModelZoo.inputText(input))")
             }
             guard input[1] >= minimumSize, input[2] >= minimumSize else {
                 throw ModelZooError.badInput("\(name) needs inputs of at least \(minimumSize)x\(minimumSize), got \(input[1])x\(input[2])")
@@ -190,4 +190,7 @@ extension ModelZoo {
         let sizes = parts.map { $0! }
         return sizes.count == 2 ? [1] + sizes : sizes
     }
+
+    /// `[3, 224, 224]` -> `3x224x224`, the spelling `parseInput` reads.
+    public static func inputText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "x") }
 }

@@ -1,8 +1,7 @@
 import TensorCore
 
 /// Records every layer call made while `record` runs: which layer, how deep in the call
-/// tree, the input and output shapes. `ModelSummary` builds its table from a trace; the
-/// feature-map views can use it to find each layer's output.
+/// tree, the input and output shapes. `ModelSummary` builds its table from a trace.
 public final class LayerTrace: @unchecked Sendable {
     /// One finished layer call. Calls are listed in the order they finish, so a block
     /// comes after the layers it called.
@@ -12,21 +11,18 @@ public final class LayerTrace: @unchecked Sendable {
         public let depth: Int
         public let inputShape: [Int]
         public let outputShape: [Int]
-        /// The output itself; kept only when `record(keepingOutputs: true)`.
-        public let output: Tensor?
     }
 
     @TaskLocal static var current: LayerTrace?
 
     public private(set) var calls: [Call] = []
     private var depth = 0
-    private let keepOutputs: Bool
 
-    private init(keepOutputs: Bool) { self.keepOutputs = keepOutputs }
+    private init() {}
 
     /// Runs `body` and returns its result with every layer call it made.
-    public static func record<R>(keepingOutputs: Bool = false, _ body: () throws -> R) rethrows -> (result: R, calls: [Call]) {
-        let trace = LayerTrace(keepOutputs: keepingOutputs)
+    public static func record<R>(_ body: () throws -> R) rethrows -> (result: R, calls: [Call]) {
+        let trace = LayerTrace()
         let result = try $current.withValue(trace, operation: body)
         return (result, trace.calls)
     }
@@ -36,8 +32,7 @@ public final class LayerTrace: @unchecked Sendable {
         depth += 1
         defer { depth -= 1 }
         let output = try body()
-        calls.append(Call(layer: layer, depth: myDepth, inputShape: input.shape, outputShape: output.shape,
-                          output: keepOutputs ? output : nil))
+        calls.append(Call(layer: layer, depth: myDepth, inputShape: input.shape, outputShape: output.shape))
         return output
     }
 }

@@ -62,8 +62,9 @@ extension Tensor {
 
     /// A tensor of samples from N(mean, std²), drawn in pairs by Marsaglia's polar method
     /// (no trigonometry: a point uniform in the unit disc, `s = u² + v²`, gives the two
-    /// independent normals `u √(-2 ln s / s)` and `v √(-2 ln s / s)`), which keeps building
-    /// VGG's 138 million weights to about a second.
+    /// independent normals `u √(-2 ln s / s)` and `v √(-2 ln s / s)`). Measured here,
+    /// `fovea summary vgg11` (132.9 million weights) took 3.0 s this way against 6.1 s with
+    /// one Box-Muller sample (a log and a cosine) per weight.
     public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1,
                               generator: inout SeededGenerator, requiresGrad: Bool = false) -> Tensor {
         let t = Tensor.uninitialized(shape)

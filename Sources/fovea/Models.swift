@@ -9,8 +9,7 @@ extension FoveaCommand {
         func run() throws {
             for e in ModelZoo.entries {
                 let aliases = e.aliases.isEmpty ? "" : " (also: \(e.aliases.joined(separator: ", ")))"
-                let input = e.defaultInput.map(String.init).joined(separator: "x")
-                Console.write("\(e.name)\(aliases)\n    \(e.summary); input \(input), \(e.defaultClasses) classes")
+                Console.write("\(e.name)\(aliases)\n    \(e.summary); input \(ModelZoo.inputText(e.defaultInput)), \(e.defaultClasses) classes")
             }
         }
     }

@@ -24,14 +24,14 @@ extension FoveaCommand {
             compute.apply()
             let classifier = try Classifier(contentsOf: URL(fileURLWithPath: weights))
             let picture = try PNG.read(contentsOf: URL(fileURLWithPath: image))
-            // A model trained on padded or resized digits fits other sizes the same way.
-            let sameSize = picture.width == classifier.inputSize.w && picture.height == classifier.inputSize.h
-            guard sameSize || classifier.fitMode != nil else {
-                throw DatasetError.imageSize(path: image, width: picture.width, height: picture.height,
-                                             expectedWidth: classifier.inputSize.w,
-                                             expectedHeight: classifier.inputSize.h)
+            // The classifier decides which sizes it takes (fitting them as training did); its
+            // error gains the file name here.
+            let ranked: [(name: String, probability: Float)]
+            do {
+                ranked = try classifier.top(top ?? classifier.classNames.count, of: picture)
+            } catch DatasetError.imageSize(nil, let w, let h, let ew, let eh) {
+                throw DatasetError.imageSize(path: image, width: w, height: h, expectedWidth: ew, expectedHeight: eh)
             }
-            let ranked = try classifier.top(top ?? classifier.classNames.count, of: picture)
             let width = max(5, classifier.classNames.map(\.count).max() ?? 1)
             Console.write("\(image): \(ranked[0].name) (\(String(format: "%.2f", ranked[0].probability * 100))%) with \(classifier.modelName)")
             for (name, p) in ranked {

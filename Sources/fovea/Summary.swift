@@ -27,7 +27,7 @@ extension FoveaCommand {
             let net = try entry.make(input: shape, classes: classes)
             let summary: ModelSummary
             do { summary = try ModelSummary(model: net, input: shape) } catch {
-                throw ValidationError("\(entry.name) cannot take input \(shape.map(String.init).joined(separator: "x")): \(error)")
+                throw ValidationError("\(entry.name) cannot take input \(ModelZoo.inputText(shape)): \(error)")
             }
             Console.write(summary.table(title: "Model: \(entry.name) (\(classes) classes)"))
         }

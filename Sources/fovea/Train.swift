@@ -99,8 +99,8 @@ extension FoveaCommand {
             let rawTrain = try MNIST.load(split: .train, from: directory, verify: !noVerify)
             let rawTest = try MNIST.load(split: .test, from: directory, verify: !noVerify)
             let shape = try input.map(ModelZoo.parseInput) ?? Train.defaultInput(for: entry)
-            let fitMode = try fit.flatMap(ImageFitting.Mode.init(rawValue:))
-                ?? (shape == [1, 28, 28] ? nil : ImageFitting.Mode.automatic(from: (28, 28), to: (shape[1], shape[2])))
+            let fitMode = shape[1...] == [28, 28] ? nil
+                : fit.flatMap(ImageFitting.Mode.init(rawValue:)) ?? ImageFitting.Mode.automatic(from: (28, 28), to: (shape[1], shape[2]))
             let mean = [Float](repeating: MNIST.mean, count: shape[0]), std = [Float](repeating: MNIST.std, count: shape[0])
             let kept = try trainImages.map { try rawTrain.subset(0..<min($0, rawTrain.count)) } ?? rawTrain
             let split = try validationSplit.map { try kept.split(validationFraction: $0, seed: seed) }
@@ -114,7 +114,7 @@ extension FoveaCommand {
                        noVerify ? "not verified" : "SHA-256 verified", Date().timeIntervalSince(loadStart)))
 
             let net = try entry.make(input: shape, classes: 10)
-            let inputText = shape.map(String.init).joined(separator: "x")
+            let inputText = ModelZoo.inputText(shape)
             if let fitMode { say("Input: \(inputText), digits \(fitMode == .pad ? "padded" : "resized") from 1x28x28") }
             let (kind, optimizer) = try techniques.makeOptimizer(for: net, recipe: recipe, learningRate: lr, momentum: self.momentum)
             let extras = techniques.summary

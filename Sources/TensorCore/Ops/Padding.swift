@@ -64,6 +64,6 @@ public func convolutionOutputSize(input: Int, kernel: Int, stride: Int, padBefor
     // may hang past an input smaller than itself (3x3 stride-2 pooling of 2x2 gives 1x1).
     let numerator = span + stride - 1
     var out = (numerator >= 0 ? numerator / stride : -((-numerator + stride - 1) / stride)) + 1
-    if out > 1 && (out - 1) * stride >= input + padBefore { out -= 1 }
+    if (out - 1) * stride >= input + padBefore { out -= 1 }
     return max(out, 0)
 }
