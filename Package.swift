@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // Fovea: a convolutional-neural-network framework for Swift on Linux.
-// Dependencies run one way: TensorCore <- NN <- Optimizers <- Models <- Datasets/Training/Interop <- Fovea <- fovea.
+// Dependencies run one way: TensorCore <- NN <- Optimizers <- Models <- Datasets/Interop/Metrics <- Training <- Visualize <- Fovea <- fovea.
 import PackageDescription
 
 let package = Package(
@@ -25,8 +25,12 @@ let package = Package(
         .target(name: "Models", dependencies: ["TensorCore", "NN"]),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "CPNG"]),
         .target(name: "Interop", dependencies: ["TensorCore", "NN"]),
-        .target(name: "Training", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Interop"]),
-        .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop"]),
+        // Classification and regression metrics on plain arrays (no tensors), checked against scikit-learn.
+        .target(name: "Metrics"),
+        .target(name: "Training", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Interop", "Metrics"]),
+        // SVG charts, PNG image grids, feature maps, saliency and the HTML run report.
+        .target(name: "Visualize", dependencies: ["TensorCore", "NN", "Datasets", "Metrics", "Training"]),
+        .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop", "Metrics", "Visualize"]),
         .executableTarget(name: "fovea", dependencies: [
             "Fovea",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -39,6 +43,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Optimizers", "Interop", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "FoveaTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "Fovea", "FoveaTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Fovea", "FoveaTestSupport"]),
         // Runs the built `fovea` executable as a user would.
         .testTarget(name: "FoveaCLITests", dependencies: ["fovea", "Datasets", "FoveaTestSupport"]),

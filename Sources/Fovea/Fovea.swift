@@ -6,3 +6,5 @@
 @_exported import Datasets
 @_exported import Training
 @_exported import Interop
+@_exported import Metrics
+@_exported import Visualize

@@ -17,8 +17,9 @@ public final class LayerTrace: @unchecked Sendable {
 
     public private(set) var calls: [Call] = []
     private var depth = 0
+    private let observe: ((Layer, Tensor) throws -> Tensor)?
 
-    private init() {}
+    private init(observe: ((Layer, Tensor) throws -> Tensor)? = nil) { self.observe = observe }
 
     /// Runs `body` and returns its result with every layer call it made.
     public static func record<R>(_ body: () throws -> R) rethrows -> (result: R, calls: [Call]) {
@@ -27,11 +28,25 @@ public final class LayerTrace: @unchecked Sendable {
         return (result, trace.calls)
     }
 
+    /// Runs `body`, handing every layer's output to `observe` as the call finishes; what
+    /// `observe` returns goes on in its place. Feature-map capture keeps the outputs it is
+    /// given; Grad-CAM returns a fresh leaf for one layer so its gradient can be read.
+    public static func record<R>(observing observe: (_ layer: Layer, _ output: Tensor) throws -> Tensor,
+                                 _ body: () throws -> R) throws -> (result: R, calls: [Call]) {
+        // The trace holds `observe` only while `body` runs.
+        try withoutActuallyEscaping(observe) { observe in
+            let trace = LayerTrace(observe: observe)
+            let result = try $current.withValue(trace, operation: body)
+            return (result, trace.calls)
+        }
+    }
+
     func call(_ layer: Layer, _ input: Tensor, _ body: () throws -> Tensor) throws -> Tensor {
         let myDepth = depth
         depth += 1
         defer { depth -= 1 }
-        let output = try body()
+        var output = try body()
+        if let observe { output = try observe(layer, output) }
         calls.append(Call(layer: layer, depth: myDepth, inputShape: input.shape, outputShape: output.shape))
         return output
     }

@@ -68,12 +68,7 @@ public struct ModelSummary: Sendable {
         let x = Tensor(zeros: [1] + input)
         let (output, calls) = try withNoGrad { try LayerTrace.record { try model(x) } }
 
-        var names: [ObjectIdentifier: String] = [:]
-        func walk(_ layer: Layer, _ prefix: String) {
-            if names[ObjectIdentifier(layer)] == nil { names[ObjectIdentifier(layer)] = prefix }
-            for c in layer.children { walk(c.layer, prefix.isEmpty ? c.name : prefix + "." + c.name) }
-        }
-        walk(model, "")
+        let names = model.dottedNames()
 
         var seen = Set<ObjectIdentifier>()
         var rows: [Row] = []

@@ -30,6 +30,8 @@ public final class Classifier {
     /// How images of another size are fitted to the input (metadata `fit`, written when the
     /// training data were padded or resized); nil means images must have the input size.
     public let fitMode: ImageFitting.Mode?
+    /// Every metadata entry of the checkpoint (`dataset`, `model`, ...).
+    public let metadata: [String: String]
 
     /// Loads the weights at `url` and rebuilds the model named in its metadata.
     ///
@@ -38,6 +40,7 @@ public final class Classifier {
     ///   when the tensors do not fit it, and the `SafetensorsError`s of a corrupt file.
     public init(contentsOf url: URL) throws {
         let (state, metadata) = try Checkpoint.load(from: url)
+        self.metadata = metadata
         func field(_ key: String) throws -> String {
             guard let v = metadata[key] else { throw ClassifierError.missingMetadata(path: url.path, key: key) }
             return v
@@ -92,25 +95,37 @@ public final class Classifier {
             throw TensorError.shapeMismatch(op: "Classifier.probabilities",
                                             "input \(describe(batch.shape)), expected [N, \(expected.map(String.init).joined(separator: ", "))]")
         }
-        return try withNoGrad {
-            let x = batch.detached()
-            let plane = inputSize.h * inputSize.w
-            let p = x.pointer
-            for n in 0..<batch.shape[0] {
-                for c in 0..<inputChannels {
-                    let base = (n * inputChannels + c) * plane
-                    let m = mean[c], s = 1 / std[c]
-                    for i in base..<(base + plane) { p[i] = (p[i] - m) * s }
-                }
+        let x = normalized(batch)
+        return try withNoGrad { try model(x).softmax(axis: 1) }
+    }
+
+    /// A copy of `batch` (`[N, C, H, W]`, pixels in [0, 1], the model's input shape) with the
+    /// training normalisation `(x - mean[c]) / std[c]` applied: what the network sees.
+    public func normalized(_ batch: Tensor) -> Tensor {
+        let x = batch.detached()
+        let plane = inputSize.h * inputSize.w
+        let p = x.pointer
+        for n in 0..<batch.shape[0] {
+            for c in 0..<inputChannels {
+                let base = (n * inputChannels + c) * plane
+                let m = mean[c], s = 1 / std[c]
+                for i in base..<(base + plane) { p[i] = (p[i] - m) * s }
             }
-            return try model(x).softmax(axis: 1)
         }
+        return x
     }
 
     /// Class probabilities of one image (converted to the model's channel count).
     /// An image of another size is padded or resized as the training data were (`fitMode`);
     /// a grey image is repeated over the channels of a colour model.
     public func probabilities(of image: Image) throws -> [Float] {
+        try probabilities(pixels(of: image)).values
+    }
+
+    /// `image` as the model's input `[1, C, H, W]`, pixels in [0, 1] before normalisation:
+    /// converted to the model's channel count, and padded or resized as the training data
+    /// were when its size differs.
+    public func pixels(of image: Image) throws -> Tensor {
         let sameSize = image.width == inputSize.w && image.height == inputSize.h
         guard sameSize || fitMode != nil else {
             throw DatasetError.imageSize(path: nil, width: image.width, height: image.height,
@@ -120,9 +135,8 @@ public final class Classifier {
         guard ready.channels == inputChannels || ready.channels == 1 else {
             throw ClassifierError.channels(got: image.channels, expected: inputChannels)
         }
-        let pixels = try ImageFitting.fit(ready.toTensor(), to: [inputChannels, inputSize.h, inputSize.w],
-                                          mode: sameSize ? nil : fitMode)
-        return try probabilities(pixels).values
+        return try ImageFitting.fit(ready.toTensor(), to: [inputChannels, inputSize.h, inputSize.w],
+                                    mode: sameSize ? nil : fitMode)
     }
 
     /// The `k` most probable classes of `image`, most probable first.

@@ -30,6 +30,17 @@ public struct EpochRecord: Sendable, Equatable {
     }
 }
 
+extension EpochRecord {
+    /// The record as `metrics.json` lists it under `history`: the `history.csv` columns as
+    /// keys, null where the epoch has no such figure.
+    public var jsonObject: [String: Any] {
+        ["epoch": epoch, "train_loss": trainLoss, "train_accuracy": trainAccuracy,
+         "val_loss": validationLoss ?? NSNull(), "val_accuracy": validationAccuracy ?? NSNull(),
+         "test_loss": testLoss ?? NSNull(), "test_accuracy": testAccuracy ?? NSNull(),
+         "seconds": seconds, "images_per_second": imagesPerSecond, "learning_rate": learningRate]
+    }
+}
+
 /// Loss and accuracy of a model on a labelled set.
 public struct Evaluation: Sendable, Equatable {
     /// Mean cross-entropy.

@@ -46,6 +46,8 @@ extension FoveaCommand {
         var noVerify = false
         @Flag(help: "Print only the final figures.")
         var quiet = false
+        @Flag(help: "Skip report.html and the pictures (confusion matrix, ROC, filters, feature maps, ...) at the end of the run.")
+        var noReport = false
         @OptionGroup var techniques: TechniqueOptions
         @OptionGroup var compute: ComputeOptions
 
@@ -154,7 +156,20 @@ extension FoveaCommand {
                 "parameters": net.parameterCount, "weights": run.weightsURL.lastPathComponent,
                 "validation_loss": history.last?.validationLoss ?? NSNull(), "validation_accuracy": history.last?.validationAccuracy ?? NSNull(),
                 "early_stopping_epoch": stopper?.stoppedEpoch ?? NSNull(), "best_epoch": stopper?.bestEpoch ?? NSNull(),
+                "history": history.map(\.jsonObject),
             ])
+            if !noReport {
+                var artifacts = RunArtifacts(title: "\(entry.name) on MNIST", model: net, input: shape,
+                                             predictions: try Predictions(model: net, data: test), images: test.images)
+                artifacts.history = history
+                artifacts.settings = [("Model", "\(entry.name), \(net.parameterCount) parameters, input \(inputText)"),
+                                      ("Data", "MNIST, \(train.count) training\(validation.map { ", \($0.count) validation" } ?? "") and \(test.count) test images"),
+                                      ("Optimizer", "\(kind.rawValue), lr \(lr) (\(schedule))\(kind == .sgd ? ", momentum \(momentum)" : "")"),
+                                      ("Batch size", "\(batchSize)"), ("Epochs", "\(history.count) of \(epochs)"), ("Seed", "\(seed)"),
+                                      ("Threads", "\(Parallel.threadCount)"), ("Techniques", extras.isEmpty ? "none" : extras),
+                                      ("Training time", String(format: "%.1f s (%.0f images/s)", trainSeconds, imagesPerSecond))]
+                try artifacts.write(to: run.url)
+            }
             Console.write(String(format: "Test accuracy: %.2f%% (%d images), test loss %.4f; trained %d epoch%@ in %.1fs (%.0f images/s). Run saved to %@",
                                  last.accuracy * 100, last.count, last.loss, history.count, history.count == 1 ? "" : "s",
                                  trainSeconds, imagesPerSecond, run.url.path))

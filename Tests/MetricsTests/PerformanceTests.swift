@@ -1,0 +1,74 @@
+import Foundation
+import XCTest
+@testable import Metrics
+
+/// Guards against accidentally quadratic algorithms; the bounds are generous for debug builds.
+final class PerformanceTests: XCTestCase {
+    private func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = Date()
+        try body()
+        return Date().timeIntervalSince(start)
+    }
+
+    /// A small deterministic generator (SplitMix64) so the data is the same every run.
+    private struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    }
+
+    func testLargeROCAndPRCurves() throws {
+        var g = SplitMix(state: 7)
+        let n = 10_000
+        var positives = [Bool](), scores = [Double]()
+        for _ in 0..<n {
+            let p = g.unit() < 0.3
+            positives.append(p)
+            scores.append(g.unit() + (p ? 0.3 : 0))
+        }
+        var roc: ROCCurve!
+        var pr: PrecisionRecallCurve!
+        let elapsed = try seconds {
+            roc = try ROCCurve(positives: positives, scores: scores)
+            pr = try PrecisionRecallCurve(positives: positives, scores: scores)
+        }
+        XCTAssertLessThan(elapsed, 5, "10k-point ROC + PR took \(elapsed) s")
+        XCTAssertGreaterThan(roc.auc, 0.6)
+        XCTAssertLessThan(roc.auc, 0.95)
+        XCTAssertEqual(pr.thresholds.count, Set(scores).count)
+        XCTAssertEqual(roc.thresholds.first, .infinity)
+        XCTAssertEqual(roc.falsePositiveRates.last, 1)
+        XCTAssertEqual(roc.truePositiveRates.last, 1)
+    }
+
+    func testLargeConfusionMatrix() throws {
+        var g = SplitMix(state: 11)
+        let classes = 1000, n = 100_000
+        var labels = [Int](), predictions = [Int]()
+        labels.reserveCapacity(n)
+        predictions.reserveCapacity(n)
+        for _ in 0..<n {
+            let y = Int(g.next() % UInt64(classes))
+            labels.append(y)
+            predictions.append(g.unit() < 0.6 ? y : Int(g.next() % UInt64(classes)))
+        }
+        var cm: ConfusionMatrix!
+        var report: ClassificationReport!
+        let elapsed = try seconds {
+            cm = try ConfusionMatrix(labels: labels, predictions: predictions, classCount: classes)
+            report = ClassificationReport(cm)
+        }
+        XCTAssertLessThan(elapsed, 10, "1000-class confusion matrix + report from 100k samples took \(elapsed) s")
+        XCTAssertEqual(cm.total, n)
+        XCTAssertEqual(report.perClass.map(\.support).reduce(0, +), n)
+        let accuracy = try ClassificationMetrics.accuracy(labels: labels, predictions: predictions)
+        XCTAssertEqual(report.accuracy, accuracy)
+        XCTAssertEqual(report.weighted.recall, accuracy, accuracy: 1e-12)  // support-weighted recall is accuracy
+    }
+}
