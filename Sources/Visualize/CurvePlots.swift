@@ -54,6 +54,7 @@ public enum CurvePlots {
         rate.logY = history.allSatisfy { $0.learningRate > 0 }
         loss.legendCorner = .topRight
         loss.xRange = xr; accuracy.xRange = xr; rate.xRange = xr
+        loss.integerX = true; accuracy.integerX = true; rate.integerX = true
         var doc = SVGDocument(width: 1200, height: 360)
         loss.draw(into: &doc, x: 0, y: 0, width: 400, height: 360)
         accuracy.draw(into: &doc, x: 400, y: 0, width: 400, height: 360)

@@ -34,6 +34,8 @@ public struct LineChart: Sendable {
     /// Where the legend sits inside the plot.
     public enum LegendCorner: Sendable { case bottomRight, bottomLeft, topRight }
     public var legendCorner = LegendCorner.bottomRight
+    /// Only whole-number ticks on x (epochs).
+    public var integerX = false
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series],
                 xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil) {
@@ -66,7 +68,7 @@ public struct LineChart: Sendable {
         func px(_ v: Double) -> Double { left + (v - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * (right - left) }
         func py(_ v: Double) -> Double { bottom - (ty(v) - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * (bottom - top) }
 
-        for t in LineChart.ticks(xr) {
+        for t in LineChart.ticks(xr, minimumStep: integerX ? 1 : 0) {
             doc.line(x1: px(t), y1: top, x2: px(t), y2: bottom, stroke: "#e6e6e6")
             doc.text(LineChart.label(t), x: px(t), y: bottom + 16, size: 11, anchor: "middle", fill: "#555555")
         }
@@ -114,12 +116,13 @@ public struct LineChart: Sendable {
         return (lo - pad)...(hi + pad)
     }
 
-    /// Tick positions at 1, 2 or 5 times a power of ten, about five over the range.
-    static func ticks(_ range: ClosedRange<Double>) -> [Double] {
+    /// Tick positions at 1, 2 or 5 times a power of ten, about five over the range, at least
+    /// `minimumStep` apart.
+    public static func ticks(_ range: ClosedRange<Double>, minimumStep: Double = 0) -> [Double] {
         let span = range.upperBound - range.lowerBound
         guard span > 0, span.isFinite else { return [] }
         let raw = span / 5, power = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= raw } ?? raw
+        let step = max(minimumStep, [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= raw } ?? raw)
         var t = ceil(range.lowerBound / step) * step, out: [Double] = []
         while t <= range.upperBound + step * 1e-9 && out.count < 50 { out.append(Swift.abs(t) < step * 1e-9 ? 0 : t); t += step }
         return out

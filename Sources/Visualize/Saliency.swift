@@ -26,6 +26,11 @@ public enum Saliency {
         public let layer: String?
         /// The largest raw value before scaling to [0, 1] (0 means the map is empty).
         public let peak: Float
+
+        public init(values: [Float], height: Int, width: Int, classIndex: Int, layer: String?, peak: Float) {
+            self.values = values; self.height = height; self.width = width
+            self.classIndex = classIndex; self.layer = layer; self.peak = peak
+        }
     }
 
     /// The gradient saliency of `image` (`[1, C, H, W]`, normalised as the model expects) for

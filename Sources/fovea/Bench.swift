@@ -17,6 +17,8 @@ extension FoveaCommand {
         var inferences = 2000
         @Option(help: "Peak FP32 GFLOP/s of one core, for the percentage (120: what an AVX2 FMA loop reaches on this machine's Zen 5 cores).")
         var peakGflops = 120.0
+        @Flag(help: "Time only the report pictures: a 1000-class confusion matrix and a 10,000-point ROC curve.")
+        var plots = false
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
@@ -28,10 +30,12 @@ extension FoveaCommand {
         func run() throws {
             compute.apply()
             let threads = Parallel.threadCount
+            if plots { return try benchPlots() }
             Console.write("Fovea bench: \(threads) threads, AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
             benchGEMM(threads: threads)
             try benchLeNetTraining()
             try benchLeNetInference()
+            try benchPlots()
         }
 
         /// Times `body` `repeats` times and returns the best and median seconds.
@@ -117,6 +121,64 @@ extension FoveaCommand {
                 Console.write(String(format: "LeNet-5 single-image inference: %.1f µs median, %.1f µs best (%d runs)",
                                      median * 1e6, best * 1e6, inferences))
             }
+        }
+
+        /// Builds and writes the two largest pictures a report can hold, a 1000-class confusion
+        /// matrix (100,000 predictions) and a 10,000-point ROC curve, and prints the time and file
+        /// size of each; with chromium installed, also the time a headless browser takes to
+        /// screenshot each file, next to the same for an empty SVG (the browser's start-up).
+        func benchPlots() throws {
+            var gen = SeededGenerator(seed: 11)
+            let classes = 1000, samples = 100_000
+            let labels = (0..<samples).map { _ in Int(gen.next() % UInt64(classes)) }
+            let predicted = labels.map { gen.next() % 5 == 0 ? Int(gen.next() % UInt64(classes)) : $0 }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fovea-bench-plots-\(getpid())")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+
+            let matrixURL = folder.appendingPathComponent("confusion_1000.svg")
+            let (matrixTime, _) = try time(repeats: 3) {
+                let matrix = try ConfusionMatrix(labels: labels, predictions: predicted, classCount: classes)
+                try ConfusionMatrixPlot(matrix).svg().write(to: matrixURL)
+            }
+            let positives = (0..<10_000).map { _ in gen.next() % 2 == 0 }
+            let scores = positives.map { p -> Double in Double(gen.next() % 1_000_000_000) / 1e9 + (p ? 0.3 : 0) }
+            let rocURL = folder.appendingPathComponent("roc_10000.svg")
+            var points = 0
+            let (rocTime, _) = try time(repeats: 3) {
+                let curve = try ROCCurve(positives: positives, scores: scores, dropIntermediate: false)
+                points = curve.falsePositiveRates.count
+                try CurvePlots.roc([("random scores", curve)]).write(to: rocURL)
+            }
+            func size(_ url: URL) -> Double {
+                Double((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0) / 1e6
+            }
+            Console.write(String(format: "Confusion matrix, %d classes from %d predictions: built and written in %.0f ms, %.2f MB",
+                                 classes, samples, matrixTime * 1000, size(matrixURL)))
+            Console.write(String(format: "ROC curve, %d points: built and written in %.0f ms, %.2f MB", points, rocTime * 1000, size(rocURL)))
+            guard let browser = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: FileManager.default.isExecutableFile) else {
+                Console.write("Browser rendering: skipped (no chromium installed)")
+                return
+            }
+            let emptyURL = folder.appendingPathComponent("empty.svg")
+            try SVGDocument(width: 800, height: 800).write(to: emptyURL)
+            func screenshot(_ url: URL) throws -> Double {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: browser)
+                process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1400",
+                                     "--screenshot=" + folder.appendingPathComponent("shot.png").path, url.absoluteString]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try process.run()
+                process.waitUntilExit()
+                return Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            }
+            let base = try (0..<3).map { _ in try screenshot(emptyURL) }.sorted()[1]
+            let matrixShot = try (0..<3).map { _ in try screenshot(matrixURL) }.sorted()[1]
+            let rocShot = try (0..<3).map { _ in try screenshot(rocURL) }.sorted()[1]
+            Console.write(String(format: "Headless chromium screenshot (median of 3): empty SVG %.2f s, confusion matrix %.2f s (+%.2f), ROC %.2f s (+%.2f)",
+                                 base, matrixShot, matrixShot - base, rocShot, rocShot - base))
         }
     }
 }
