@@ -28,7 +28,7 @@ public enum ClassificationMetrics {
                 let base = r * classCount
                 var best = 0
                 var bestScore = s[base]
-                for c in 1..<max(1, classCount) where s[base + c] > bestScore {
+                for c in 1..<classCount where s[base + c] > bestScore {
                     best = c
                     bestScore = s[base + c]
                 }

@@ -73,18 +73,22 @@ public struct ClassificationReport: Sendable {
         self.accuracy = confusion.accuracy
     }
 
-    /// A fixed-width text table in the layout of sklearn's `classification_report`:
+    /// A fixed-width text table in the layout of sklearn's `classification_report`, e.g. for
+    /// `table(classNames: ["benign", "malignant"], digits: 2)` on 100 tumours (TP 1, FP 1, FN 8, TN 90):
     ///
     /// ```
     ///               precision    recall  f1-score   support
     ///
-    ///            0     0.5000    1.0000    0.6667         1
-    ///          ...
+    ///       benign       0.92      0.99      0.95        91
+    ///    malignant       0.50      0.11      0.18         9
     ///
-    ///     accuracy                         0.6000         5
-    ///    macro avg     0.5000    0.5556    0.4889         5
-    /// weighted avg     0.7000    0.6000    0.6133         5
+    ///     accuracy                           0.91       100
+    ///    macro avg       0.71      0.55      0.57       100
+    /// weighted avg       0.88      0.91      0.88       100
     /// ```
+    ///
+    /// The name column is as wide as the longest name (at least "weighted avg"), each value column
+    /// 9 characters (wider when `digits` needs it), values right-aligned.
     ///
     /// - Parameters:
     ///   - classNames: row labels, one per class; missing names fall back to the class index and

@@ -2,14 +2,10 @@ import Foundation
 import XCTest
 @testable import Metrics
 
-/// Guards against accidentally quadratic algorithms; the bounds are generous for debug builds.
-final class PerformanceTests: XCTestCase {
-    private func seconds(_ body: () throws -> Void) rethrows -> Double {
-        let start = Date()
-        try body()
-        return Date().timeIntervalSince(start)
-    }
-
+/// The sizes the report must handle (a 10,000-point ROC, a 1000-class matrix from 100k
+/// samples) give consistent figures. How fast they are is measured by `fovea bench --plots`,
+/// not here.
+final class LargeInputTests: XCTestCase {
     /// A small deterministic generator (SplitMix64) so the data is the same every run.
     private struct SplitMix {
         var state: UInt64
@@ -32,13 +28,8 @@ final class PerformanceTests: XCTestCase {
             positives.append(p)
             scores.append(g.unit() + (p ? 0.3 : 0))
         }
-        var roc: ROCCurve!
-        var pr: PrecisionRecallCurve!
-        let elapsed = try seconds {
-            roc = try ROCCurve(positives: positives, scores: scores)
-            pr = try PrecisionRecallCurve(positives: positives, scores: scores)
-        }
-        XCTAssertLessThan(elapsed, 5, "10k-point ROC + PR took \(elapsed) s")
+        let roc = try ROCCurve(positives: positives, scores: scores)
+        let pr = try PrecisionRecallCurve(positives: positives, scores: scores)
         XCTAssertGreaterThan(roc.auc, 0.6)
         XCTAssertLessThan(roc.auc, 0.95)
         XCTAssertEqual(pr.thresholds.count, Set(scores).count)
@@ -58,13 +49,8 @@ final class PerformanceTests: XCTestCase {
             labels.append(y)
             predictions.append(g.unit() < 0.6 ? y : Int(g.next() % UInt64(classes)))
         }
-        var cm: ConfusionMatrix!
-        var report: ClassificationReport!
-        let elapsed = try seconds {
-            cm = try ConfusionMatrix(labels: labels, predictions: predictions, classCount: classes)
-            report = ClassificationReport(cm)
-        }
-        XCTAssertLessThan(elapsed, 10, "1000-class confusion matrix + report from 100k samples took \(elapsed) s")
+        let cm = try ConfusionMatrix(labels: labels, predictions: predictions, classCount: classes)
+        let report = ClassificationReport(cm)
         XCTAssertEqual(cm.total, n)
         XCTAssertEqual(report.perClass.map(\.support).reduce(0, +), n)
         let accuracy = try ClassificationMetrics.accuracy(labels: labels, predictions: predictions)
