@@ -61,4 +61,24 @@ public enum CurvePlots {
         rate.draw(into: &doc, x: 800, y: 0, width: 400, height: 360)
         return doc
     }
+
+    /// Horizontal bars of class probabilities, most probable first (at most `limit` bars),
+    /// each labelled with its class name and value.
+    public static func probabilities(_ values: [Float], classNames: [String], limit: Int = 10,
+                                     title: String = "Class probabilities") -> SVGDocument {
+        let order = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }.prefix(limit)
+        let nameWidth = 12 + 7 * Double(min(24, order.map { classNames.indices.contains($0) ? classNames[$0].count : 2 }.max() ?? 2))
+        let barWidth = 300.0, row = 22.0
+        var doc = SVGDocument(width: nameWidth + barWidth + 70, height: 34 + row * Double(order.count) + 8)
+        doc.text(title, x: 8, y: 20, size: 14, bold: true)
+        for (k, c) in order.enumerated() {
+            let y = 30 + Double(k) * row, p = Double(max(0, min(1, values[c])))
+            let name = classNames.indices.contains(c) ? String(classNames[c].prefix(24)) : String(c)
+            doc.text(name, x: nameWidth - 6, y: y + 15, size: 12, anchor: "end")
+            doc.rect(x: nameWidth, y: y + 3, width: barWidth, height: row - 6, fill: "#eef1f5")
+            doc.rect(x: nameWidth, y: y + 3, width: barWidth * p, height: row - 6, fill: k == 0 ? seriesColors[0] : "#8fb3d9")
+            doc.text(String(format: "%.4f", values[c]), x: nameWidth + barWidth + 6, y: y + 15, size: 11, fill: "#444444")
+        }
+        return doc
+    }
 }

@@ -19,6 +19,8 @@ extension FoveaCommand {
         var peakGflops = 120.0
         @Flag(help: "Time only the report pictures: a 1000-class confusion matrix and a 10,000-point ROC curve.")
         var plots = false
+        @Option(help: "Keep the benchmark's pictures in this folder (default: a temporary folder, removed).")
+        var keepPlots: String?
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
@@ -132,9 +134,10 @@ extension FoveaCommand {
             let classes = 1000, samples = 100_000
             let labels = (0..<samples).map { _ in Int(gen.next() % UInt64(classes)) }
             let predicted = labels.map { gen.next() % 5 == 0 ? Int(gen.next() % UInt64(classes)) : $0 }
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fovea-bench-plots-\(getpid())")
+            let folder = keepPlots.map { URL(fileURLWithPath: $0) }
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("fovea-bench-plots-\(getpid())")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: folder) }
+            defer { if keepPlots == nil { try? FileManager.default.removeItem(at: folder) } }
 
             let matrixURL = folder.appendingPathComponent("confusion_1000.svg")
             let (matrixTime, _) = try time(repeats: 3) {

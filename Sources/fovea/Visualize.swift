@@ -56,9 +56,8 @@ extension FoveaCommand {
             let shown = try Image(tensor: pixels)
             let scale = ImageGrid.scale(for: max(shown.width, shown.height), target: 168)
             var looks: [(String, Image)] = [("input as the network sees it (\(shown.width)x\(shown.height))", try Saliency.enlarge(shown, by: scale))]
-            let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }.prefix(5)
-            report.settings = [("Weights", weightsURL.path), ("Image", image)]
-                + ranked.map { ("p(\(classifier.classNames[$0]))", String(format: "%.4f", probabilities[$0])) }
+            report.settings = [("Weights", weightsURL.path), ("Image", image), ("Model", "\(classifier.modelName), input \(classifier.inputChannels)x\(classifier.inputSize.h)x\(classifier.inputSize.w)")]
+            report.add("Prediction", svg: CurvePlots.probabilities(probabilities, classNames: classifier.classNames))
 
             let maps = try FeatureMaps.capture(model: model, image: input) { name, layer in
                 self.layer.map { name == $0 } ?? FeatureMaps.isDefault(layer)

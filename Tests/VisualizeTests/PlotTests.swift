@@ -85,4 +85,15 @@ final class PlotTests: XCTestCase {
         XCTAssertNil(xmlError(text))
         XCTAssertTrue(text.contains(String(format: "positive (AP %.4f)", curve.averagePrecision)), text)
     }
+
+    func testProbabilityBarsAreSortedAndCapped() {
+        let text = CurvePlots.probabilities([0.1, 0.6, 0.3], classNames: ["a", "b", "c"], limit: 2).render()
+        XCTAssertNil(xmlError(text))
+        let b = text.range(of: ">b</text>"), c = text.range(of: ">c</text>")
+        XCTAssertNotNil(b); XCTAssertNotNil(c)
+        XCTAssertLessThan(b!.lowerBound, c!.lowerBound, "most probable first")
+        XCTAssertFalse(text.contains(">a</text>"), "only the top 2")
+        XCTAssertTrue(text.contains(">0.6000</text>") && text.contains(">0.3000</text>"))
+        XCTAssertTrue(text.contains("width=\"180\""), "a 0.6 bar is 0.6 of the 300-unit track")
+    }
 }

@@ -21,18 +21,19 @@ final class SaliencyTests: XCTestCase {
         XCTAssertNil(dense.weight.grad, "the parameters' gradients are left as they were")
     }
 
-    /// Conv -> ReLU -> global average pool -> dense: d logit_c / dA_kij = W[c, k] / (h w), so
-    /// Grad-CAM's alpha_k is W[c, k] / (h w) and the map is ReLU(sum_k alpha_k A_k), here at the
-    /// input's own size (no resize), scaled to [0, 1].
+    /// Conv -> ReLU -> global average pool -> dense, Grad-CAM at the ReLU's output A:
+    /// d logit_c / dA_kij = W[c, k] / (h w), so alpha_k is W[c, k] / (h w) and the map is
+    /// ReLU(sum_k alpha_k A_k) (the class activation map), here at the input's own size (no
+    /// resize), scaled to [0, 1].
     func testGradCAMOfGlobalPoolingNetworkIsTheClassActivationMap() throws {
         GlobalRandom.seed(11)
         let conv = try Conv2D(1, 3, kernelSize: 3, padding: .same)
         let dense = try Dense(3, 2)
         let model = Sequential(conv, ReLU(), GlobalAvgPool2D(), Flatten(), dense)
         let image = randomTensor([1, 1, 6, 6], seed: 12)
-        let map = try Saliency.gradCAM(model: model, image: image, classIndex: 1, layerName: "0")
-        XCTAssertEqual(map.layer, "0")
-        let a = try withNoGrad { try conv(image) }.values
+        let map = try Saliency.gradCAM(model: model, image: image, classIndex: 1, layerName: "1")
+        XCTAssertEqual(map.layer, "1")
+        let a = try withNoGrad { try conv(image).relu() }.values
         let w = dense.weight.values
         var cam = [Float](repeating: 0, count: 36)
         for k in 0..<3 { for i in 0..<36 { cam[i] += w[3 + k] / 36 * a[k * 36 + i] } }
