@@ -41,10 +41,13 @@ public struct Predictions: Sendable {
     }
 
     /// Predictions made elsewhere (`probabilities` `[labels.count * classCount]`).
+    /// - Throws: `TrainingError.invalidSetting` when the sizes disagree, `MetricsError` for a
+    ///   NaN probability (a diverged model).
     public init(probabilities: [Float], labels: [Int], classCount: Int, classNames: [String]? = nil, loss: Double = .nan) throws {
         guard classCount >= 1, probabilities.count == labels.count * classCount else {
             throw TrainingError.invalidSetting("\(probabilities.count) probabilities for \(labels.count) labels of \(classCount) classes")
         }
+        self.predicted = try ClassificationMetrics.predictions(scores: probabilities, classCount: classCount)
         self.probabilities = probabilities
         self.labels = labels
         self.classCount = classCount
@@ -54,8 +57,8 @@ public struct Predictions: Sendable {
 
     public var count: Int { labels.count }
 
-    /// Arg-max class per image.
-    public var predicted: [Int] { (try? ClassificationMetrics.predictions(scores: probabilities, classCount: classCount)) ?? [] }
+    /// Arg-max class per image (the lowest index on ties).
+    public let predicted: [Int]
 
     /// The probability the model gave image `i`'s predicted class.
     public func confidence(_ i: Int) -> Float {

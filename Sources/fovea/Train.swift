@@ -170,9 +170,9 @@ extension FoveaCommand {
                                       ("Training time", String(format: "%.1f s (%.0f images/s)", trainSeconds, imagesPerSecond))]
                 try artifacts.write(to: run.url)
             }
-            Console.write(String(format: "Test accuracy: %.2f%% (%d images), test loss %.4f; trained %d epoch%@ in %.1fs (%.0f images/s). Run saved to %@",
+            Console.write(String(format: "Test accuracy: %.2f%% (%d images), test loss %.4f; trained %d epoch%@ in %.1fs (%.0f images/s). Run saved to %@%@",
                                  last.accuracy * 100, last.count, last.loss, history.count, history.count == 1 ? "" : "s",
-                                 trainSeconds, imagesPerSecond, run.url.path))
+                                 trainSeconds, imagesPerSecond, run.url.path, noReport ? "" : " (open report.html for the pictures)"))
         }
 
         /// The input a zoo model gets on MNIST unless `--input` says otherwise: the LeNets' own

@@ -81,6 +81,15 @@ final class RunArtifactsTests: XCTestCase {
         }
     }
 
+    func testPredictionsOfADivergedModelAreAnError() {
+        XCTAssertThrowsError(try Predictions(probabilities: [0.5, .nan], labels: [0], classCount: 2)) {
+            XCTAssertTrue("\($0)".lowercased().contains("nan"), "\($0)")
+        }
+        XCTAssertThrowsError(try Predictions(probabilities: [0.5, 0.5, 1], labels: [0], classCount: 2)) {
+            XCTAssertTrue("\($0)".contains("3 probabilities for 1 labels of 2 classes"), "\($0)")
+        }
+    }
+
     func testMisclassifiedAreOrderedByConfidence() throws {
         // Image 0 right; 1 wrong with 0.6; 2 wrong with 0.9; 3 wrong with 0.7.
         let p = try Predictions(probabilities: [0.9, 0.1, 0.4, 0.6, 0.1, 0.9, 0.7, 0.3], labels: [0, 0, 0, 1], classCount: 2)
