@@ -17,10 +17,12 @@ public struct Predictions: Sendable {
     /// Mean cross-entropy.
     public let loss: Double
 
-    /// Runs `model` over `data` in evaluation mode without a tape, `batchSize` images at a time.
+    /// Runs `model` over `data` in evaluation mode without a tape, `batchSize` images at a
+    /// time; the model's mode is restored afterwards.
     public init(model: Layer, data: LabeledImages, batchSize: Int = 500) throws {
+        let wasTraining = model.isTraining
         model.eval()
-        defer { model.train() }
+        defer { model.train(wasTraining) }
         let loader = try DataLoader(data, batchSize: batchSize, shuffle: false, dropLast: false)
         var probabilities: [Float] = []
         var classes = 0, lossSum = 0.0

@@ -67,10 +67,14 @@ public struct HTMLReport {
             rows.append(["macro avg", f4(r.macro.precision), f4(r.macro.recall), f4(r.macro.f1), String(r.macro.support)])
             rows.append(["weighted avg", f4(r.weighted.precision), f4(r.weighted.recall), f4(r.weighted.f1), String(r.weighted.support)])
             body += section("Per-class precision, recall and F1", table(["Class", "Precision", "Recall", "F1", "Support"], rows))
-            if let roc = try? p.rocCurves() {
+            do {
+                let roc = try p.rocCurves()
                 body += section("ROC curves (one-vs-rest)", "<figure>" + RunArtifacts.rocPicture(roc, p).render()
                                 + String(format: "<figcaption>Macro AUC %.4f, support-weighted AUC %.4f.</figcaption></figure>", roc.macroAUC, roc.weightedAUC))
                 body += section("Precision-recall curves", "<figure>" + (try RunArtifacts.prPicture(p)).render() + "</figure>")
+            } catch {
+                // A test set without some class has no one-vs-rest curve for it.
+                body += section("ROC curves (one-vs-rest)", "<p>Not drawn: \(HTMLReport.escape("\(error)"))</p>")
             }
         }
         if let s = summary {

@@ -48,8 +48,13 @@ extension FoveaCommand {
             Console.write(String(format: "%@ on %@: %d test images in %.2fs", classifier.modelName, test.name, predictions.count, seconds))
             var line = String(format: "accuracy: %.4f - loss: %.4f", confusion.accuracy, predictions.loss)
             for k in [2, 5] where k < predictions.classCount { line += String(format: " - top%d_accuracy: %.4f", k, try predictions.topKAccuracy(k)) }
-            if let roc = try? predictions.rocCurves() { line += String(format: " - macro_auc: %.4f - weighted_auc: %.4f", roc.macroAUC, roc.weightedAUC) }
+            var rocNote: String?
+            do {
+                let roc = try predictions.rocCurves()
+                line += String(format: " - macro_auc: %.4f - weighted_auc: %.4f", roc.macroAUC, roc.weightedAUC)
+            } catch { rocNote = "ROC and precision-recall curves not drawn: \(error)" }
             Console.write(line)
+            if let rocNote { Console.write(rocNote) }
             Console.write(report.table(classNames: predictions.classNames))
 
             let folder = output.map { URL(fileURLWithPath: $0) } ?? weightsURL.deletingLastPathComponent().appendingPathComponent("evaluation")

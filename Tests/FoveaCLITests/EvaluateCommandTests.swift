@@ -100,5 +100,13 @@ final class EvaluateCommandTests: XCTestCase {
                         mentioning: ["--sample 20", "20 test images"])
         try assertFails(["evaluate", "--weights", run.appendingPathComponent("model.safetensors").path, "--data-dir", folder.path],
                         mentioning: [folder.path])
+        // Five test images (7, 2, 1, 0, 4) leave classes out: no one-vs-rest ROC, said once, the rest written.
+        let few = try runFovea(["evaluate", "--weights", run.appendingPathComponent("model.safetensors").path, "--test-images", "5",
+                                "--output", folder.appendingPathComponent("few").path])
+        XCTAssertEqual(few.status, 0, few.stderr)
+        XCTAssertTrue(few.stdout.contains("ROC and precision-recall curves not drawn: "), few.stdout)
+        let html = try String(contentsOf: folder.appendingPathComponent("few/report.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("<h2>Confusion matrix</h2>") && html.contains("Not drawn: "))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("few/roc.svg").path))
     }
 }
