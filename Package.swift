@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // Fovea: a convolutional-neural-network framework for Swift on Linux.
-// Dependencies run one way: TensorCore <- NN <- Optimizers <- Models <- Datasets/Interop/Metrics <- Training <- Visualize <- Fovea <- fovea.
+// Dependencies run one way: TensorCore <- NN <- Optimizers <- Models <- Datasets/Interop/Metrics <- Training <- Visualize <- Serving <- Fovea <- fovea.
 import PackageDescription
 
 let package = Package(
@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
     ],
     targets: [
         // C kernels: packed SIMD GEMM and im2col, with AVX2/FMA chosen at run time
@@ -18,19 +19,24 @@ let package = Package(
         .target(name: "CFoveaKernels"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
+        // JPEG through libjpeg(-turbo), with its fatal errors turned into return codes.
+        .target(name: "CFoveaJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
         .target(name: "TensorCore", dependencies: ["CFoveaKernels"]),
         .target(name: "NN", dependencies: ["TensorCore"]),
         .target(name: "Optimizers", dependencies: ["TensorCore", "NN"]),
         .target(name: "Models", dependencies: ["TensorCore", "NN"]),
-        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "CPNG"]),
+        .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "CPNG", "CFoveaJPEG"]),
         .target(name: "Interop", dependencies: ["TensorCore", "NN"]),
         // Classification and regression metrics on plain arrays (no tensors), checked against scikit-learn.
         .target(name: "Metrics"),
         .target(name: "Training", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Interop", "Metrics"]),
         // SVG charts, PNG image grids, feature maps, saliency and the HTML run report.
         .target(name: "Visualize", dependencies: ["TensorCore", "NN", "Datasets", "Metrics", "Training"]),
-        .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop", "Metrics", "Visualize"]),
+        // The inference server and the in-browser visualizer (FlyingFox for HTTP).
+        .target(name: "Serving", dependencies: ["TensorCore", "NN", "Datasets", "Training", "Visualize",
+                                                .product(name: "FlyingFox", package: "FlyingFox")]),
+        .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop", "Metrics", "Visualize", "Serving"]),
         .executableTarget(name: "fovea", dependencies: [
             "Fovea",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -45,6 +51,7 @@ let package = Package(
         .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "Fovea", "FoveaTestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: ["Serving", "Fovea", "FoveaTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Fovea", "FoveaTestSupport"]),
         // Runs the built `fovea` executable as a user would.
         .testTarget(name: "FoveaCLITests", dependencies: ["fovea", "Datasets", "FoveaTestSupport"]),

@@ -40,6 +40,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case notPNG(path: String?, firstBytes: [UInt8])
     /// A PNG that libpng cannot decode or encode (truncated, corrupt, unsupported).
     case invalidPNG(path: String?, reason: String)
+    /// JPEG bytes that libjpeg cannot decode, with its message.
+    case invalidJPEG(path: String?, reason: String)
+    /// Bytes that are neither PNG nor JPEG.
+    case unknownImageFormat(path: String?, firstBytes: [UInt8])
     /// No folder holding the data set was found; `searched` lists the places tried and
     /// `folder` is the name expected under `FOVEA_DATA_DIR` (`mnist`).
     case dataNotFound(dataset: String, folder: String, searched: [String])
@@ -87,6 +91,10 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
             return located(path, "not a PNG file: starts with \(hex(first)), expected 89 50 4E 47 0D 0A 1A 0A")
         case .invalidPNG(let path, let reason):
             return located(path, "invalid PNG: \(reason)")
+        case .invalidJPEG(let path, let reason):
+            return located(path, "invalid JPEG: \(reason)")
+        case .unknownImageFormat(let path, let first):
+            return located(path, "not a PNG or JPEG image (first bytes \(hex(first)))")
         case .dataNotFound(let dataset, let folder, let searched):
             return "\(dataset) data not found; looked in:\n" + searched.map { "  \($0)" }.joined(separator: "\n")
                 + "\nSet FOVEA_DATA_DIR to a folder containing \(folder)/, or pass the folder explicitly."

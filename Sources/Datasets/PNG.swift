@@ -143,7 +143,7 @@ public enum PNG {
     }
 
     /// Interleaved HWC samples to planar CHW floats, `sample / scale`.
-    private static func deinterleave<T: BinaryInteger>(_ samples: [T], into pixels: inout [Float],
+    static func deinterleave<T: BinaryInteger>(_ samples: [T], into pixels: inout [Float],
                                                        channels: Int, plane: Int, scale: Float) {
         for i in 0..<plane {
             for c in 0..<channels { pixels[c * plane + i] = Float(samples[i * channels + c]) / scale }
@@ -162,13 +162,13 @@ public enum PNG {
     }
 
     /// Planar CHW floats to interleaved HWC samples.
-    private static func interleave<T>(_ image: Image, _ convert: (Float) -> T) -> [T] {
+    static func interleave<T>(_ image: Image, _ convert: (Float) -> T) -> [T] {
         let plane = image.width * image.height, channels = image.channels
         return (0..<(plane * channels)).map { j in convert(image.pixels[(j % channels) * plane + j / channels]) }
     }
 
     /// `value` clamped to [0, 1] and rounded to one of `levels + 1` steps; NaN maps to 0.
-    private static func quantize(_ value: Float, levels: Float) -> Float {
+    static func quantize(_ value: Float, levels: Float) -> Float {
         guard value > 0 else { return 0 }
         return (min(value, 1) * levels).rounded()
     }

@@ -8,3 +8,4 @@
 @_exported import Interop
 @_exported import Metrics
 @_exported import Visualize
+@_exported import Serving

@@ -21,6 +21,12 @@ extension FoveaCommand {
         var plots = false
         @Option(help: "Keep the benchmark's pictures in this folder (default: a temporary folder, removed).")
         var keepPlots: String?
+        @Flag(help: "Time only the inference server: concurrent clients posting PNG digits to /v1/predict over loopback.")
+        var server = false
+        @Option(help: "Concurrent clients for --server.")
+        var clients = 16
+        @Option(help: "Requests each client sends for --server.")
+        var requests = 500
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
@@ -33,6 +39,7 @@ extension FoveaCommand {
             compute.apply()
             let threads = Parallel.threadCount
             if plots { return try benchPlots() }
+            if server { return try benchServer() }
             Console.write("Fovea bench: \(threads) threads, AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
             benchGEMM(threads: threads)
             try benchLeNetTraining()
@@ -183,5 +190,56 @@ extension FoveaCommand {
             Console.write(String(format: "Headless chromium screenshot (median of 3): empty SVG %.2f s, confusion matrix %.2f s (+%.2f), ROC %.2f s (+%.2f)",
                                  base, matrixShot, matrixShot - base, rocShot, rocShot - base))
         }
+
+        /// Starts the inference server on a free loopback port with a LeNet-5 trained for 400
+        /// steps, and has `clients` threads each send `requests` PNG digits to `/v1/predict` on
+        /// one keep-alive connection; prints requests per second and latency percentiles.
+        func benchServer() throws {
+            guard clients >= 1, requests >= 1 else { throw ValidationError("--clients and --requests must be at least 1") }
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fovea-bench-server-\(getpid())")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            GlobalRandom.seed(3)
+            let mnist = try MNIST.load(split: .test, from: try MNIST.defaultDirectory(), verify: false)
+            let net = try LeNet5()
+            let weights = folder.appendingPathComponent("model.safetensors")
+            try Checkpoint.save(net, metadata: ["model": "lenet5", "input": "1x28x28", "classes": "10",
+                                                "normalize_mean": "\(MNIST.mean)", "normalize_std": "\(MNIST.std)"], to: weights)
+            let digits = try (0..<64).map { try PNG.encode(Image(tensor: mnist.subset([$0]).images)) }
+            let server = try InferenceServer(service: try InferenceService(weights: weights), port: 0,
+                                             limits: .init(maxConcurrent: max(64, clients * 2)))
+            let port = try server.start()
+            defer { server.shutdown() }
+            let latencies = UnsafeMutableBufferPointer<Double>.allocate(capacity: clients * requests)
+            defer { latencies.deallocate() }
+            let failures = UnsafeMutableBufferPointer<Int>.allocate(capacity: clients)
+            failures.initialize(repeating: 0)
+            defer { failures.deallocate() }
+            let box = UncheckedBox((latencies, failures))
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            DispatchQueue.concurrentPerform(iterations: clients) { c in
+                let (lat, fail) = box.value
+                guard let client = try? LoopbackClient(port: port) else { fail[c] = requests; return }
+                for r in 0..<requests {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let ok = (try? client.send("POST", "/v1/predict", body: digits[(c * 7 + r) % digits.count],
+                                               headers: ["Content-Type": "image/png"]))?.status == 200
+                    lat[c * requests + r] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                    if !ok { fail[c] += 1 }
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            let sorted = latencies.sorted()
+            func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            Console.write(String(format: "Inference server, %d clients x %d requests (PNG digits to /v1/predict, LeNet-5, loopback): %.0f requests/s, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms; %d errors",
+                                 clients, requests, Double(clients * requests) / seconds, percentile(0.5), percentile(0.99),
+                                 sorted.last ?? 0, failures.reduce(0, +)))
+        }
     }
+}
+
+/// Carries pointers into `concurrentPerform`, whose chunks write disjoint elements.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

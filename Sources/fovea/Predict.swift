@@ -6,11 +6,11 @@ extension FoveaCommand {
     /// `fovea predict`: classifies one image with weights saved by `fovea train`.
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Classify one grey PNG (28x28 for MNIST models) and print the class probabilities.")
+            abstract: "Classify one PNG or JPEG image (28x28 grey for MNIST models) and print the class probabilities.")
 
         @Option(help: "Weights file written by `fovea train` (model.safetensors).")
         var weights: String
-        @Argument(help: "The PNG image to classify.")
+        @Argument(help: "The PNG or JPEG image to classify.")
         var image: String
         @Option(help: "Print only the K most probable classes (default: all).")
         var top: Int?
@@ -23,7 +23,7 @@ extension FoveaCommand {
         func run() throws {
             compute.apply()
             let classifier = try Classifier(contentsOf: URL(fileURLWithPath: weights))
-            let picture = try PNG.read(contentsOf: URL(fileURLWithPath: image))
+            let picture = try ImageFile.read(contentsOf: URL(fileURLWithPath: image))
             // The classifier decides which sizes it takes (fitting them as training did); its
             // error gains the file name here.
             let ranked: [(name: String, probability: Float)]

@@ -10,7 +10,7 @@ extension FoveaCommand {
 
         @Option(help: "Weights file written by `fovea train` (model.safetensors).")
         var weights: String
-        @Option(help: "The PNG image to look at (fitted to the model's input as `fovea predict` does).")
+        @Option(help: "The PNG or JPEG image to look at (fitted to the model's input as `fovea predict` does).")
         var image: String
         @Option(help: "Only this layer's feature maps (dotted state-dict name, e.g. conv2 or layer4.1.conv2); Grad-CAM is taken there too when its output is a map.")
         var layer: String?
@@ -36,7 +36,7 @@ extension FoveaCommand {
             if let classIndex, classIndex >= classifier.classNames.count {
                 throw ValidationError("--class \(classIndex) is outside 0..<\(classifier.classNames.count)")
             }
-            let picture = try PNG.read(contentsOf: URL(fileURLWithPath: image))
+            let picture = try ImageFile.read(contentsOf: URL(fileURLWithPath: image))
             let pixels: Tensor
             do { pixels = try classifier.pixels(of: picture) } catch DatasetError.imageSize(nil, let w, let h, let ew, let eh) {
                 throw DatasetError.imageSize(path: image, width: w, height: h, expectedWidth: ew, expectedHeight: eh)
