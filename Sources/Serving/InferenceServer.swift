@@ -18,7 +18,9 @@ import Glibc
 /// no file outside the page is ever served. Limits: bodies over `maxBodyBytes` get 413
 /// (checked on `Content-Length` before reading, and while reading a chunked body); more than
 /// `maxConcurrent` requests in flight get 503; a request not answered within `timeout`
-/// seconds gets 408. Every error is JSON: `{"error": {"code", "message", "status"}}`.
+/// seconds gets 408; a connection that sends nothing for a second longer than that is closed
+/// (see `ConnectionPool`), which is what a stalled upload gets: FlyingFox reads a body to its
+/// end before it sends any answer. Every error is JSON: `{"error": {"code", "message", "status"}}`.
 public final class InferenceServer: Sendable {
     public struct Limits: Sendable {
         public var maxBodyBytes: Int
@@ -47,7 +49,8 @@ public final class InferenceServer: Sendable {
         }
         // FlyingFox's own timeout is a backstop behind ours.
         server = HTTPServer(config: .init(address: address, timeout: limits.timeout + 5,
-                                          pool: NoDelayPool(HTTPServer.defaultPool()), logger: .disabled))
+                                          pool: ConnectionPool(HTTPServer.defaultPool(), idleTimeout: limits.timeout + 1),
+                                          logger: .disabled))
     }
 
     /// Serves until the task is cancelled or `stop()` is called.
@@ -139,21 +142,48 @@ private final class Background: @unchecked Sendable {
     var port: UInt16? { get { lock.withLock { _port } } set { lock.withLock { _port = newValue } } }
 }
 
-/// FlyingFox's socket pool with Nagle's algorithm switched off on every socket it waits on.
-/// FlyingFox writes a response's header and body separately; with Nagle on, the body waits
-/// for the client's delayed ACK of the header, about 40 ms a request on Linux. The pool sees
-/// each connection's socket when it first waits for the request, which is before any write.
-struct NoDelayPool<Inner: AsyncSocketPool>: AsyncSocketPool {
+/// FlyingFox's socket pool with two changes for every connection socket it waits on:
+/// - Nagle's algorithm is off. FlyingFox writes a response's header and body separately;
+///   with Nagle on, the body waits for the client's delayed ACK of the header, about 40 ms a
+///   request on Linux. The pool sees each connection when it first waits for the request,
+///   before any write.
+/// - A wait longer than `idleTimeout` seconds ends the connection: a client that stops
+///   sending half-way through a request (or idles between keep-alive requests) is closed,
+///   so slow clients cannot hold connections open for ever. FlyingFox reads bodies of up to
+///   4 KB before calling the handler, so this is the only clock on them.
+/// The listening socket waits for connections without a limit.
+struct ConnectionPool<Inner: AsyncSocketPool>: AsyncSocketPool {
     let inner: Inner
-    init(_ inner: Inner) { self.inner = inner }
+    let idleTimeout: Double
+    init(_ inner: Inner, idleTimeout: Double) { self.inner = inner; self.idleTimeout = idleTimeout }
 
     func prepare() async throws { try await inner.prepare() }
     func run() async throws { try await inner.run() }
 
     func suspendSocket(_ socket: Socket, untilReadyFor events: Socket.Events) async throws {
+        let fd = socket.file.rawValue
+        var listening: Int32 = 0
+        var size = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0, listening != 0 {
+            return try await inner.suspendSocket(socket, untilReadyFor: events)
+        }
         var one: Int32 = 1
-        _ = setsockopt(socket.file.rawValue, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        try await inner.suspendSocket(socket, untilReadyFor: events)
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let inner = self.inner, limit = idleTimeout
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await inner.suspendSocket(socket, untilReadyFor: events)
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(limit * 1e9))
+                return false
+            }
+            defer { group.cancelAll() }
+            guard try await group.next() == true else {
+                throw ServiceError.timeout("the client sent nothing for \(limit) s")
+            }
+        }
     }
 }
 
@@ -186,8 +216,16 @@ struct Router: HTTPHandler {
             return Router.error(.busy("more than \(limits.maxConcurrent) requests in flight; try again"))
         }
         defer { gate.leave() }
+        let start = DispatchTime.now().uptimeNanoseconds
         do {
-            return try await Router.withTimeout(limits.timeout) { try await self.route(request) }
+            let response = try await Router.withTimeout(limits.timeout) { try await self.route(request) }
+            // Model calls are synchronous and cannot be interrupted: one that ran past the
+            // limit has its answer dropped.
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            guard seconds <= limits.timeout else {
+                throw ServiceError.timeout(String(format: "the answer took %.3f s, the limit is %g s", seconds, limits.timeout))
+            }
+            return response
         } catch let error as ServiceError {
             return Router.error(error)
         } catch {
@@ -218,17 +256,22 @@ struct Router: HTTPHandler {
     }
 
     /// The body, refused past `maxBodyBytes` (on `Content-Length` first, then while reading).
+    /// A refused body is still read to its end and thrown away, never kept: FlyingFox would
+    /// otherwise parse its bytes as the next request on the connection. The request timeout
+    /// bounds how long that reading can take.
     private func readBody(_ request: HTTPRequest) async throws -> [UInt8] {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.maxBodyBytes {
-            throw ServiceError.tooLarge("the body is \(length) bytes, the limit is \(limits.maxBodyBytes)")
+        let limit = limits.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            for try await _ in request.bodySequence {}
+            throw ServiceError.tooLarge("the body is \(length) bytes, the limit is \(limit)")
         }
         var bytes: [UInt8] = []
+        var total = 0
         for try await chunk in request.bodySequence {
-            bytes += chunk
-            if bytes.count > limits.maxBodyBytes {
-                throw ServiceError.tooLarge("the body is over the limit of \(limits.maxBodyBytes) bytes")
-            }
+            total += chunk.count
+            if total <= limit { bytes += chunk }
         }
+        guard total <= limit else { throw ServiceError.tooLarge("the body is \(total) bytes, the limit is \(limit)") }
         return bytes
     }
 

@@ -141,7 +141,7 @@ public final class InferenceService: @unchecked Sendable {
         var pixels = [Float]()
         pixels.reserveCapacity(values.count)
         for (i, v) in values.enumerated() {
-            guard let number = v as? NSNumber, !(v is Bool), number.doubleValue.isFinite else {
+            guard let number = v as? NSNumber, number.doubleValue.isFinite else {
                 throw ServiceError.badRequest("pixel \(i) is \(v), not a finite number")
             }
             pixels.append(number.floatValue)

@@ -10,7 +10,7 @@
 /// - the softmax probabilities as bars.
 /// Clicking a map enlarges it beside its filter (for convolutions). `?selftest` draws a
 /// scripted "7" stroke with pointer events and writes the result into `#status`, for tests
-/// in a headless browser.
+/// in a headless browser (`?selftest=zoom` also opens the first map's enlargement).
 enum VisualizerPage {
     static let html = #"""
 <!DOCTYPE html>
@@ -81,7 +81,8 @@ function prepare(){
   for(let y=0;y<n;y++)for(let x=0;x<n;x++){const v=d[4*(y*n+x)]/255;m+=v;cx+=v*x;cy+=v*y;}
   const dx=Math.round((n-1)/2-cx/m),dy=Math.round((n-1)/2-cy/m);
   const tmp2=document.createElement("canvas");tmp2.width=n;tmp2.height=n;const t2=tmp2.getContext("2d");t2.fillStyle="#000";t2.fillRect(0,0,n,n);t2.drawImage(tmp,dx,dy);
-  d=t2.getImageData(0,0,n,n).data;for(let i=0;i<n*n;i++)out[i]=d[4*i]/255;return out;}
+  d=t2.getImageData(0,0,n,n).data;let top=0;for(let i=0;i<n*n;i++)top=Math.max(top,d[4*i]);
+  for(let i=0;i<n*n;i++)out[i]=top>0?d[4*i]/top:0;return out;}
 function schedule(){dirty=true;if(!busy)send();}
 async function send(){
   if(!model)return;dirty=false;busy=true;const n=side(),px=prepare(),rows=[];
@@ -130,7 +131,7 @@ function selftest(){
   for(let i=0;i<=10;i++)pts.push([70+i*14,70]);for(let i=1;i<=12;i++)pts.push([210-i*7,70+i*15]);
   const ev=(type,p)=>pad.dispatchEvent(new PointerEvent(type,{clientX:r.left+p[0]*r.width/pad.width,clientY:r.top+p[1]*r.height/pad.height,bubbles:true,pointerId:1}));
   ev("pointerdown",pts[0]);for(const p of pts.slice(1))ev("pointermove",p);ev("pointerup",pts[pts.length-1]);
-  const wait=()=>{if(lastAnswer&&!busy){document.getElementById("status").dataset.selftest="done";document.title="selftest done: "+lastAnswer.class;if(lastAnswer.layers.length)zoom(lastAnswer.layers[0],0,Math.min(...lastAnswer.layers[0].values),Math.max(...lastAnswer.layers[0].values));}else setTimeout(wait,50);};wait();}
+  const wait=()=>{if(lastAnswer&&!busy){document.getElementById("status").dataset.selftest="done";document.title="selftest done: "+lastAnswer.class;if(location.search.indexOf("zoom")>=0&&lastAnswer.layers.length)zoom(lastAnswer.layers[0],0,Math.min(...lastAnswer.layers[0].values),Math.max(...lastAnswer.layers[0].values));}else setTimeout(wait,50);};wait();}
 init();
 </script>
 </body></html>
