@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Fovea", "FoveaTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Fovea", "FoveaTestSupport"]),
         // Runs the built `fovea` executable as a user would.
-        .testTarget(name: "FoveaCLITests", dependencies: ["fovea", "Datasets", "FoveaTestSupport"]),
+        .testTarget(name: "FoveaCLITests", dependencies: ["fovea", "Datasets", "Serving", "FoveaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
