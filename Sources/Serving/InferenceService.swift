@@ -69,7 +69,7 @@ public final class InferenceService: @unchecked Sendable {
         let c = classifier
         let (maps, p) = try lock.withLock {
             let maps = try FeatureMaps.capture(model: c.model, image: c.normalized(pixels)) { _, layer in
-                !(layer is Flatten || layer is DropoutLayer)
+                layer.children.isEmpty && !(layer is Flatten || layer is DropoutLayer)
             }
             return (maps, try c.probabilities(pixels).values)
         }

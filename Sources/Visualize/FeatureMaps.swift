@@ -24,8 +24,10 @@ public enum FeatureMaps {
     public static func isDefault(_ layer: Layer) -> Bool { layer is Conv2D || layer is Pool2D }
 
     /// Runs `image` (`[1, C, H, W]`, already normalised as the model expects) through `model`
-    /// in evaluation mode without a gradient tape and keeps the output of every leaf layer for
-    /// which `include` holds, in the order the calls finish. The model's mode is restored.
+    /// in evaluation mode without a gradient tape and keeps the output of every layer call for
+    /// which `include` holds (by default the convolutions and pooling layers), in the order the
+    /// calls finish: a block (a layer with children) comes after the layers inside it. The
+    /// model's mode is restored.
     public static func capture(model: Layer, image: Tensor,
                                include: (_ name: String, _ layer: Layer) -> Bool = { isDefault($1) }) throws -> [FeatureMap] {
         guard image.rank == 4, image.shape[0] == 1 else {
@@ -39,7 +41,7 @@ public enum FeatureMaps {
         var callsSoFar: [ObjectIdentifier: Int] = [:]
         _ = try withNoGrad {
             try LayerTrace.record(observing: { layer, output in
-                guard layer.children.isEmpty, output.shape.first == 1 else { return output }
+                guard output.shape.first == 1, layer !== model else { return output }
                 let id = ObjectIdentifier(layer)
                 let base = names[id].map { $0.isEmpty ? "(model)" : $0 } ?? "(unnamed)"
                 let call = (callsSoFar[id] ?? 0) + 1

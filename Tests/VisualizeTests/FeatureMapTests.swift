@@ -29,6 +29,16 @@ final class FeatureMapTests: XCTestCase {
         XCTAssertThrowsError(try FeatureMaps.grid(maps[0])) { XCTAssertTrue("\($0)".contains("flat output"), "\($0)") }
     }
 
+    func testABlockCanBeCapturedByName() throws {
+        let model = try ModelZoo.entry(named: "resnet18-cifar").make(input: [3, 32, 32], classes: 10)
+        let maps = try FeatureMaps.capture(model: model, image: randomTensor([1, 3, 32, 32], seed: 4)) { name, _ in
+            name == "layer1.0" || name == "layer2.0.conv1"
+        }
+        XCTAssertEqual(maps.map(\.name), ["layer1.0", "layer2.0.conv1"])
+        XCTAssertEqual(maps.map(\.output.shape), [[64, 32, 32], [128, 16, 16]])
+        XCTAssertEqual(maps[0].type, "BasicBlock")
+    }
+
     func testGridTilesEveryChannel() throws {
         let model = try LeNet5()
         let maps = try FeatureMaps.capture(model: model, image: randomTensor([1, 1, 28, 28], seed: 2))
