@@ -79,13 +79,28 @@ struct TestSet {
     let data: LabeledImages
 
     static func load(for classifier: Classifier, dataset: String?, directory: String?, limit: Int?, verify: Bool) throws -> TestSet {
+        let shape = [classifier.inputChannels, classifier.inputSize.h, classifier.inputSize.w]
+        // A model trained on the user's images (`fovea train --data`) is evaluated on images
+        // too: the folder or CSV given, else the one it was trained on (all of it, training
+        // images included, so pass a held-out folder for a fair figure).
+        if dataset == nil, classifier.metadata["dataset"] == "images", let path = directory ?? classifier.metadata["data"] {
+            let url = URL(fileURLWithPath: path)
+            let options = ImageLoadOptions(channels: shape[0], size: (shape[1], shape[2]))
+            let (all, warnings) = url.pathExtension.lowercased() == "csv" ? try LabeledCSV.load(url, options: options)
+                                                                           : try ImageFolder.load(url, options: options)
+            for w in warnings { Console.error("fovea: warning: \(w)") }
+            guard all.classNames == classifier.classNames else {
+                throw ValidationError("\(path) has classes \(all.classNames), the model was trained on \(classifier.classNames)")
+            }
+            let kept = try limit.map { try all.subset(0..<min($0, all.count)) } ?? all
+            return TestSet(name: path, directory: url, data: try kept.normalized(mean: classifier.mean, std: classifier.std))
+        }
         let name = Name(rawValue: dataset ?? classifier.metadata["dataset"] ?? "mnist") ?? .mnist
         let folder = try directory.map { URL(fileURLWithPath: $0) }
             ?? (name == .mnist ? MNIST.defaultDirectory() : FashionMNIST.defaultDirectory())
         let raw = name == .mnist ? try MNIST.load(split: .test, from: folder, verify: verify)
             : try FashionMNIST.load(split: .test, from: folder)
         let kept = try limit.map { try raw.subset(0..<min($0, raw.count)) } ?? raw
-        let shape = [classifier.inputChannels, classifier.inputSize.h, classifier.inputSize.w]
         let fitted = try kept.fitted(to: shape, mode: Array(shape[1...]) == [kept.height, kept.width] ? nil : classifier.fitMode)
         return TestSet(name: name.rawValue, directory: folder,
                        data: try fitted.normalized(mean: classifier.mean, std: classifier.std))

@@ -6,7 +6,7 @@ extension FoveaCommand {
     /// `fovea train`: trains a zoo model on MNIST and writes a run directory.
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Train a model on MNIST (LeNet-5 by default) and report test accuracy.")
+            abstract: "Train a model on MNIST (LeNet-5 by default) or on your own images (--data) and report its accuracy.")
 
         @Option(help: "Model name (see `fovea models`).")
         var model = "lenet5"
@@ -40,6 +40,10 @@ extension FoveaCommand {
         var input: String?
         @Option(help: "How digits reach another input size: pad (centred) or resize (bilinear); default: pad when the input is at most a quarter larger, else resize.")
         var fit: String?
+        @Option(name: .customLong("data"), help: "Train on your own images instead of MNIST: an ImageFolder (DIR/<class>/<image>.png|jpg) or a CSV of file,label rows (images relative to it); a stratified --validation-split (default 0.2) is held out and reported.")
+        var dataPath: String?
+        @Flag(help: "With --data: skip unreadable images and empty class folders with a warning instead of stopping.")
+        var skipBadImages = false
         @Option(help: "Folder holding the MNIST files (default: the copy bundled in Data/mnist).")
         var dataDir: String?
         @Flag(help: "Skip the SHA-256 check of the data files.")
@@ -57,6 +61,10 @@ extension FoveaCommand {
             if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive, got \(lr)") }
             if let trainImages, trainImages < 1 { throw ValidationError("--train-images must be at least 1, got \(trainImages)") }
             if let testImages, testImages < 1 { throw ValidationError("--test-images must be at least 1, got \(testImages)") }
+            if dataPath != nil {
+                if dataDir != nil { throw ValidationError("--data and --data-dir cannot be used together (--data-dir is MNIST's folder)") }
+                if testImages != nil { throw ValidationError("--test-images is for MNIST; with --data the validation split is reported") }
+            }
             if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
                 throw ValidationError("--validation-split must be in (0, 1), got \(validationSplit)")
             }
@@ -96,28 +104,14 @@ extension FoveaCommand {
             let recipe = entry.recipe
             let batchSize = self.batchSize ?? recipe.batchSize, lr = self.lr ?? recipe.learningRate
             let momentum = self.momentum ?? recipe.momentum, schedule = self.schedule ?? recipe.schedule
-            let loadStart = Date()
-            let directory = try dataDir.map { URL(fileURLWithPath: $0) } ?? MNIST.defaultDirectory()
-            let rawTrain = try MNIST.load(split: .train, from: directory, verify: !noVerify)
-            let rawTest = try MNIST.load(split: .test, from: directory, verify: !noVerify)
-            let shape = try input.map(ModelZoo.parseInput) ?? Train.defaultInput(for: entry)
-            let fitMode = shape[1...] == [28, 28] ? nil
-                : fit.flatMap(ImageFitting.Mode.init(rawValue:)) ?? ImageFitting.Mode.automatic(from: (28, 28), to: (shape[1], shape[2]))
-            let mean = [Float](repeating: MNIST.mean, count: shape[0]), std = [Float](repeating: MNIST.std, count: shape[0])
-            let kept = try trainImages.map { try rawTrain.subset(0..<min($0, rawTrain.count)) } ?? rawTrain
-            let split = try validationSplit.map { try kept.split(validationFraction: $0, seed: seed) }
-            let train = try (split?.training ?? kept).fitted(to: shape, mode: fitMode).normalized(mean: mean, std: std)
-            let validation = try split.map { try $0.validation.fitted(to: shape, mode: fitMode).normalized(mean: mean, std: std) }
-            let testKept = try testImages.map { try rawTest.subset(0..<min($0, rawTest.count)) } ?? rawTest
-            let test = try testKept.fitted(to: shape, mode: fitMode).normalized(mean: mean, std: std)
+            let data = try dataPath.map { try TrainingData.images($0, self, entry: entry) } ?? TrainingData.mnist(self, entry: entry)
+            let (train, validation, test, shape, fitMode) = (data.train, data.validation, data.test, data.shape, data.fitMode)
             let say: (String) -> Void = { if !quiet { Console.write($0) } }
-            say(String(format: "MNIST: %d training%@ and %d test images from %@ (%@) in %.2fs",
-                       train.count, validation.map { " + \($0.count) validation" } ?? "", test.count, directory.path,
-                       noVerify ? "not verified" : "SHA-256 verified", Date().timeIntervalSince(loadStart)))
+            say(data.summary)
 
-            let net = try entry.make(input: shape, classes: 10)
+            let net = try entry.make(input: shape, classes: data.classNames.count)
             let inputText = ModelZoo.inputText(shape)
-            if let fitMode { say("Input: \(inputText), digits \(fitMode == .pad ? "padded" : "resized") from 1x28x28") }
+            if let fitMode, test != nil { say("Input: \(inputText), digits \(fitMode == .pad ? "padded" : "resized") from 1x28x28") }
             let (kind, optimizer) = try techniques.makeOptimizer(for: net, recipe: recipe, learningRate: lr, momentum: self.momentum)
             let extras = techniques.summary
             say("Model: \(entry.name), \(net.parameterCount) parameters; \(kind.rawValue) lr \(lr) (\(schedule))\(kind == .sgd ? ", momentum \(momentum)" : ""), batch \(batchSize), seed \(seed), \(Parallel.threadCount) threads\(extras.isEmpty ? "" : "; " + extras)")
@@ -137,20 +131,21 @@ extension FoveaCommand {
                 try run.writeHistory(history)
             }
             let trainSeconds = history.map(\.seconds).reduce(0, +)
+            // Reported: the test split (MNIST), else the validation split (the user's images).
             // With early stopping the weights kept are the best epoch's: measure those.
-            let last = stopper != nil ? try trainer.evaluate(test)
-                : Evaluation(loss: history.last?.testLoss ?? .nan, accuracy: history.last?.testAccuracy ?? 0, count: test.count)
+            let reported = test ?? validation!
+            let last = stopper != nil ? try trainer.evaluate(reported)
+                : Evaluation(loss: (test != nil ? history.last?.testLoss : history.last?.validationLoss) ?? .nan,
+                             accuracy: (test != nil ? history.last?.testAccuracy : history.last?.validationAccuracy) ?? 0, count: reported.count)
 
-            var meta = ["model": entry.name, "input": inputText, "classes": "10",
-                        "class_names": (0..<10).map(String.init).joined(separator: ","),
-                        "normalize_mean": "\(MNIST.mean)", "normalize_std": "\(MNIST.std)", "dataset": "mnist"]
-            if let fitMode { meta["fit"] = fitMode.rawValue }
+            let meta = data.metadata.merging(["model": entry.name, "input": inputText, "classes": "\(data.classNames.count)",
+                                              "class_names": data.classNames.joined(separator: ",")]) { $1 }
             try Checkpoint.save(net, metadata: meta, to: run.weightsURL)
             let imagesPerSecond = Double(train.count * history.count) / max(trainSeconds, 1e-9)
             try run.writeMetrics([
-                "model": entry.name, "dataset": "mnist", "input": inputText, "epochs": history.count, "epochs_planned": epochs, "batch_size": batchSize,
+                "model": entry.name, "dataset": data.metadata["dataset"] ?? "mnist", "data": data.name, "input": inputText, "classes": data.classNames, "epochs": history.count, "epochs_planned": epochs, "batch_size": batchSize,
                 "optimizer": kind.rawValue, "learning_rate": Double("\(lr)") ?? Double(lr), "schedule": schedule, "techniques": extras, "momentum": Double("\(momentum)") ?? Double(momentum), "seed": seed, "threads": Parallel.threadCount,
-                "test_accuracy": last.accuracy, "test_loss": last.loss,
+                "test_accuracy": test != nil ? last.accuracy : NSNull(), "test_loss": test != nil ? last.loss : NSNull(),
                 "train_accuracy": history.last?.trainAccuracy ?? 0, "train_loss": history.last?.trainLoss ?? 0,
                 "train_seconds": trainSeconds, "train_images_per_second": imagesPerSecond,
                 "parameters": net.parameterCount, "weights": run.weightsURL.lastPathComponent,
@@ -159,19 +154,19 @@ extension FoveaCommand {
                 "history": history.map(\.jsonObject),
             ])
             if !noReport {
-                var artifacts = RunArtifacts(title: "\(entry.name) on MNIST", model: net, input: shape,
-                                             predictions: try Predictions(model: net, data: test), images: test.images)
+                var artifacts = RunArtifacts(title: "\(entry.name) on \(data.name)\(test == nil ? " (validation split)" : "")", model: net, input: shape,
+                                             predictions: try Predictions(model: net, data: reported), images: reported.images)
                 artifacts.history = history
                 artifacts.settings = [("Model", "\(entry.name), \(net.parameterCount) parameters, input \(inputText)"),
-                                      ("Data", "MNIST, \(train.count) training\(validation.map { ", \($0.count) validation" } ?? "") and \(test.count) test images"),
+                                      ("Data", "\(data.name), \(train.count) training\(validation.map { ", \($0.count) validation" } ?? "")\(test.map { " and \($0.count) test" } ?? "") images, \(data.classNames.count) classes"),
                                       ("Optimizer", "\(kind.rawValue), lr \(lr) (\(schedule))\(kind == .sgd ? ", momentum \(momentum)" : "")"),
                                       ("Batch size", "\(batchSize)"), ("Epochs", "\(history.count) of \(epochs)"), ("Seed", "\(seed)"),
                                       ("Threads", "\(Parallel.threadCount)"), ("Techniques", extras.isEmpty ? "none" : extras),
                                       ("Training time", String(format: "%.1f s (%.0f images/s)", trainSeconds, imagesPerSecond))]
                 try artifacts.write(to: run.url)
             }
-            Console.write(String(format: "Test accuracy: %.2f%% (%d images), test loss %.4f; trained %d epoch%@ in %.1fs (%.0f images/s). Run saved to %@%@",
-                                 last.accuracy * 100, last.count, last.loss, history.count, history.count == 1 ? "" : "s",
+            Console.write(String(format: "%@ accuracy: %.2f%% (%d images), %@ loss %.4f; trained %d epoch%@ in %.1fs (%.0f images/s). Run saved to %@%@",
+                                 test != nil ? "Test" : "Validation", last.accuracy * 100, last.count, test != nil ? "test" : "validation", last.loss, history.count, history.count == 1 ? "" : "s",
                                  trainSeconds, imagesPerSecond, run.url.path, noReport ? "" : " (open report.html for the pictures)"))
         }
 
