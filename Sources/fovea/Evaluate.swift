@@ -89,10 +89,13 @@ struct TestSet {
             let (all, warnings) = url.pathExtension.lowercased() == "csv" ? try LabeledCSV.load(url, options: options)
                                                                            : try ImageFolder.load(url, options: options)
             for w in warnings { Console.error("fovea: warning: \(w)") }
-            guard all.classNames == classifier.classNames else {
+            // Numeric CSV labels are class indices: they take the model's class names.
+            let numbered = all.classNames == (0..<all.classNames.count).map(String.init)
+            guard all.classNames == classifier.classNames || (numbered && all.classNames.count <= classifier.classNames.count) else {
                 throw ValidationError("\(path) has classes \(all.classNames), the model was trained on \(classifier.classNames)")
             }
-            let kept = try limit.map { try all.subset(0..<min($0, all.count)) } ?? all
+            let named = try LabeledImages(images: all.images, labels: all.labels, classNames: classifier.classNames)
+            let kept = try limit.map { try named.subset(0..<min($0, named.count)) } ?? named
             return TestSet(name: path, directory: url, data: try kept.normalized(mean: classifier.mean, std: classifier.std))
         }
         let name = Name(rawValue: dataset ?? classifier.metadata["dataset"] ?? "mnist") ?? .mnist

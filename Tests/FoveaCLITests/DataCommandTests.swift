@@ -1,0 +1,52 @@
+import Foundation
+import FoveaTestSupport
+import XCTest
+
+/// The inspection workflow end to end: synthetic AOI folders, `fovea train --data`, the
+/// report and `fovea evaluate` on the images.
+final class DataCommandTests: XCTestCase {
+    func testSyntheticAOITrainsAbove95PercentAndEvaluates() throws {
+        let root = try makeTemporaryDirectory()
+        let aoi = root.appendingPathComponent("aoi")
+        let made = try runFovea(["data", "synth-aoi", "--out", aoi.path, "--per-class", "300"])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        XCTAssertTrue(made.stdout.contains("Wrote 1800 synthetic 64x64 grey images"), made.stdout)
+
+        let run = root.appendingPathComponent("run")
+        let trained = try runFovea(["train", "--data", aoi.path, "--epochs", "12", "--optimizer", "adam", "--lr", "0.002",
+                                    "--quiet", "--output", run.path])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertTrue(trained.stdout.hasPrefix("Validation accuracy: "), trained.stdout)
+        let metrics = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("metrics.json"))) as? [String: Any])
+        let accuracy = try XCTUnwrap(metrics["validation_accuracy"] as? Double)
+        XCTAssertGreaterThanOrEqual(accuracy, 0.95, "the issue's bar for the synthetic AOI set")
+        XCTAssertEqual(metrics["dataset"] as? String, "images")
+        XCTAssertTrue(metrics["test_accuracy"] is NSNull)
+        XCTAssertEqual((metrics["classes"] as? [String])?.count, 6)
+        let evaluation = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("evaluation.json"))) as? [String: Any])
+        XCTAssertEqual(evaluation["images"] as? Int, 360, "the report is on the stratified 20% validation split")
+        XCTAssertEqual(evaluation["accuracy"] as? Double ?? -1, accuracy, accuracy: 1e-9)
+
+        // Evaluate on the CSV layout of the same images; predict one of them.
+        let evaluated = try runFovea(["evaluate", "--weights", run.appendingPathComponent("model.safetensors").path,
+                                      "--data", aoi.appendingPathComponent("labels.csv").path, "--output", root.appendingPathComponent("eval").path])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        XCTAssertTrue(evaluated.stdout.contains("1800 test images"), evaluated.stdout)
+        XCTAssertTrue(evaluated.stdout.contains("1_void"), evaluated.stdout)
+        let predicted = try runFovea(["predict", "--weights", run.appendingPathComponent("model.safetensors").path,
+                                      aoi.appendingPathComponent("1_void/aoi_00301.png").path, "--top", "1"])
+        XCTAssertEqual(predicted.status, 0, predicted.stderr)
+        XCTAssertTrue(predicted.stdout.contains(": 1_void ("), predicted.stdout)
+    }
+
+    func testBadDataArguments() throws {
+        let root = try makeTemporaryDirectory()
+        try assertFails(["train", "--data", root.appendingPathComponent("none").path, "--quiet"], mentioning: ["none"])
+        try assertFails(["train", "--data", root.path, "--quiet"], mentioning: [root.path, "no class folders"])
+        try assertFails(["train", "--data", root.path, "--data-dir", root.path], mentioning: ["--data", "--data-dir"])
+        try assertFails(["data", "synth-aoi", "--out", root.path, "--size", "8"], mentioning: ["--size", "8"])
+        let tiny = root.appendingPathComponent("tiny")
+        XCTAssertEqual(try runFovea(["data", "synth-aoi", "--out", tiny.path, "--per-class", "2", "--size", "16"]).status, 0)
+        try assertFails(["train", "--data", tiny.path, "--model", "alexnet", "--quiet"], mentioning: ["alexnet", "16x16", "--input"])
+    }
+}
