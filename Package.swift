@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Optimizers", "Interop", "FoveaTestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "Fovea", "FoveaTestSupport"]),
