@@ -34,6 +34,8 @@ public struct DataLoader: Sendable {
     public let seed: UInt64
     /// Whether a final batch smaller than `batchSize` is skipped.
     public let dropLast: Bool
+    /// Transforms applied to every training image as its batch is built (see `augmented`).
+    public private(set) var augmentation: Augmentation?
 
     /// - Throws: `DatasetError.invalidArgument` when `batchSize < 1`.
     public init(_ data: LabeledImages, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
@@ -44,6 +46,26 @@ public struct DataLoader: Sendable {
         self.shuffle = shuffle
         self.seed = seed
         self.dropLast = dropLast
+    }
+
+    /// This loader with `augmentation` applied to each image as batches are built, over the
+    /// cores, image i of batch k of epoch e seeded from the loader's seed, e, k and i (so a
+    /// seeded run repeats exactly). The transforms are tried on the first image here, so a
+    /// bad configuration is an error now, not later.
+    public func augmented(with augmentation: Augmentation) throws -> DataLoader {
+        if data.count > 0 {
+            let per = data.imageSize
+            let first = try Tensor(shape: [data.channels, data.height, data.width],
+                                   values: Array(UnsafeBufferPointer(start: data.images.pointer, count: per)))
+            var generator = SeededGenerator(seed: seed)
+            let out = try augmentation.apply(first, generator: &generator)
+            guard out.shape == first.shape else {
+                throw DatasetError.invalidArgument("augmentation turns \(describe(first.shape)) images into \(describe(out.shape)); training batches need the model's size, so end with a resize or crop back to it")
+            }
+        }
+        var copy = self
+        copy.augmentation = augmentation
+        return copy
     }
 
     /// Batches per epoch: `count / batchSize` with `dropLast`, rounded up without it.
@@ -70,13 +92,14 @@ public struct DataLoader: Sendable {
     /// The batches of epoch `epoch`, in order; a random-access collection, so
     /// `batches(epoch: e)[k]` builds batch `k` alone. Each batch is built on access.
     public func batches(epoch: Int) -> Batches {
-        Batches(loader: self, order: order(epoch: epoch))
+        Batches(loader: self, order: order(epoch: epoch), epoch: epoch)
     }
 
     /// The batches of one epoch; each element is built (its images copied) when accessed.
     public struct Batches: RandomAccessCollection, Sendable {
         let loader: DataLoader
         let order: [Int]
+        let epoch: Int
 
         /// The first batch's position, 0.
         public var startIndex: Int { 0 }
@@ -96,7 +119,15 @@ public struct DataLoader: Sendable {
             for (row, i) in indices.enumerated() {
                 (dst + row * size).update(from: src + i * size, count: size)
             }
-            return Batch(images: images, labels: indices.map { data.labels[$0] }, indices: indices)
+            var batch = images
+            if let augmentation = loader.augmentation {
+                let seed = loader.seed ^ (UInt64(bitPattern: Int64(epoch)) &* 0xD1B5_4A32_D192_ED03) ^ (UInt64(position) &* 0x9E37_79B9_7F4A_7C15)
+                do { batch = try augmentation.apply(batch: images, seed: seed) } catch {
+                    // `augmented(with:)` tried these transforms on an image of this size.
+                    preconditionFailure("augmentation failed after validation: \(error)")
+                }
+            }
+            return Batch(images: batch, labels: indices.map { data.labels[$0] }, indices: indices)
         }
     }
 

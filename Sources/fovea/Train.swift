@@ -42,6 +42,8 @@ extension FoveaCommand {
         var fit: String?
         @Option(name: .customLong("data"), help: "Train on your own images instead of MNIST: an ImageFolder (DIR/<class>/<image>.png|jpg) or a CSV of file,label rows (images relative to it); a stratified --validation-split (default 0.2) is held out and reported.")
         var dataPath: String?
+        @Flag(help: "Augment the training images: random rotations up to 10 degrees, shifts up to 10% and zooms of 0.9-1.1, as one seeded affine warp per image per epoch.")
+        var augment = false
         @Flag(help: "With --data: skip unreadable images and empty class folders with a warning instead of stopping.")
         var skipBadImages = false
         @Option(help: "Folder holding the MNIST files (default: the copy bundled in Data/mnist).")
@@ -113,12 +115,13 @@ extension FoveaCommand {
             let inputText = ModelZoo.inputText(shape)
             if let fitMode, test != nil { say("Input: \(inputText), digits \(fitMode == .pad ? "padded" : "resized") from 1x28x28") }
             let (kind, optimizer) = try techniques.makeOptimizer(for: net, recipe: recipe, learningRate: lr, momentum: self.momentum)
-            let extras = techniques.summary
+            let extras = [techniques.summary, augment ? "augment (rotate 10°, shift 10%, zoom 0.9-1.1)" : ""].filter { !$0.isEmpty }.joined(separator: ", ")
             say("Model: \(entry.name), \(net.parameterCount) parameters; \(kind.rawValue) lr \(lr) (\(schedule))\(kind == .sgd ? ", momentum \(momentum)" : ""), batch \(batchSize), seed \(seed), \(Parallel.threadCount) threads\(extras.isEmpty ? "" : "; " + extras)")
             let trainer = Trainer(model: net, optimizer: optimizer, schedule: try LearningRateSchedule(parsing: schedule),
                                   plannedEpochs: epochs, verbose: !quiet)
             try techniques.apply(to: trainer)
-            let loader = try DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, dropLast: false)
+            let plain = try DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed, dropLast: false)
+            let loader = augment ? try plain.augmented(with: .translateRotateScale) : plain
             let run = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) } ?? RunDirectory.timestamped(model: entry.name)
 
             var callbacks: [TrainingCallback] = []
