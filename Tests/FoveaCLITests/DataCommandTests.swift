@@ -39,6 +39,25 @@ final class DataCommandTests: XCTestCase {
         XCTAssertTrue(predicted.stdout.contains(": 1_void ("), predicted.stdout)
     }
 
+    /// The seeds' augmentation is one flag; a seeded augmented run repeats exactly.
+    func testAugmentIsOneFlagAndRepeats() throws {
+        let root = try makeTemporaryDirectory()
+        var accuracies: [Double] = []
+        for name in ["a", "b"] {
+            let out = root.appendingPathComponent(name)
+            let result = try runFovea(["train", "--augment", "--train-images", "6000", "--test-images", "500", "--threads", "2",
+                                       "--quiet", "--no-report", "--output", out.path])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let metrics = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("metrics.json"))) as? [String: Any])
+            XCTAssertTrue((metrics["techniques"] as? String ?? "").contains("augment"), "\(metrics["techniques"] ?? "")")
+            accuracies.append(try XCTUnwrap(metrics["test_accuracy"] as? Double))
+        }
+        XCTAssertEqual(accuracies[0], accuracies[1])
+        XCTAssertGreaterThan(accuracies[0], 0.8)
+        XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent("a/model.safetensors")),
+                       try Data(contentsOf: root.appendingPathComponent("b/model.safetensors")))
+    }
+
     func testBadDataArguments() throws {
         let root = try makeTemporaryDirectory()
         try assertFails(["train", "--data", root.appendingPathComponent("none").path, "--quiet"], mentioning: ["none"])
