@@ -32,7 +32,7 @@ public enum JPEG {
         }
         defer { fovea_jpeg_free(buffer) }
         guard status == 0, let buffer else {
-            throw DatasetError.invalidJPEG(path: path, reason: String(cString: message))
+            throw DatasetError.invalidJPEG(path: path, reason: cText(message))
         }
         let (w, h, c) = (Int(width), Int(height), Int(channels))
         var pixels = [Float](repeating: 0, count: w * h * c)
@@ -63,7 +63,7 @@ public enum JPEG {
                               &out, &size, &message, message.count)
         }
         defer { fovea_jpeg_free(out) }
-        guard status == 0, let out else { throw DatasetError.invalidJPEG(path: nil, reason: String(cString: message)) }
+        guard status == 0, let out else { throw DatasetError.invalidJPEG(path: nil, reason: cText(message)) }
         return Array(UnsafeBufferPointer(start: out, count: size))
     }
 
@@ -88,4 +88,9 @@ public enum ImageFile {
     public static func read(contentsOf url: URL) throws -> Image {
         try decode(FileIO.read(url), path: url.path)
     }
+}
+
+/// The text of a NUL-terminated C buffer.
+private func cText(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

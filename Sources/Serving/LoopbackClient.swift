@@ -76,9 +76,11 @@ public final class LoopbackClient {
 
     /// Reads one response (headers, then `Content-Length` bytes of body).
     public func readResponse() throws -> Response {
+        var searched = 0
         let end: Int = try {
             while true {
-                if let i = find([13, 10, 13, 10]) { return i }
+                if let i = find([13, 10, 13, 10], from: searched) { return i }
+                searched = max(0, buffer.count - 3)
                 try fill()
             }
         }()
@@ -105,9 +107,10 @@ public final class LoopbackClient {
         buffer += chunk[0..<n]
     }
 
-    private func find(_ pattern: [UInt8]) -> Int? {
-        guard buffer.count >= pattern.count else { return nil }
-        for i in 0...(buffer.count - pattern.count) where buffer[i] == pattern[0] && Array(buffer[i..<(i + pattern.count)]) == pattern { return i }
+    /// The first index at or after `start` where `pattern` begins in the buffer.
+    private func find(_ pattern: [UInt8], from start: Int) -> Int? {
+        guard buffer.count >= pattern.count, start <= buffer.count - pattern.count else { return nil }
+        for i in start...(buffer.count - pattern.count) where buffer[i] == pattern[0] && buffer[i..<(i + pattern.count)].elementsEqual(pattern) { return i }
         return nil
     }
 }

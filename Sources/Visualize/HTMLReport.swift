@@ -40,13 +40,16 @@ public struct HTMLReport {
     /// The page.
     public func html() throws -> String {
         var body = "<h1>\(HTMLReport.escape(title))</h1>\n"
-        if let p = predictions {
-            let m = try p.confusionMatrix(), r = ClassificationReport(m)
+        // Computed once: a 1000-class one-vs-rest ROC is the costly part of the page.
+        let confusion = try predictions.map { try $0.confusionMatrix() }
+        let roc = Result { try predictions.map { try $0.rocCurves() } }
+        if let p = predictions, let m = confusion {
+            let r = ClassificationReport(m)
             var facts = [("Images", "\(p.count)"), ("Accuracy", String(format: "%.2f%%", m.accuracy * 100))]
             if p.classCount > 2 { facts.append(("Top-2 accuracy", String(format: "%.2f%%", try p.topKAccuracy(2) * 100))) }
             if p.classCount > 5 { facts.append(("Top-5 accuracy", String(format: "%.2f%%", try p.topKAccuracy(5) * 100))) }
             facts.append(("Macro F1", String(format: "%.4f", r.macro.f1)))
-            if let roc = try? p.rocCurves() { facts.append(("Macro AUC (one-vs-rest)", String(format: "%.4f", roc.macroAUC))) }
+            if case .success(let roc?) = roc { facts.append(("Macro AUC (one-vs-rest)", String(format: "%.4f", roc.macroAUC))) }
             if p.loss.isFinite { facts.append(("Loss", String(format: "%.4f", p.loss))) }
             body += "<div class=\"cards\">" + facts.map { "<div class=\"card\"><div class=\"k\">\(HTMLReport.escape($0.0))</div><div class=\"v\">\(HTMLReport.escape($0.1))</div></div>" }.joined() + "</div>\n"
         }
@@ -59,8 +62,8 @@ public struct HTMLReport {
                                     history.map { r in [String(r.epoch), f4(r.trainLoss), f4(r.trainAccuracy), r.validationLoss.map(f4) ?? "", r.validationAccuracy.map(f4) ?? "",
                                                         r.testLoss.map(f4) ?? "", r.testAccuracy.map(f4) ?? "", String(format: "%.3g", r.learningRate), String(format: "%.1f", r.seconds)] }))
         }
-        if let p = predictions {
-            let m = try p.confusionMatrix(), r = ClassificationReport(m)
+        if let p = predictions, let m = confusion {
+            let r = ClassificationReport(m)
             body += section("Confusion matrix", "<figure>" + (try ConfusionMatrixPlot(m, classNames: p.classNames).svg()).render()
                             + "<figcaption>Rows are true classes, columns predictions; colour is the share of the row.</figcaption></figure>")
             var rows = r.perClass.enumerated().map { i, s in [p.classNames[i], f4(s.precision), f4(s.recall), f4(s.f1), String(s.support)] }
@@ -68,7 +71,7 @@ public struct HTMLReport {
             rows.append(["weighted avg", f4(r.weighted.precision), f4(r.weighted.recall), f4(r.weighted.f1), String(r.weighted.support)])
             body += section("Per-class precision, recall and F1", table(["Class", "Precision", "Recall", "F1", "Support"], rows))
             do {
-                let roc = try p.rocCurves()
+                let roc = try roc.get()!   // non-nil: there are predictions
                 body += section("ROC curves (one-vs-rest)", "<figure>" + RunArtifacts.rocPicture(roc, p).render()
                                 + String(format: "<figcaption>Macro AUC %.4f, support-weighted AUC %.4f.</figcaption></figure>", roc.macroAUC, roc.weightedAUC))
                 body += section("Precision-recall curves", "<figure>" + (try RunArtifacts.prPicture(p)).render() + "</figure>")

@@ -9,8 +9,9 @@ public enum MisclassifiedGrid {
     /// Indices of the misclassified images, by falling confidence in the wrong class.
     public static func indices(_ predictions: Predictions) -> [Int] {
         let predicted = predictions.predicted
-        return predictions.labels.indices.filter { predicted[$0] != predictions.labels[$0] }
-            .sorted { predictions.confidence($0) > predictions.confidence($1) || (predictions.confidence($0) == predictions.confidence($1) && $0 < $1) }
+        let wrong = predictions.labels.indices.filter { predicted[$0] != predictions.labels[$0] }
+        let confidence = Dictionary(uniqueKeysWithValues: wrong.map { ($0, predictions.confidence($0)) })
+        return wrong.sorted { confidence[$0]! > confidence[$1]! || (confidence[$0]! == confidence[$1]! && $0 < $1) }
     }
 
     /// An SVG grid of up to `limit` misclassified images. `images` `[N, C, H, W]` (C 1 or 3)
@@ -20,13 +21,14 @@ public enum MisclassifiedGrid {
         guard images.rank == 4, images.shape[0] == predictions.count, [1, 3].contains(images.shape[1]) else {
             throw DatasetError.invalidArgument("misclassified grid: images \(describe(images.shape)) for \(predictions.count) predictions; expected [\(predictions.count), 1 or 3, H, W]")
         }
-        let wrong = Array(indices(predictions).prefix(limit))
+        let misclassified = indices(predictions)
+        let wrong = Array(misclassified.prefix(limit))
         let (c, h, w) = (images.shape[1], images.shape[2], images.shape[3])
         let side = 84.0, cellW = 112.0, cellH = side + 40
         let cols = max(1, min(columns, max(wrong.count, 1)))
         let rows = (wrong.count + cols - 1) / cols
         var doc = SVGDocument(width: max(360, Double(cols) * cellW + 16), height: 40 + Double(max(rows, 1)) * cellH)
-        doc.text("Misclassified: \(indices(predictions).count) of \(predictions.count) images" + (wrong.count < indices(predictions).count ? " (the \(wrong.count) most confident shown)" : ""),
+        doc.text("Misclassified: \(misclassified.count) of \(predictions.count) images" + (wrong.count < misclassified.count ? " (the \(wrong.count) most confident shown)" : ""),
                  x: 8, y: 22, size: 14, bold: true)
         if wrong.isEmpty { doc.text("none: every image was classified correctly", x: 8, y: 56, fill: "#2e9e5b") }
         let predicted = predictions.predicted, per = c * h * w, v = images.pointer
