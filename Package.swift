@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // Fovea: a convolutional-neural-network framework for Swift on Linux.
-// Dependencies run one way: TensorCore <- NN <- Optimizers <- Models <- Datasets/Interop/Metrics <- Training <- Visualize <- Serving <- Fovea <- fovea.
+// Dependencies run one way: TensorCore <- NN <- Optimizers <- Models <- Datasets/Interop/Metrics <- Training <- Visualize <- Serving <- Fovea <- fovea
+// (DatasetDownload stands on Datasets alone and joins at Fovea).
 import PackageDescription
 
 let package = Package(
@@ -36,25 +37,29 @@ let package = Package(
         // The inference server and the in-browser visualizer (FlyingFox for HTTP).
         .target(name: "Serving", dependencies: ["TensorCore", "NN", "Datasets", "Training", "Visualize",
                                                 .product(name: "FlyingFox", package: "FlyingFox")]),
-        .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop", "Metrics", "Visualize", "Serving"]),
+        // `fovea data download`: mirrors, resumable HTTP (FoundationNetworking), SHA-256 checks, tar.
+        .target(name: "DatasetDownload", dependencies: ["Datasets"]),
+        .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop", "Metrics", "Visualize", "Serving", "DatasetDownload"]),
         .executableTarget(name: "fovea", dependencies: [
             "Fovea",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "FoveaTestSupport", dependencies: ["TensorCore"], path: "Tests/FoveaTestSupport"),
+        .target(name: "FoveaTestSupport", dependencies: ["TensorCore", .product(name: "FlyingFox", package: "FlyingFox")],
+                path: "Tests/FoveaTestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Optimizers", "Interop", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "DatasetDownloadTests", dependencies: ["DatasetDownload", "Datasets", "FoveaTestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "Fovea", "FoveaTestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Fovea", "FoveaTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Fovea", "FoveaTestSupport"]),
         // Runs the built `fovea` executable as a user would.
-        .testTarget(name: "FoveaCLITests", dependencies: ["fovea", "Datasets", "Serving", "FoveaTestSupport"]),
+        .testTarget(name: "FoveaCLITests", dependencies: ["fovea", "Datasets", "DatasetDownload", "Interop", "Serving", "FoveaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

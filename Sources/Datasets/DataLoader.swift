@@ -36,6 +36,14 @@ public struct DataLoader: Sendable {
     public let dropLast: Bool
     /// Transforms applied to every training image as its batch is built (see `augmented`).
     public private(set) var augmentation: Augmentation?
+    /// Whether each epoch draws its images with replacement, every class equally likely
+    /// (see `balancedSampling()`), instead of visiting each image once.
+    public private(set) var balanced = false
+    /// Batches built ahead on background threads by training loops that honour it (the
+    /// `Trainer`); 0 builds each batch when it is needed. See `prefetching(depth:workers:)`.
+    public private(set) var prefetchDepth = 0
+    /// Background threads building batches when `prefetchDepth > 0`.
+    public private(set) var prefetchWorkers = 1
 
     /// - Throws: `DatasetError.invalidArgument` when `batchSize < 1`.
     public init(_ data: LabeledImages, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0,
@@ -68,6 +76,31 @@ public struct DataLoader: Sendable {
         return copy
     }
 
+    /// This loader drawing, for each epoch, `data.count` images with replacement so that every
+    /// class present is equally likely (PyTorch's `WeightedRandomSampler` with weights
+    /// `1 / count(class)`): a class is chosen uniformly, then one of its images uniformly.
+    /// Seeded by the loader's seed and the epoch, like the shuffle. For imbalanced sets, as
+    /// an alternative to class-weighted losses.
+    public func balancedSampling() -> DataLoader {
+        var copy = self
+        copy.balanced = true
+        return copy
+    }
+
+    /// This loader with `depth` batches (at least 1) built ahead by `workers` background
+    /// threads during training (see `PrefetchedBatches`); the batches are unchanged.
+    ///
+    /// - Throws: `DatasetError.invalidArgument` when `depth` or `workers` is below 1.
+    public func prefetching(depth: Int = 2, workers: Int = 1) throws -> DataLoader {
+        guard depth >= 1, workers >= 1 else {
+            throw DatasetError.invalidArgument("prefetching needs depth >= 1 and workers >= 1, got depth \(depth), workers \(workers)")
+        }
+        var copy = self
+        copy.prefetchDepth = depth
+        copy.prefetchWorkers = workers
+        return copy
+    }
+
     /// Batches per epoch: `count / batchSize` with `dropLast`, rounded up without it.
     public var count: Int {
         dropLast ? data.count / batchSize : (data.count + batchSize - 1) / batchSize
@@ -76,17 +109,32 @@ public struct DataLoader: Sendable {
     /// The order in which epoch `epoch` visits the images: a permutation of `0..<data.count`
     /// (Fisher-Yates driven by a generator seeded from `seed` and `epoch`), or the identity
     /// without `shuffle`.
+    /// With `balancedSampling()` it is instead `data.count` draws with replacement, a class
+    /// chosen uniformly among those present and then one of its images uniformly.
     public func order(epoch: Int) -> [Int] {
-        var order = Array(0..<data.count)
-        guard shuffle, order.count > 1 else { return order }
         // Mix the epoch into the seed; SeededGenerator's SplitMix64 seeding then spreads
         // neighbouring seeds apart.
         var generator = SeededGenerator(seed: seed ^ (UInt64(bitPattern: Int64(epoch)) &* 0x9E37_79B9_7F4A_7C15))
+        if balanced { return balancedOrder(using: &generator) }
+        var order = Array(0..<data.count)
+        guard shuffle, order.count > 1 else { return order }
         for i in stride(from: order.count - 1, to: 0, by: -1) {
             let j = Int(DataLoader.uniform(below: UInt64(i + 1), using: &generator))
             order.swapAt(i, j)
         }
         return order
+    }
+
+    /// `data.count` indices drawn with replacement, each class present equally likely.
+    private func balancedOrder(using generator: inout SeededGenerator) -> [Int] {
+        var members = [[Int]](repeating: [], count: data.classNames.count)
+        for (i, label) in data.labels.enumerated() { members[label].append(i) }
+        let present = members.filter { !$0.isEmpty }
+        guard !present.isEmpty else { return [] }
+        return (0..<data.count).map { _ in
+            let group = present[Int(DataLoader.uniform(below: UInt64(present.count), using: &generator))]
+            return group[Int(DataLoader.uniform(below: UInt64(group.count), using: &generator))]
+        }
     }
 
     /// The batches of epoch `epoch`, in order; a random-access collection, so

@@ -11,6 +11,8 @@ public enum Gzip {
         case gzip
         /// RFC 1950: two-byte header and Adler-32 trailer; what PNG's IDAT chunks hold.
         case zlib
+        /// RFC 1951: the bare deflate stream; what zip (and so `.npz`) entries hold.
+        case raw
     }
 
     /// Whether `bytes` starts with the gzip magic `1F 8B`.
@@ -21,22 +23,29 @@ public enum Gzip {
     /// Inflates gzip or zlib data (detected from the header); members of a multi-member
     /// gzip file are concatenated, and zero padding after the last member is ignored.
     ///
-    /// - Parameter path: names the file in error messages, when the bytes came from one.
+    /// - Parameters:
+    ///   - path: names the file in error messages, when the bytes came from one.
+    ///   - raw: the bytes are a bare deflate stream (`Format.raw`), not gzip or zlib.
+    ///   - limit: the most bytes the result may have (a zip entry states its size); more is
+    ///     an error, so a hostile stream cannot fill the memory.
     /// - Throws: `DatasetError.corruptGzip` for a bad header, checksum or truncated stream.
-    public static func decompress(_ bytes: [UInt8], path: String? = nil) throws -> [UInt8] {
+    public static func decompress(_ bytes: [UInt8], path: String? = nil, raw: Bool = false, limit: Int? = nil) throws -> [UInt8] {
         var stream = z_stream()
-        // 15 + 32: largest window, and detect a gzip or zlib header automatically.
-        guard inflateInit2_(&stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        // 15 + 32: largest window, and detect a gzip or zlib header automatically; -15: no header.
+        guard inflateInit2_(&stream, raw ? -15 : 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DatasetError.corruptGzip(path: path, reason: "zlib inflateInit failed")
         }
         defer { inflateEnd(&stream) }
 
-        var output = [UInt8](repeating: 0, count: initialCapacity(for: bytes))
+        var output = [UInt8](repeating: 0, count: limit.map { Swift.max(1, Swift.min($0 + 1, 1 << 30)) } ?? initialCapacity(for: bytes))
         var produced = 0
         var consumed = 0
         try bytes.withUnsafeBufferPointer { input in
             let base = UnsafeMutablePointer(mutating: input.baseAddress)
             while true {
+                if let limit, produced > limit {
+                    throw DatasetError.corruptGzip(path: path, reason: "the data inflate to more than the \(limit) bytes stated")
+                }
                 if produced == output.count {
                     output.append(contentsOf: repeatElement(0, count: max(output.count, 1 << 16)))
                 }
@@ -58,7 +67,10 @@ public enum Gzip {
                 switch status {
                 case Z_STREAM_END:
                     let rest = input[consumed...]
-                    if rest.count >= 2 && rest[consumed] == 0x1F && rest[consumed + 1] == 0x8B {
+                    if let limit, produced > limit {
+                        throw DatasetError.corruptGzip(path: path, reason: "the data inflate to more than the \(limit) bytes stated")
+                    }
+                    if !raw && rest.count >= 2 && rest[consumed] == 0x1F && rest[consumed + 1] == 0x8B {
                         inflateReset(&stream)  // another gzip member follows
                         continue
                     }
@@ -83,7 +95,7 @@ public enum Gzip {
         return output
     }
 
-    /// Deflates `bytes` into a gzip (default) or zlib container.
+    /// Deflates `bytes` into a gzip (default) or zlib container, or none (`.raw`).
     ///
     /// - Parameter level: 0 (store) to 9 (smallest); 6 is zlib's and gzip's default.
     public static func compress(_ bytes: [UInt8], format: Format = .gzip, level: Int = 6) throws -> [UInt8] {
@@ -91,7 +103,7 @@ public enum Gzip {
             throw DatasetError.invalidArgument("compression level must be in 0...9, got \(level)")
         }
         var stream = z_stream()
-        let windowBits: Int32 = format == .gzip ? 15 + 16 : 15
+        let windowBits: Int32 = switch format { case .gzip: 15 + 16; case .zlib: 15; case .raw: -15 }
         guard deflateInit2_(&stream, Int32(level), Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY,
                             ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DatasetError.compressionFailed(reason: "zlib deflateInit failed")

@@ -31,11 +31,20 @@ struct ImageFileList {
         if let c = options.channels, c != 1 && c != 3 {
             throw DatasetError.invalidArgument("images can be loaded as 1 or 3 channels, got \(c)")
         }
+        // Decode on every core (file order kept), then check sizes in order, so errors and
+        // warnings name the same file whatever the thread count.
+        var decoded = [Result<Image, Error>?](repeating: nil, count: files.count)
+        decoded.withUnsafeMutableBufferPointer { slots in
+            let slots = UncheckedSendable(slots)
+            Parallel.forRanges(files.count, minPerChunk: 8) { range in
+                for i in range { slots.value[i] = Result { try ImageFile.read(contentsOf: files[i].url) } }
+            }
+        }
         var images: [Image] = [], labels: [Int] = []
         var shape: (c: Int, h: Int, w: Int)?
-        for (url, label) in files {
+        for ((url, label), result) in zip(files, decoded) {
             let image: Image
-            do { image = try ImageFile.read(contentsOf: url) } catch {
+            do { image = try result!.get() } catch {
                 guard options.skipBad else { throw error }
                 warnings.append("skipped \(url.path): \(error)")
                 continue

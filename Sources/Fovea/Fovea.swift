@@ -9,3 +9,4 @@
 @_exported import Metrics
 @_exported import Visualize
 @_exported import Serving
+@_exported import DatasetDownload

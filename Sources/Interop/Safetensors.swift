@@ -45,12 +45,19 @@ public enum Safetensors {
         do { data = try Data(contentsOf: url) } catch {
             throw SafetensorsError.invalid(url.path, "cannot read file (\(error.localizedDescription))")
         }
+        return try decode(data, path: url.path)
+    }
+
+    /// The tensors and metadata of safetensors bytes; `path` names them in errors.
+    public static func decode(_ data: Data, path: String = "safetensors data") throws -> (tensors: [(name: String, tensor: Tensor)], metadata: [String: String]) {
+        let url = URL(fileURLWithPath: path)
         guard data.count >= 8 else { throw SafetensorsError.invalid(url.path, "file is \(data.count) bytes, too short for a header") }
         let n = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard n <= UInt64(data.count - 8) else {
             throw SafetensorsError.invalid(url.path, "header length \(n) exceeds the file size \(data.count)")
         }
         let headerData = data.subdata(in: 8..<(8 + Int(n)))
+        // Loading never executes anything: the header is plain JSON, read as data.
         guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
             throw SafetensorsError.invalid(url.path, "header is not a JSON object")
         }
@@ -59,7 +66,8 @@ public enum Safetensors {
         if let m = header["__metadata__"] as? [String: Any] {
             for (k, v) in m { metadata[k] = v as? String ?? "\(v)" }
         }
-        var result: [(name: String, begin: Int, tensor: Tensor)] = []
+        var result: [(name: String, begin: Int, end: Int, tensor: Tensor)] = []
+        let dataBytes = data.count - base
         for (name, value) in header where name != "__metadata__" {
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
                   let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
@@ -72,15 +80,31 @@ public enum Safetensors {
             case "F64": width = 8
             default: throw SafetensorsError.invalid(url.path, "tensor '\(name)' has dtype \(dtype); Fovea reads F32, F16, BF16 and F64")
             }
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] - offsets[0] == count * width,
-                  base + offsets[1] <= data.count else {
-                throw SafetensorsError.invalid(url.path, "tensor '\(name)' of shape \(describe(shape)) and dtype \(dtype) has data_offsets \(offsets) that do not fit \(count * width) bytes within \(data.count - base) data bytes")
+            // Every product and sum is checked: a hostile header must not overflow.
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard d >= 0, !overflow, product <= dataBytes else {
+                    throw SafetensorsError.invalid(url.path, "tensor '\(name)' has shape \(shape), which does not fit the \(dataBytes) data bytes")
+                }
+                count = product
             }
-            let t = Tensor(zeros: shape)
+            guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes, offsets[1] - offsets[0] == count * width else {
+                throw SafetensorsError.invalid(url.path, "tensor '\(name)' of shape \(describe(shape)) and dtype \(dtype) has data_offsets \(offsets) that do not fit \(count * width) bytes within \(dataBytes) data bytes")
+            }
+            result.append((name, offsets[0], offsets[1], Tensor(zeros: shape)))
+        }
+        // The format lays tensors end to end: two whose bytes overlap are a damaged or hostile file.
+        result.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        for (a, b) in zip(result, result.dropFirst()) where b.begin < a.end {
+            throw SafetensorsError.invalid(url.path, "tensors '\(a.name)' (bytes \(a.begin)..<\(a.end)) and '\(b.name)' (bytes \(b.begin)..<\(b.end)) overlap")
+        }
+        for entry in result {
+            let dtype = (header[entry.name] as! [String: Any])["dtype"] as! String
+            let count = entry.tensor.count
             data.withUnsafeBytes { raw in
-                let src = raw.baseAddress! + base + offsets[0]
-                let dst = t.pointer
+                let src = raw.baseAddress! + base + entry.begin
+                let dst = entry.tensor.pointer
                 switch dtype {
                 case "F32": memcpy(dst, src, count * 4)
                 case "F64": for i in 0..<count { dst[i] = Float(src.loadUnaligned(fromByteOffset: i * 8, as: Double.self)) }
@@ -89,9 +113,7 @@ public enum Safetensors {
                 default: for i in 0..<count { dst[i] = Float(Float16(bitPattern: src.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) }
                 }
             }
-            result.append((name, offsets[0], t))
         }
-        result.sort { $0.begin < $1.begin }
         return (result.map { ($0.name, $0.tensor) }, metadata)
     }
 

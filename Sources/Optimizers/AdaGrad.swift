@@ -14,8 +14,8 @@ public final class AdaGrad: Optimizer {
     public let weightDecay: Float
     public let learningRateDecay: Float
     public let epsilonInsideRoot: Bool
-    public private(set) var stepCount = 0
-    private var sums: [Tensor]
+    public fileprivate(set) var stepCount = 0
+    fileprivate var sums: [Tensor]
     private var settings: GroupSettings
 
     public init(parameters: [Tensor], learningRate: Float = 1e-2, learningRateDecay: Float = 0, weightDecay: Float = 0,
@@ -54,5 +54,20 @@ public final class AdaGrad: Optimizer {
                 theta[j] -= lr * gj / denominator
             }
         }
+    }
+}
+
+extension AdaGrad {
+    /// `"step"` and `"<i>.sum"`.
+    public func stateDict() -> [(name: String, tensor: Tensor)] {
+        StateSlots.export(step: stepCount) + StateSlots.export(sums, key: "sum")
+    }
+
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        var slots = StateSlots(state, parameters: parameters, owner: self)
+        let steps = try slots.step()
+        let sums = try slots.buffers("sum", required: true).map { $0! }
+        try slots.finish()
+        (self.stepCount, self.sums) = (steps, sums)
     }
 }

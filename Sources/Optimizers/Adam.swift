@@ -22,8 +22,8 @@ public final class Adam: Optimizer {
     public let decoupledWeightDecay: Bool
     public let amsgrad: Bool
     /// Steps taken so far (t in the formulas).
-    public private(set) var stepCount = 0
-    private var m: [Tensor?], v: [Tensor?], vMax: [Tensor?]
+    public fileprivate(set) var stepCount = 0
+    fileprivate var m: [Tensor?], v: [Tensor?], vMax: [Tensor?]
     private var settings: GroupSettings
 
     /// Adam; throws for a negative learning rate or weight decay, betas outside [0, 1) or eps <= 0.
@@ -83,5 +83,26 @@ public final class Adam: Optimizer {
                 theta[j] -= lr / c1 * mp[j] / (second.squareRoot() / rootC2 + e)
             }
         }
+    }
+}
+
+extension Adam {
+    /// `"step"`, `"<i>.exp_avg"`, `"<i>.exp_avg_sq"` and, with AMSGrad, `"<i>.max_exp_avg_sq"`.
+    public func stateDict() -> [(name: String, tensor: Tensor)] {
+        guard stepCount > 0 else { return [] }
+        return StateSlots.export(step: stepCount) + StateSlots.export(m, key: "exp_avg") + StateSlots.export(v, key: "exp_avg_sq")
+            + StateSlots.export(vMax, key: "max_exp_avg_sq")
+    }
+
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        var slots = StateSlots(state, parameters: parameters, owner: self)
+        let steps = try slots.step()
+        let m = try slots.buffers("exp_avg", required: false), v = try slots.buffers("exp_avg_sq", required: false)
+        let vMax = try slots.buffers("max_exp_avg_sq", required: false)
+        try slots.finish()
+        for i in parameters.indices where (m[i] == nil) != (v[i] == nil) || (amsgrad && (m[i] == nil) != (vMax[i] == nil)) {
+            throw OptimizerError.invalid("Adam state for parameter \(i) has only some of its moment buffers")
+        }
+        (self.stepCount, self.m, self.v, self.vMax) = (steps, m, v, vMax)
     }
 }

@@ -8,6 +8,13 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Applies one update to every parameter that has a gradient.
     func step()
+    /// The running state (momentum buffers, moment estimates, step count) by name, for a
+    /// checkpoint; see `OptimizerState.swift` for the names.
+    func stateDict() -> [(name: String, tensor: Tensor)]
+    /// Restores what `stateDict()` returned (from an optimizer over parameters of the same
+    /// shapes, in the same order). Throws naming the first unexpected, missing or mis-shaped
+    /// entry, and changes nothing then.
+    func loadStateDict(_ state: [String: Tensor]) throws
 }
 
 extension Optimizer {

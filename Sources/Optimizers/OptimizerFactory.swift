@@ -51,4 +51,25 @@ public enum OptimizerKind: String, Sendable, CaseIterable {
                                weightDecay: s.weightDecay, momentum: s.momentum)
         }
     }
+
+    /// Builds the optimizer over parameter groups (their own learning rates: a head
+    /// trained faster than the body, say); `s` gives the defaults.
+    public func make(groups: [ParameterGroup], _ s: Settings) throws -> Optimizer {
+        switch self {
+        case .sgd:
+            return try SGD(groups: groups, learningRate: s.learningRate, momentum: s.momentum,
+                           weightDecay: s.weightDecay, nesterov: s.nesterov)
+        case .adam:
+            return try Adam(groups: groups, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2,
+                            eps: s.eps ?? 1e-8, weightDecay: s.weightDecay)
+        case .adamw:
+            return try Adam(groups: groups, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2,
+                            eps: s.eps ?? 1e-8, weightDecay: s.weightDecay, decoupledWeightDecay: true)
+        case .adagrad:
+            return try AdaGrad(groups: groups, learningRate: s.learningRate, weightDecay: s.weightDecay, eps: s.eps ?? 1e-10)
+        case .rmsprop:
+            return try RMSProp(groups: groups, learningRate: s.learningRate, eps: s.eps ?? 1e-8,
+                               weightDecay: s.weightDecay, momentum: s.momentum)
+        }
+    }
 }

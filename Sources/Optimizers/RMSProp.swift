@@ -14,7 +14,7 @@ public final class RMSProp: Optimizer {
     public let weightDecay: Float
     public let momentum: Float
     public let centered: Bool
-    private var square: [Tensor], average: [Tensor?], buffer: [Tensor?]
+    fileprivate var square: [Tensor], average: [Tensor?], buffer: [Tensor?]
     private var settings: GroupSettings
 
     public init(parameters: [Tensor], learningRate: Float = 1e-2, alpha: Float = 0.99, eps: Float = 1e-8,
@@ -69,5 +69,25 @@ public final class RMSProp: Optimizer {
                 }
             }
         }
+    }
+}
+
+extension RMSProp {
+    /// `"<i>.square_avg"`, and `"<i>.grad_avg"` (centred) and `"<i>.momentum_buffer"` (momentum) where used.
+    public func stateDict() -> [(name: String, tensor: Tensor)] {
+        StateSlots.export(square, key: "square_avg") + StateSlots.export(average, key: "grad_avg")
+            + StateSlots.export(buffer, key: "momentum_buffer")
+    }
+
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        var slots = StateSlots(state, parameters: parameters, owner: self)
+        let square = try slots.buffers("square_avg", required: true).map { $0! }
+        let average = try slots.buffers("grad_avg", required: centered)
+        let buffer = try slots.buffers("momentum_buffer", required: false)
+        try slots.finish()
+        for i in parameters.indices where (self.buffer[i] == nil) != (buffer[i] == nil) {
+            throw OptimizerError.invalid("RMSProp state for parameter \(i) \(buffer[i] == nil ? "lacks" : "has") a momentum buffer, but its momentum is \(self.buffer[i] == nil ? "0" : "set")")
+        }
+        (self.square, self.average, self.buffer) = (square, centered ? average : self.average, buffer)
     }
 }

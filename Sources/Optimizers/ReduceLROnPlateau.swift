@@ -16,10 +16,10 @@ public final class ReduceLROnPlateau {
     public let cooldown: Int
     public let minimumScale: Float
     /// The multiplier to apply to the learning rate; starts at 1.
-    public private(set) var scale: Float = 1
-    public private(set) var best: Double?
-    private var badEpochs = 0
-    private var cooldownLeft = 0
+    public fileprivate(set) var scale: Float = 1
+    public fileprivate(set) var best: Double?
+    fileprivate var badEpochs = 0
+    fileprivate var cooldownLeft = 0
 
     public init(mode: Mode = .max, factor: Float = 0.1, patience: Int = 10, threshold: Double = 1e-4,
                 cooldown: Int = 0, minimumScale: Float = 0) throws {
@@ -44,5 +44,25 @@ public final class ReduceLROnPlateau {
         guard scale - lowered > 1e-8 else { return false }
         scale = lowered
         return true
+    }
+}
+
+extension ReduceLROnPlateau {
+    /// The running state (scale, best value, bad epochs, cooldown), for a checkpoint.
+    public var state: [String: Double] {
+        var s = ["scale": Double(scale), "bad_epochs": Double(badEpochs), "cooldown_left": Double(cooldownLeft)]
+        if let best { s["best"] = best }
+        return s
+    }
+
+    /// Restores what `state` returned.
+    public func restore(_ state: [String: Double]) throws {
+        guard let scale = state["scale"], let bad = state["bad_epochs"], let cooldown = state["cooldown_left"] else {
+            throw OptimizerError.invalid("reduce-on-plateau state needs scale, bad_epochs and cooldown_left, got \(state.keys.sorted())")
+        }
+        self.scale = Float(scale)
+        best = state["best"]
+        badEpochs = Int(bad)
+        cooldownLeft = Int(cooldown)
     }
 }

@@ -14,7 +14,7 @@ public final class SGD: Optimizer {
     public let dampening: Float
     public let weightDecay: Float
     public let nesterov: Bool
-    private var velocity: [Tensor?]
+    fileprivate var velocity: [Tensor?]
     /// Per parameter: learning-rate ratio to `learningRate`, weight decay and momentum (from its group).
     private var settings: GroupSettings
 
@@ -72,5 +72,17 @@ public final class SGD: Optimizer {
                 velocity[i] = v
             }
         }
+    }
+}
+
+extension SGD {
+    /// `"<i>.momentum_buffer"` for every parameter that has taken a momentum step.
+    public func stateDict() -> [(name: String, tensor: Tensor)] { StateSlots.export(velocity, key: "momentum_buffer") }
+
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        var slots = StateSlots(state, parameters: parameters, owner: self)
+        let restored = try slots.buffers("momentum_buffer", required: false)
+        try slots.finish()
+        velocity = restored
     }
 }

@@ -53,8 +53,9 @@ public enum System {
 import Glibc
 #endif
 
-/// Carries a value across a concurrency boundary the compiler cannot check.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// Carries a value across a concurrency boundary the compiler cannot check: pointers
+/// into memory whose parallel chunks write disjoint elements, say.
+public struct UncheckedSendable<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ value: T) { self.value = value }
 }

@@ -17,6 +17,18 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
+    /// The generator's four state words, to save with a checkpoint; `init(stateWords:)`
+    /// continues the sequence exactly where it was.
+    public var stateWords: [UInt64] { [s0, s1, s2, s3] }
+
+    /// The generator whose state `stateWords` returned.
+    ///
+    /// Nil unless there are four words, not all zero (the one state xoshiro never reaches).
+    public init?(stateWords words: [UInt64]) {
+        guard words.count == 4, words.contains(where: { $0 != 0 }) else { return nil }
+        (s0, s1, s2, s3) = (words[0], words[1], words[2], words[3])
+    }
+
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17
@@ -99,6 +111,12 @@ public enum GlobalRandom {
     public static func with<R>(_ body: (inout SeededGenerator) throws -> R) rethrows -> R {
         try state.withLock { try body(&$0) }
     }
+
+    /// The global generator as it is now (to save with a checkpoint).
+    public static func snapshot() -> SeededGenerator { with { $0 } }
+
+    /// Makes `generator` the global one (to resume from a checkpoint).
+    public static func restore(_ generator: SeededGenerator) { with { $0 = generator } }
 
     /// A new generator split off the global one (advances the global sequence once).
     public static func split() -> SeededGenerator { with { SeededGenerator(seed: $0.next()) } }

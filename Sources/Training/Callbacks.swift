@@ -10,10 +10,17 @@ public protocol TrainingCallback: AnyObject {
     func epochEnded(_ record: EpochRecord, trainer: Trainer) throws -> Bool
     /// Called once when `fit` finishes, however it finished.
     func trainingEnded(trainer: Trainer) throws
+    /// What the callback has learnt so far (counters and best values, and any tensors it
+    /// keeps), saved in a `TrainingCheckpoint` so a resumed run decides as the original would.
+    var checkpointState: (values: [String: Double], tensors: [(name: String, tensor: Tensor)]) { get }
+    /// Restores what `checkpointState` returned.
+    func restore(values: [String: Double], tensors: [String: Tensor]) throws
 }
 
 extension TrainingCallback {
     public func trainingEnded(trainer: Trainer) throws {}
+    public var checkpointState: (values: [String: Double], tensors: [(name: String, tensor: Tensor)]) { ([:], []) }
+    public func restore(values: [String: Double], tensors: [String: Tensor]) throws {}
 }
 
 /// A figure of an epoch that callbacks watch.
@@ -91,6 +98,25 @@ public final class EarlyStopping: TrainingCallback {
         guard restoreBestWeights, !bestState.isEmpty, bestEpoch != trainer.lastEpoch else { return }
         try trainer.model.loadStateDict(Dictionary(bestState, uniquingKeysWith: { a, _ in a }))
     }
+
+    /// best, best_epoch, wait (and stopped_epoch), with the best epoch's weights.
+    public var checkpointState: (values: [String: Double], tensors: [(name: String, tensor: Tensor)]) {
+        var values = ["best_epoch": Double(bestEpoch), "wait": Double(wait)]
+        if let best { values["best"] = best }
+        if let stoppedEpoch { values["stopped_epoch"] = Double(stoppedEpoch) }
+        return (values, bestState)
+    }
+
+    public func restore(values: [String: Double], tensors: [String: Tensor]) throws {
+        guard let bestEpoch = values["best_epoch"], let wait = values["wait"] else {
+            throw TrainingError.invalidSetting("early-stopping state needs best_epoch and wait, got \(values.keys.sorted())")
+        }
+        best = values["best"]
+        self.bestEpoch = Int(bestEpoch)
+        self.wait = Int(wait)
+        stoppedEpoch = values["stopped_epoch"].map { Int($0) }
+        bestState = tensors.keys.sorted().map { ($0, tensors[$0]!) }
+    }
 }
 
 /// Divides the learning rate when `monitor` stalls: a `ReduceLROnPlateau` driving the
@@ -114,4 +140,8 @@ public final class PlateauCallback: TrainingCallback {
         }
         return false
     }
+
+    public var checkpointState: (values: [String: Double], tensors: [(name: String, tensor: Tensor)]) { (reducer.state, []) }
+
+    public func restore(values: [String: Double], tensors: [String: Tensor]) throws { try reducer.restore(values) }
 }

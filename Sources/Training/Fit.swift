@@ -7,15 +7,22 @@ extension Trainer {
     /// `validation` and `test` after each when given, and lets `callbacks` (early stopping,
     /// reduce-on-plateau) stop or steer training. Returns one record per epoch run.
     ///
-    /// `onEpoch` sees each finished record (to print or save it).
+    /// `onEpoch` sees each finished record after the callbacks have (to print or save it). To resume an interrupted
+    /// run, restore the model, optimizer and `GlobalRandom` from its checkpoint and pass the
+    /// epochs it finished as `completed`: training goes on at epoch `completed.count + 1`
+    /// and the history returned starts with `completed`.
     public func fit(_ loader: DataLoader, epochs: Int, validation: LabeledImages? = nil, test: LabeledImages? = nil,
-                    callbacks: [TrainingCallback] = [], onEpoch: ((EpochRecord) throws -> Void)? = nil) throws -> [EpochRecord] {
+                    callbacks: [TrainingCallback] = [], completed: [EpochRecord] = [],
+                    onEpoch: ((EpochRecord) throws -> Void)? = nil) throws -> [EpochRecord] {
         guard epochs >= 1 else { throw TrainingError.invalidSetting("epochs must be at least 1, got \(epochs)") }
+        guard completed.count <= epochs else {
+            throw TrainingError.invalidSetting("the run already finished \(completed.count) epochs of the \(epochs) asked for")
+        }
         plannedEpochs = epochs
-        var history: [EpochRecord] = []
+        var history = completed
         defer { lastEpoch = history.last?.epoch ?? 0 }
         do {
-            for epoch in 1...epochs {
+            for epoch in stride(from: completed.count + 1, through: epochs, by: 1) {
                 if verbose { Console.write("Epoch \(epoch)/\(epochs)") }
                 var record = try trainEpoch(loader, epoch: epoch)
                 if let validation {
@@ -31,9 +38,10 @@ extension Trainer {
                 if verbose { Console.write(Trainer.summary(of: record)) }
                 history.append(record)
                 lastEpoch = epoch
-                try onEpoch?(record)
                 var stop = false
                 for callback in callbacks where try callback.epochEnded(record, trainer: self) { stop = true }
+                // After the callbacks, so a checkpoint written here holds their decisions too.
+                try onEpoch?(record)
                 if stop { break }
             }
         } catch {

@@ -53,7 +53,7 @@ public final class Trainer {
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let totalSteps = plannedEpochs * total
-        for batch in loader.batches(epoch: epoch) {
+        func train(_ batch: DataLoader.Batch) throws {
             optimizer.learningRate = learningRateScale
                 * schedule.rate(base: baseLearningRate, step: (epoch - 1) * total + step, totalSteps: totalSteps)
             let logits = try model(batch.images)
@@ -81,11 +81,28 @@ public final class Trainer {
                 throw TrainingError.diverged(epoch: epoch, step: step, loss: Double(loss.item))
             }
         }
+        // Time the steps spent waiting for data: with prefetching, only for batches the
+        // workers had not finished; without, every batch's copying and augmentation.
+        var dataWait = 0.0
+        if loader.prefetchDepth > 0 {
+            let batches = loader.prefetched(epoch: epoch, depth: loader.prefetchDepth, workers: loader.prefetchWorkers)
+            for batch in batches { try train(batch) }
+            dataWait = batches.statistics.waitSeconds
+        } else {
+            let batches = loader.batches(epoch: epoch)
+            for position in batches.indices {
+                let built = DispatchTime.now().uptimeNanoseconds
+                let batch = batches[position]
+                dataWait += Double(DispatchTime.now().uptimeNanoseconds - built) / 1e9
+                try train(batch)
+            }
+        }
         let seconds = elapsed()
-        let record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
+        var record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
                                  trainAccuracy: Double(correct) / Double(max(seen, 1)), testLoss: nil, testAccuracy: nil,
                                  seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
                                  learningRate: Double(optimizer.learningRate))
+        record.dataWaitSeconds = dataWait
         if verbose {
             progress.finish(elapsed: seconds, figures: [("loss", record.trainLoss), ("accuracy", record.trainAccuracy)])
         }

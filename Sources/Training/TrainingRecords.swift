@@ -13,6 +13,9 @@ public struct EpochRecord: Sendable, Equatable {
     public var seconds: Double
     public var imagesPerSecond: Double
     public var learningRate: Double
+    /// Seconds of the epoch the training steps spent waiting for their batch (see
+    /// `DataLoader.prefetching`); nil where it was not measured.
+    public var dataWaitSeconds: Double?
 
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, testLoss: Double? = nil,
                 testAccuracy: Double? = nil, validationLoss: Double? = nil, validationAccuracy: Double? = nil,
@@ -32,12 +35,13 @@ public struct EpochRecord: Sendable, Equatable {
 
 extension EpochRecord {
     /// The record as `metrics.json` lists it under `history`: the `history.csv` columns as
-    /// keys, null where the epoch has no such figure.
+    /// keys, plus `data_wait_seconds`; null where the epoch has no such figure.
     public var jsonObject: [String: Any] {
         ["epoch": epoch, "train_loss": trainLoss, "train_accuracy": trainAccuracy,
          "val_loss": validationLoss ?? NSNull(), "val_accuracy": validationAccuracy ?? NSNull(),
          "test_loss": testLoss ?? NSNull(), "test_accuracy": testAccuracy ?? NSNull(),
-         "seconds": seconds, "images_per_second": imagesPerSecond, "learning_rate": learningRate]
+         "seconds": seconds, "images_per_second": imagesPerSecond, "learning_rate": learningRate,
+         "data_wait_seconds": dataWaitSeconds ?? NSNull()]
     }
 }
 

@@ -21,6 +21,8 @@ extension FoveaCommand {
         var plots = false
         @Option(help: "Keep the benchmark's pictures in this folder (default: a temporary folder, removed).")
         var keepPlots: String?
+        @Flag(help: "Time only data loading in training: LeNet-5 epochs through the Trainer with and without augmentation and background prefetching, and how long the steps waited for batches.")
+        var loader = false
         @Flag(help: "Time only the inference server: concurrent clients posting PNG digits to /v1/predict over loopback.")
         var server = false
         @Option(help: "Concurrent clients for --server.")
@@ -40,9 +42,11 @@ extension FoveaCommand {
             let threads = Parallel.threadCount
             if plots { return try benchPlots() }
             if server { return try benchServer() }
+            if loader { return try benchLoader() }
             Console.write("Fovea bench: \(threads) threads, AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
             benchGEMM(threads: threads)
             try benchLeNetTraining()
+            try benchLoader()
             try benchLeNetInference()
             try benchPlots()
         }
@@ -130,6 +134,36 @@ extension FoveaCommand {
                                      batchSize, source, ips, seconds / Double(steps) * 1000, ips * 3 * 2 * macs / 1e9, 60000 / ips))
             }
             return ips
+        }
+
+        /// LeNet-5 epochs over `steps x batchSize` MNIST images through `Trainer.trainEpoch`
+        /// (what `fovea train` runs): plain, augmented with batches built when needed, and
+        /// augmented with two batches prefetched on a background thread. Prints images/s and
+        /// the share of the epoch the steps spent waiting for data.
+        func benchLoader() throws {
+            let dir = try MNIST.defaultDirectory()
+            let all = try MNIST.load(split: .train, from: dir, verify: false)
+            let data = try all.subset(0..<min(all.count, steps * batchSize)).normalized(mean: [MNIST.mean], std: [MNIST.std])
+            func epoch(augment: Bool, prefetch: Int) throws -> EpochRecord {
+                GlobalRandom.seed(1)
+                let net = try LeNet5()
+                let trainer = Trainer(model: net, optimizer: try SGD(parameters: net.parameters, learningRate: 0.01, momentum: 0.9), verbose: false)
+                var loader = try DataLoader(data, batchSize: batchSize, shuffle: true, seed: 7)
+                if augment { loader = try loader.augmented(with: .translateRotateScale) }
+                if prefetch > 0 { loader = try loader.prefetching(depth: prefetch) }
+                _ = try trainer.trainEpoch(try DataLoader(data.subset(0..<min(data.count, 20 * batchSize)), batchSize: batchSize), epoch: 1)   // warm-up
+                return try trainer.trainEpoch(loader, epoch: 1)
+            }
+            let cases: [(String, Bool, Int)] = [("plain, batches built when needed", false, 0), ("plain, prefetch 2", false, 2),
+                                                ("augmented, batches built when needed", true, 0), ("augmented, prefetch 2 (fovea train --augment)", true, 2)]
+            var plain = 0.0
+            for (name, augment, prefetch) in cases {
+                let r = try epoch(augment: augment, prefetch: prefetch)
+                if plain == 0 { plain = r.imagesPerSecond }
+                let wait = r.dataWaitSeconds ?? 0
+                Console.write(String(format: "LeNet-5 epoch of %d images through the Trainer, %@: %.0f images/s (%.0f%% of the first), steps waited %.3fs for data (%.1f%% of %.2fs)",
+                                     data.count, name, r.imagesPerSecond, 100 * r.imagesPerSecond / plain, wait, 100 * wait / r.seconds, r.seconds))
+            }
         }
 
         func benchLeNetInference() throws {
@@ -229,7 +263,7 @@ extension FoveaCommand {
             let failures = UnsafeMutableBufferPointer<Int>.allocate(capacity: clients)
             failures.initialize(repeating: 0)
             defer { failures.deallocate() }
-            let box = UncheckedBox((latencies, failures))
+            let box = UncheckedSendable((latencies, failures))
             let t0 = DispatchTime.now().uptimeNanoseconds
             DispatchQueue.concurrentPerform(iterations: clients) { c in
                 let (lat, fail) = box.value
@@ -252,8 +286,3 @@ extension FoveaCommand {
     }
 }
 
-/// Carries pointers into `concurrentPerform`, whose chunks write disjoint elements.
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}

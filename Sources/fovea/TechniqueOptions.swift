@@ -49,13 +49,16 @@ struct TechniqueOptions: ParsableArguments {
     }
 
     /// The optimizer for `model`'s parameters.
-    func makeOptimizer(for model: Layer, recipe: TrainingRecipe, learningRate: Float, momentum: Float?) throws -> (OptimizerKind, Optimizer) {
+    /// The optimizer over `model`'s parameters, or over `groups` when given (fine-tuning).
+    func makeOptimizer(for model: Layer, recipe: TrainingRecipe, learningRate: Float, momentum: Float?,
+                       groups: [ParameterGroup]? = nil) throws -> (OptimizerKind, Optimizer) {
         let kind = try OptimizerKind(named: optimizer ?? recipe.optimizer)
         if nesterov && kind != .sgd { throw ValidationError("--nesterov applies to sgd, not \(kind.rawValue)") }
         let decay = weightDecay ?? (kind == .adamw ? 0.01 : recipe.weightDecay)
         let mu = momentum ?? (kind == .sgd ? recipe.momentum : 0)
         let settings = OptimizerKind.Settings(learningRate: learningRate, momentum: mu, nesterov: nesterov,
                                               weightDecay: decay, beta1: beta1, beta2: beta2, eps: eps)
+        if let groups { return (kind, try kind.make(groups: groups, settings)) }
         return (kind, try kind.make(parameters: model.parameters, settings))
     }
 

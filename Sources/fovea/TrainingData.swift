@@ -21,28 +21,37 @@ struct TrainingData {
 
     var classNames: [String] { train.classNames }
 
-    /// MNIST, as `fovea train` has always loaded it.
-    static func mnist(_ options: FoveaCommand.Train, entry: ModelZoo.Entry) throws -> TrainingData {
+    /// MNIST (bundled) or Fashion-MNIST (`--dataset fashion-mnist`, from `--data-dir`, the
+    /// data folders or Debian's install): the same IDX layout, fitted to the model input
+    /// and normalised by the set's own training mean and std.
+    static func idx(_ options: FoveaCommand.Train, entry: ModelZoo.Entry) throws -> TrainingData {
         let start = Date()
-        let directory = try options.dataDir.map { URL(fileURLWithPath: $0) } ?? MNIST.defaultDirectory()
-        let rawTrain = try MNIST.load(split: .train, from: directory, verify: !options.noVerify)
-        let rawTest = try MNIST.load(split: .test, from: directory, verify: !options.noVerify)
+        let fashion = options.dataset == "fashion-mnist"
+        let title = fashion ? "Fashion-MNIST" : "MNIST"
+        let directory = try options.dataDir.map { URL(fileURLWithPath: $0) }
+            ?? (fashion ? FashionMNIST.defaultDirectory() : MNIST.defaultDirectory())
+        let load = { (split: MNIST.Split) throws -> LabeledImages in
+            fashion ? try FashionMNIST.load(split: split, from: directory, checksums: options.noVerify ? nil : FashionMNIST.sha256)
+                    : try MNIST.load(split: split, from: directory, verify: !options.noVerify)
+        }
+        let rawTrain = try load(.train), rawTest = try load(.test)
         let shape = try options.input.map(ModelZoo.parseInput) ?? FoveaCommand.Train.defaultInput(for: entry)
         let fitMode = shape[1...] == [28, 28] ? nil
             : options.fit.flatMap(ImageFitting.Mode.init(rawValue:)) ?? ImageFitting.Mode.automatic(from: (28, 28), to: (shape[1], shape[2]))
-        let mean = [Float](repeating: MNIST.mean, count: shape[0]), std = [Float](repeating: MNIST.std, count: shape[0])
+        let (setMean, setStd) = fashion ? (FashionMNIST.mean, FashionMNIST.std) : (MNIST.mean, MNIST.std)
+        let mean = [Float](repeating: setMean, count: shape[0]), std = [Float](repeating: setStd, count: shape[0])
         let kept = try options.trainImages.map { try rawTrain.subset(0..<min($0, rawTrain.count)) } ?? rawTrain
         let split = try options.validationSplit.map { try kept.split(validationFraction: $0, seed: options.seed) }
         let train = try (split?.training ?? kept).fitted(to: shape, mode: fitMode).normalized(mean: mean, std: std)
         let validation = try split.map { try $0.validation.fitted(to: shape, mode: fitMode).normalized(mean: mean, std: std) }
         let testKept = try options.testImages.map { try rawTest.subset(0..<min($0, rawTest.count)) } ?? rawTest
         let test = try testKept.fitted(to: shape, mode: fitMode).normalized(mean: mean, std: std)
-        let summary = String(format: "MNIST: %d training%@ and %d test images from %@ (%@) in %.2fs",
+        let summary = String(format: "%@: %d training%@ and %d test images from %@ (%@) in %.2fs", title,
                              train.count, validation.map { " + \($0.count) validation" } ?? "", test.count, directory.path,
                              options.noVerify ? "not verified" : "SHA-256 verified", Date().timeIntervalSince(start))
-        var metadata = ["dataset": "mnist", "normalize_mean": "\(MNIST.mean)", "normalize_std": "\(MNIST.std)"]
+        var metadata = ["dataset": fashion ? "fashion-mnist" : "mnist", "normalize_mean": "\(setMean)", "normalize_std": "\(setStd)"]
         if let fitMode { metadata["fit"] = fitMode.rawValue }
-        return TrainingData(name: "MNIST", train: train, validation: validation, test: test, shape: shape, fitMode: fitMode,
+        return TrainingData(name: title, train: train, validation: validation, test: test, shape: shape, fitMode: fitMode,
                             mean: mean, std: std, summary: summary, metadata: metadata)
     }
 

@@ -1,3 +1,5 @@
+import DatasetDownload
+import Datasets
 import Foundation
 import FoveaTestSupport
 import XCTest
@@ -67,5 +69,64 @@ final class DataCommandTests: XCTestCase {
         let tiny = root.appendingPathComponent("tiny")
         XCTAssertEqual(try runFovea(["data", "synth-aoi", "--out", tiny.path, "--per-class", "2", "--size", "16"]).status, 0)
         try assertFails(["train", "--data", tiny.path, "--model", "alexnet", "--quiet"], mentioning: ["alexnet", "16x16", "--input"])
+    }
+
+    // MARK: fovea data download
+
+    /// The bundled MNIST, served from a loopback mirror: its files are recompressed copies, so
+    /// their own digests differ from the published ones and they pass by their contents.
+    func testDownloadMNISTFromALoopbackMirror() throws {
+        let names = DatasetManifest.mnist.files.map(\.name)
+        var files: [String: [UInt8]] = [:]
+        for name in names { files[name] = [UInt8](try Data(contentsOf: bundledMNISTDirectory.appendingPathComponent(name))) }
+        let server = try LoopbackFileServer(files: files)
+        defer { server.stop() }
+        let cache = try makeTemporaryDirectory()
+        let folder = cache.appendingPathComponent("mnist")
+        // A partial t10k-labels file from an earlier, interrupted run.
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Data(files["t10k-labels-idx1-ubyte.gz"]![..<1000]).write(to: folder.appendingPathComponent("t10k-labels-idx1-ubyte.gz.part"))
+
+        let result = try runFovea(["data", "download", "mnist", "--cache", cache.path, "--mirror", server.baseURL.absoluteString])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for name in names {
+            XCTAssertTrue(result.stdout.contains("\(name): \(server.baseURL.absoluteString)\(name)"), result.stdout)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), name)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name + ".part").path), name)
+        }
+        XCTAssertTrue(result.stdout.contains("received \(files["train-images-idx3-ubyte.gz"]!.count) bytes"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("(resuming at 1000 bytes)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("resumed at 1000 bytes"), result.stdout)
+        XCTAssertEqual(result.stdout.components(separatedBy: "SHA-256 verified after decompression").count - 1, 4, result.stdout)
+        XCTAssertTrue(result.stdout.contains("MNIST is ready in \(folder.path)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("fovea train --data-dir \(folder.path)"), result.stdout)
+        XCTAssertTrue(server.requests.contains(.init(path: "/t10k-labels-idx1-ubyte.gz", range: "bytes=1000-")), "\(server.requests)")
+        XCTAssertEqual(try MNIST.load(split: .test, from: folder).count, 10000)
+        XCTAssertEqual(try MNIST.load(split: .train, from: folder).count, 60000)
+
+        // A second run checks the files and fetches nothing.
+        let requests = server.requests.count
+        let again = try runFovea(["data", "download", "mnist", "--cache", cache.path, "--mirror", server.baseURL.absoluteString])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(again.stdout.components(separatedBy: "already present, verified").count - 1, 4, again.stdout)
+        XCTAssertEqual(server.requests.count, requests)
+    }
+
+    func testDownloadFailuresAreOneLineErrors() throws {
+        let cache = try makeTemporaryDirectory()
+        var garbage: [String: [UInt8]] = [:]
+        for file in DatasetManifest.mnist.files { garbage[file.name] = Array("not MNIST at all".utf8) }
+        let server = try LoopbackFileServer(files: garbage)
+        defer { server.stop() }
+        try assertFails(["data", "download", "mnist", "--cache", cache.path, "--mirror", server.baseURL.absoluteString],
+                        mentioning: ["train-images-idx3-ubyte.gz", "SHA-256", DatasetManifest.mnist.files[0].sha256])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cache.appendingPathComponent("mnist").path), [],
+                       "a file that fails its check is not kept")
+
+        let closed = "http://127.0.0.1:\(try LoopbackFileServer.closedPort())/"
+        try assertFails(["data", "download", "fashion-mnist", "--cache", cache.path, "--mirror", closed],
+                        mentioning: ["no mirror of Fashion-MNIST could be reached", closed, "by hand", "dataset-fashion-mnist", "--mirror"])
+        try assertFails(["data", "download", "imagenet"], mentioning: ["imagenet", "mnist, fashion-mnist, cifar10"])
+        try assertFails(["data", "download", "mnist", "--mirror", "ftp://example.org/"], mentioning: ["--mirror", "ftp://example.org/"])
     }
 }

@@ -109,3 +109,41 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(result.accuracy, 0.8)
     }
 }
+
+/// Background prefetching and the balanced sampler inside the training loop.
+extension TrainerTests {
+    func testPrefetchingChangesNothingButIsMeasured() throws {
+        let data = try barImages(count: 300, seed: 4)
+        var weights: [[Float]] = []
+        for prefetch in [0, 3] {
+            GlobalRandom.seed(5)
+            let net = try smallNet()
+            let trainer = Trainer(model: net, optimizer: try SGD(parameters: net.parameters, learningRate: 0.05, momentum: 0.9), verbose: false)
+            var loader = try DataLoader(data, batchSize: 16, shuffle: true, seed: 2)
+                .augmented(with: Augmentation([.affine(degrees: 10, translate: 0.1, scale: 0.9...1.1)]))
+            if prefetch > 0 { loader = try loader.prefetching(depth: prefetch, workers: 2) }
+            for epoch in 1...2 {
+                let record = try trainer.trainEpoch(loader, epoch: epoch)
+                let wait = try XCTUnwrap(record.dataWaitSeconds, "the wait for data is measured")
+                XCTAssertGreaterThanOrEqual(wait, 0)
+                XCTAssertLessThanOrEqual(wait, record.seconds)
+                XCTAssertNotNil(record.jsonObject["data_wait_seconds"] as? Double)
+            }
+            weights.append(net.parameters.flatMap { $0.values })
+        }
+        XCTAssertEqual(weights[0], weights[1], "prefetched batches are the same batches")
+    }
+
+    func testBalancedSamplerTrainsOnTheRareClassAsOftenAsTheCommonOne() throws {
+        // 95% top bars, 5% bottom bars.
+        let all = try barImages(count: 2000, seed: 8)
+        let top = all.labels.indices.filter { all.labels[$0] == 0 }, bottom = all.labels.indices.filter { all.labels[$0] == 1 }
+        let skewed = try all.subset(Array(top.prefix(380)) + Array(bottom.prefix(20)))
+        XCTAssertEqual(skewed.classCounts, [380, 20])
+        let loader = try DataLoader(skewed, batchSize: 20, shuffle: true, seed: 3).balancedSampling()
+        var seen = [0, 0]
+        for batch in loader.batches(epoch: 1) { for label in batch.labels { seen[label] += 1 } }
+        XCTAssertEqual(seen[0] + seen[1], 400)
+        XCTAssertEqual(Double(seen[1]) / 400, 0.5, accuracy: 0.1, "drawn classes \(seen)")
+    }
+}
