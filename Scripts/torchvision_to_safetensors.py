@@ -12,8 +12,8 @@ Needs torch and torchvision (pip install torch torchvision); Fovea itself never 
 Then, for instance:
     fovea finetune --weights resnet18.safetensors --freeze conv1 --freeze layer1 --data aoi/ --input 3x224x224
 
-The file holds every tensor of `model.state_dict()` as float32 (integer buffers such as
-batch norm's `num_batches_tracked`, which Fovea does not keep, are left out) and metadata
+The file holds every tensor of `model.state_dict()` as float32 (batch norm's integer
+`num_batches_tracked` too, as Fovea keeps it as a float buffer) and metadata
 naming the Fovea model, its input and classes, the ImageNet normalisation torchvision's
 weights expect, and the source. Loading it never runs code: safetensors is a JSON header
 and raw little-endian floats.
@@ -79,8 +79,8 @@ def main():
         model = builder(weights=enum, **kwargs)
         source = f"torchvision {torchvision.__version__} {args.model} {enum}"
     model.eval()
-    state = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items() if v.is_floating_point()}
-    classes = next(reversed(state.values())).shape[0]
+    state = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
+    classes = [a for k, a in state.items() if k.endswith("bias") and a.ndim == 1][-1].shape[0]
     size = args.size or (299 if args.model == "inception_v3" else 224)
     metadata = {
         "model": FOVEA_NAMES[args.model], "input": f"3x{size}x{size}", "classes": str(classes),
