@@ -25,6 +25,14 @@ extension FoveaCommand {
         var loader = false
         @Flag(help: "Time only the inference server: concurrent clients posting PNG digits to /v1/predict over loopback.")
         var server = false
+        @Flag(help: "Run the engine suite: LeNet-5, LeNet_modify and CIFAR ResNet-18 training, single-image LeNet-5, ResNet-18, ResNet-50 and VGG-16 inference, each in its own process with its peak memory.")
+        var suite = false
+        @Flag(help: "With --suite: run Scripts/pytorch_bench.py (needs torch and torchvision) with the same cases and threads and print both with the ratio.")
+        var compare = false
+        @Option(help: "Run one suite case in this process and print it as JSON (what --suite runs in each child).")
+        var `case`: String?
+        @Option(help: "Training steps of the suite's LeNet cases (CIFAR ResNet-18: steps / 60).")
+        var suiteSteps = 300
         @Option(help: "Concurrent clients for --server.")
         var clients = 16
         @Option(help: "Requests each client sends for --server.")
@@ -43,6 +51,8 @@ extension FoveaCommand {
             if plots { return try benchPlots() }
             if server { return try benchServer() }
             if loader { return try benchLoader() }
+            if let name = `case` { return try Console.write(Self.json(runCase(name, threads: threads))) }
+            if suite || compare { return try runSuite(threads: threads) }
             Console.write("Fovea bench: \(threads) threads, AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
             benchGEMM(threads: threads)
             try benchLeNetTraining()

@@ -1,0 +1,168 @@
+import Foundation
+import Fovea
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `fovea bench --suite [--compare]`: the engine cases of the performance work, each run in
+/// a child process (`fovea bench --case NAME`) so that its peak resident memory is its own,
+/// and with `--compare` the same cases in PyTorch (`Scripts/pytorch_bench.py`) on the same
+/// thread count, printed side by side with the ratio and the goal.
+extension FoveaCommand.Bench {
+    /// Case name, what it measures, and the goal of the issue as (ratio bound, higher is better).
+    static let suiteCases: [(name: String, title: String, goal: String)] = [
+        ("lenet5-train", "LeNet-5 training, batch 64, SGD momentum", ">= 3x PyTorch's images/s"),
+        ("lenet-bn-train", "LeNet_modify (BN, PReLU, dropout) training, batch 64, Adam", ">= 2x PyTorch's images/s"),
+        ("resnet18-cifar-train", "CIFAR ResNet-18 training, batch 128, 3x32x32, SGD momentum", ">= 1.25x PyTorch's images/s"),
+        ("lenet5-infer", "LeNet-5 single-image inference", "<= 0.1x PyTorch's latency"),
+        ("resnet18-infer", "ResNet-18 single-image inference, 3x224x224", "(no goal)"),
+        ("resnet50-infer", "ResNet-50 single-image inference, 3x224x224", "<= 0.8x PyTorch's latency"),
+        ("vgg16-infer", "VGG-16 single-image inference, 3x224x224", "(no goal)"),
+    ]
+
+    /// One case, measured in this process: images/s (training) or median latency (inference),
+    /// achieved GFLOP/s (training counts 3x the forward FLOPs), and this process's peak RSS.
+    func runCase(_ name: String, threads: Int) throws -> [String: Any] {
+        GlobalRandom.seed(0)
+        var gen = SeededGenerator(seed: 1)
+        func entry(_ model: String, _ input: [Int], _ classes: Int) throws -> (Layer, [Int]) {
+            (try ModelZoo.entry(named: model).make(input: input, classes: classes), input)
+        }
+        var result: [String: Any] = ["case": name, "threads": threads]
+        if name.hasSuffix("-train") {
+            let (model, input, batch, adam): (Layer, [Int], Int, Bool) = try {
+                switch name {
+                case "lenet5-train": return (try LeNet5(), [1, 28, 28], 64, false)
+                case "lenet-bn-train": let (m, i) = try entry("lenet-bn", [1, 28, 28], 10); return (m, i, 64, true)
+                case "resnet18-cifar-train": let (m, i) = try entry("resnet18-cifar", [3, 32, 32], 10); return (m, i, 128, false)
+                default: throw ValidationErrorText("--case \(name): not a suite case (\(Self.suiteCases.map(\.name).joined(separator: ", ")))")
+                }
+            }()
+            let steps = name == "resnet18-cifar-train" ? max(3, suiteSteps / 60) : suiteSteps
+            let optimizer: Optimizer = adam ? try Adam(parameters: model.parameters, learningRate: 1e-3)
+                : try SGD(parameters: model.parameters, learningRate: 0.01, momentum: 0.9)
+            let x = Tensor.normal([batch] + input, generator: &gen)
+            let y = (0..<batch).map { _ in Int(gen.next() % 10) }
+            model.train()
+            func step() throws {
+                optimizer.zeroGrad()
+                try Tensor.crossEntropy(logits: model(x), targets: y).backward()
+                optimizer.step()
+            }
+            for _ in 0..<min(10, steps) { try step() }
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<steps { try step() }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let ips = Double(steps * batch) / seconds
+            let macs = try ModelSummary(model: model, input: input).multiplyAccumulates
+            result["images_per_second"] = ips
+            result["gflops"] = ips * 6 * Double(macs) / 1e9
+            result["steps"] = steps
+            result["batch"] = batch
+        } else {
+            let (model, input): (Layer, [Int]) = try {
+                switch name {
+                case "lenet5-infer": return (try LeNet5(), [1, 28, 28])
+                case "resnet18-infer": return try entry("resnet18", [3, 224, 224], 1000)
+                case "resnet50-infer": return try entry("resnet50", [3, 224, 224], 1000)
+                case "vgg16-infer": return try entry("vgg16", [3, 224, 224], 1000)
+                default: throw ValidationErrorText("--case \(name): not a suite case (\(Self.suiteCases.map(\.name).joined(separator: ", ")))")
+                }
+            }()
+            model.eval()
+            let x = Tensor.normal([1] + input, generator: &gen)
+            let runs = name == "lenet5-infer" ? inferences : max(5, inferences / 200)
+            let (best, median) = try withNoGrad { () throws -> (Double, Double) in
+                for _ in 0..<min(20, runs) { _ = try model(x) }
+                return try time(repeats: runs) { _ = try model(x) }
+            }
+            let macs = try ModelSummary(model: model, input: input).multiplyAccumulates
+            result["latency_ms"] = median * 1000
+            result["best_ms"] = best * 1000
+            result["gflops"] = 2 * Double(macs) / median / 1e9
+            result["runs"] = runs
+        }
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        result["peak_rss_mb"] = Double(usage.ru_maxrss) / 1024
+        return result
+    }
+
+    /// Runs every case in a child process, then PyTorch's with `--compare`, and prints the table.
+    func runSuite(threads: Int) throws {
+        Console.write("Fovea bench --suite: \(threads) threads, AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
+        benchGEMM(threads: threads)
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var fovea: [String: [String: Any]] = [:]
+        for c in Self.suiteCases {
+            let out = try Self.capture(me, ["bench", "--case", c.name, "--threads", "\(threads)", "--suite-steps", "\(suiteSteps)",
+                                            "--inferences", "\(inferences)"])
+            guard let row = Self.parse(out.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
+                Console.write("\(c.name): failed: \(out.stderr.suffix(300))")
+                continue
+            }
+            fovea[c.name] = row
+            Console.write("Fovea   \(Self.describe(c.title, row))")
+        }
+        guard compare else { return }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Scripts/pytorch_bench.py")
+        let probe = try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import torch, torchvision"])
+        guard probe.status == 0 else {
+            Console.write("PyTorch comparison skipped: python3 cannot import torch and torchvision (pip install torch torchvision)")
+            return
+        }
+        let out = try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, "--threads", "\(threads)",
+                                                                           "--steps", "\(suiteSteps)", "--inferences", "\(inferences)"])
+        var torch: [String: [String: Any]] = [:]
+        for line in out.stdout.split(separator: "\n") { if let row = Self.parse(String(line)), let name = row["case"] as? String { torch[name] = row } }
+        Console.write("")
+        Console.write("Side by side, \(threads) threads, one run (\((torch.values.first?["torch"] as? String).map { "torch " + $0 } ?? "torch")):")
+        for c in Self.suiteCases {
+            guard let f = fovea[c.name], let t = torch[c.name] else { Console.write("\(c.name): missing (\(torch[c.name]?["error"] ?? "Fovea failed"))"); continue }
+            let memory = String(format: "peak RSS %.0f MB vs %.0f MB (%.2fx)", f["peak_rss_mb"] as? Double ?? 0, t["peak_rss_mb"] as? Double ?? 0,
+                                (f["peak_rss_mb"] as? Double ?? 0) / max(t["peak_rss_mb"] as? Double ?? 1, 1e-9))
+            if let fi = f["images_per_second"] as? Double, let ti = t["images_per_second"] as? Double {
+                Console.write(String(format: "%@: Fovea %.0f images/s, PyTorch %.0f images/s: %.2fx (goal %@); %@", c.name, fi, ti, fi / ti, c.goal, memory))
+            } else if let fl = f["latency_ms"] as? Double, let tl = t["latency_ms"] as? Double {
+                Console.write(String(format: "%@: Fovea %.3f ms, PyTorch %.3f ms: latency %.2fx (goal %@); %@", c.name, fl, tl, fl / tl, c.goal, memory))
+            }
+        }
+    }
+
+    static func describe(_ title: String, _ row: [String: Any]) -> String {
+        let rss = String(format: "peak RSS %.0f MB", row["peak_rss_mb"] as? Double ?? 0)
+        if let ips = row["images_per_second"] as? Double {
+            return String(format: "%@: %.0f images/s, %.1f GFLOP/s; %@", title, ips, row["gflops"] as? Double ?? 0, rss)
+        }
+        return String(format: "%@: %.3f ms median, %.3f ms best, %.1f GFLOP/s; %@", title, row["latency_ms"] as? Double ?? 0,
+                      row["best_ms"] as? Double ?? 0, row["gflops"] as? Double ?? 0, rss)
+    }
+
+    static func json(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    static func parse(_ line: String) -> [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    }
+
+    /// Runs `executable arguments` and returns its exit status and output.
+    static func capture(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
