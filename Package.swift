@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         // C kernels: packed SIMD GEMM and im2col, with AVX2/FMA chosen at run time
@@ -29,6 +30,10 @@ let package = Package(
         .target(name: "Models", dependencies: ["TensorCore", "NN"]),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "CPNG", "CFoveaJPEG"]),
         .target(name: "Interop", dependencies: ["TensorCore", "NN"]),
+        // ONNX export of the zoo and import of CNN graphs; Swift code generated from
+        // Proto/onnx_subset.proto is committed (Scripts/generate_onnx_swift.sh), no build plugin.
+        .target(name: "ONNX", dependencies: ["TensorCore", "NN", "Models", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["Proto"]),
         // Classification and regression metrics on plain arrays (no tensors), checked against scikit-learn.
         .target(name: "Metrics"),
         .target(name: "Training", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Interop", "Metrics"]),
@@ -39,7 +44,7 @@ let package = Package(
                                                 .product(name: "FlyingFox", package: "FlyingFox")]),
         // `fovea data download`: mirrors, resumable HTTP (FoundationNetworking), SHA-256 checks, tar.
         .target(name: "DatasetDownload", dependencies: ["Datasets"]),
-        .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop", "Metrics", "Visualize", "Serving", "DatasetDownload"]),
+        .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop", "Metrics", "Visualize", "Serving", "DatasetDownload", "ONNX"]),
         .executableTarget(name: "fovea", dependencies: [
             "Fovea",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -54,12 +59,13 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "DatasetDownloadTests", dependencies: ["DatasetDownload", "Datasets", "FoveaTestSupport"]),
         .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "FoveaTestSupport"]),
+        .testTarget(name: "ONNXTests", dependencies: ["ONNX", "Models", "NN", "Optimizers", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "VisualizeTests", dependencies: ["Visualize", "Fovea", "FoveaTestSupport"]),
         .testTarget(name: "ServingTests", dependencies: ["Serving", "Fovea", "FoveaTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Fovea", "FoveaTestSupport"]),
         // Runs the built `fovea` executable as a user would.
-        .testTarget(name: "FoveaCLITests", dependencies: ["fovea", "Datasets", "DatasetDownload", "Interop", "Serving", "FoveaTestSupport"]),
+        .testTarget(name: "FoveaCLITests", dependencies: ["fovea", "Datasets", "DatasetDownload", "Interop", "Serving", "ONNX", "FoveaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -10,3 +10,4 @@
 @_exported import Visualize
 @_exported import Serving
 @_exported import DatasetDownload
+@_exported import ONNX

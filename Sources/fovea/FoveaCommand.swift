@@ -8,7 +8,7 @@ struct FoveaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fovea",
         abstract: "Fovea: convolutional neural networks in Swift.",
-        subcommands: [Train.self, Finetune.self, Evaluate.self, Visualize.self, Predict.self, Serve.self, DataCommand.self, Bench.self, Models.self, Summary.self]
+        subcommands: [Train.self, Finetune.self, Evaluate.self, Visualize.self, Predict.self, Serve.self, DataCommand.self, Bench.self, Models.self, Summary.self, Export.self]
     )
 
     /// Runs the command; a failure prints one line, `fovea: error: ...`, to standard error
