@@ -32,24 +32,10 @@ public enum OptimizerKind: String, Sendable, CaseIterable {
         }
     }
 
-    /// Builds the optimizer over `parameters`; throws for settings it refuses.
+    /// Builds the optimizer over `parameters` (one group with the settings `s`); throws for
+    /// settings it refuses.
     public func make(parameters: [Tensor], _ s: Settings) throws -> Optimizer {
-        switch self {
-        case .sgd:
-            return try SGD(parameters: parameters, learningRate: s.learningRate, momentum: s.momentum,
-                           weightDecay: s.weightDecay, nesterov: s.nesterov)
-        case .adam:
-            return try Adam(parameters: parameters, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2,
-                            eps: s.eps ?? 1e-8, weightDecay: s.weightDecay)
-        case .adamw:
-            return try Adam.adamW(parameters: parameters, learningRate: s.learningRate, beta1: s.beta1, beta2: s.beta2,
-                                  eps: s.eps ?? 1e-8, weightDecay: s.weightDecay)
-        case .adagrad:
-            return try AdaGrad(parameters: parameters, learningRate: s.learningRate, weightDecay: s.weightDecay, eps: s.eps ?? 1e-10)
-        case .rmsprop:
-            return try RMSProp(parameters: parameters, learningRate: s.learningRate, eps: s.eps ?? 1e-8,
-                               weightDecay: s.weightDecay, momentum: s.momentum)
-        }
+        try make(groups: [ParameterGroup(parameters)], s)
     }
 
     /// Builds the optimizer over parameter groups (their own learning rates: a head

@@ -126,10 +126,8 @@ public struct TrainingCheckpoint {
         }
         var settings: [String: String] = [:]
         for (key, value) in metadata where key.hasPrefix("setting.") { settings[String(key.dropFirst(8))] = value }
-        var checkpoint = TrainingCheckpoint(model: model, optimizer: optimizer, random: random, learningRateScale: scale,
-                                            history: history, callbacks: [], settings: settings)
-        checkpoint.callbacks = zip(callbackValues, callbackTensors).map { ($0, $1) }
-        return checkpoint
+        return TrainingCheckpoint(model: model, optimizer: optimizer, random: random, learningRateScale: scale, history: history,
+                                  callbacks: zip(callbackValues, callbackTensors).map { ($0, $1) }, settings: settings)
     }
 
     init(model: [(name: String, tensor: Tensor)], optimizer: [(name: String, tensor: Tensor)], random: SeededGenerator,

@@ -190,7 +190,7 @@ extension FoveaCommand {
             let net = try entry.make(input: shape, classes: data.classNames.count)
             let inputText = ModelZoo.inputText(shape)
             if let fitMode, test != nil { say("Input: \(inputText), digits \(fitMode == .pad ? "padded" : "resized") from 1x28x28") }
-            let transferred = try transfer.prepare(net, classNames: data.classNames, learningRate: lr)
+            let transferred = try transfer.prepare(net, classNames: data.classNames)
             if let transferred { say(transferred.summary) }
             let (kind, optimizer) = try techniques.makeOptimizer(for: net, recipe: recipe, learningRate: lr, momentum: self.momentum,
                                                                  groups: transferred?.groups)

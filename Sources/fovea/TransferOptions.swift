@@ -35,8 +35,8 @@ struct TransferOptions: ParsableArguments {
     }
 
     /// Loads the weights into `net`, freezes, and returns the optimizer's parameter groups
-    /// (nil: train every parameter at `lr`) and a line describing what was done.
-    func prepare(_ net: Layer, classNames: [String], learningRate lr: Float) throws -> (groups: [ParameterGroup]?, summary: String)? {
+    /// (nil: train every parameter at the run's learning rate) and a line describing what was done.
+    func prepare(_ net: Layer, classNames: [String]) throws -> (groups: [ParameterGroup]?, summary: String)? {
         guard let weights else { return nil }
         if let classes, classes != classNames.count {
             throw ValidationErrorText("--classes \(classes), but the data have \(classNames.count) classes (\(classNames.joined(separator: ", ")))")
