@@ -82,6 +82,10 @@ int fovea_sgemm_uses_avx2(void) {
     return v;
 }
 
+void fovea_use_portable_kernels(int on) {
+    atomic_store_explicit(&cached_uses_avx2, on ? 0 : detect_avx2(), memory_order_relaxed);
+}
+
 static const sgemm_impl *select_impl(void) {
 #if defined(__x86_64__) || defined(__i386__)
     if (fovea_sgemm_uses_avx2()) return &avx2_impl;

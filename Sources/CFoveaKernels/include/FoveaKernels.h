@@ -24,6 +24,35 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
 /// 1 when the AVX2+FMA micro-kernel is in use on this CPU, 0 when the portable one is.
 int fovea_sgemm_uses_avx2(void);
 
+/// Switches every kernel to its portable C version (on != 0) or back to the CPU's best,
+/// so tests can check both paths on one machine. Call it only while no kernel runs.
+void fovea_use_portable_kernels(int on);
+
+/// The geometry of one group of a 2-D convolution, for the lowering kernels (lowering.c):
+/// channels is the group's input channels Cg; the column matrix has K = Cg * kh * kw rows.
+typedef struct {
+    long channels, height, width, out_height, out_width;
+    long kh, kw, sh, sw, dh, dw, pt, pl;
+} fovea_conv_shape;
+
+/// Writes the column matrix of `images` consecutive images (each Cg x H x W, image_stride
+/// floats apart) into col: K rows of images * OH * OW columns, row stride ldc. Up to 7
+/// floats past a row's last column may be overwritten, never past the last row's; so with
+/// ldc > images * OH * OW the gap columns are scratch (Fovea passes ldc = images * OH * OW).
+void fovea_im2col(const fovea_conv_shape *g, const float *input, long image_stride, long images,
+                  float *col, long ldc);
+
+/// The adjoint of fovea_im2col: adds every column-matrix entry onto the input pixel it
+/// was read from (entries that came from the padding are dropped).
+void fovea_col2im(const fovea_conv_shape *g, const float *col, long ldc, long images,
+                  float *input, long image_stride);
+
+/// 2x2, stride-2, unpadded max pooling of `planes` H x W planes into OH x OW ones
+/// (2*OH <= H, 2*OW <= W). argmax receives each maximum's flat in-plane index; the first
+/// maximum wins ties, as in PyTorch.
+void fovea_maxpool2x2_forward(long planes, long H, long W, long OH, long OW,
+                              const float *input, float *output, int *argmax);
+
 #ifdef __cplusplus
 }
 #endif

@@ -48,6 +48,14 @@ public enum GEMM {
         }
     }
 
-    /// Whether the AVX2/FMA micro-kernel is in use on this CPU.
+    /// Whether the AVX2/FMA kernels are in use on this CPU.
     public static var usesAVX2: Bool { fovea_sgemm_uses_avx2() != 0 }
+
+    /// Runs `body` with every C kernel (GEMM, im2col, pooling) on its portable version,
+    /// for tests that compare both paths; not for use while other threads run kernels.
+    public static func withPortableKernels<T>(_ body: () throws -> T) rethrows -> T {
+        fovea_use_portable_kernels(1)
+        defer { fovea_use_portable_kernels(0) }
+        return try body()
+    }
 }

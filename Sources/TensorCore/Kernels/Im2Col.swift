@@ -1,3 +1,5 @@
+import CFoveaKernels
+
 /// im2col and its adjoint col2im: the lowering that turns a convolution into one GEMM.
 ///
 /// Names used in this file:
@@ -28,75 +30,38 @@ public struct ConvGeometry: Sendable, Equatable {
     public var outPlane: Int { outHeight * outWidth }
 }
 
+extension ConvGeometry {
+    /// A 1x1 convolution with stride 1 and no padding: the column matrix of an image is
+    /// the image itself (`[Cg, H*W]`), so the GEMMs read and write the tensors in place.
+    public var isPointwise: Bool {
+        kernel.h == 1 && kernel.w == 1 && stride.h == 1 && stride.w == 1 &&
+            padTop == 0 && padBottom == 0 && padLeft == 0 && padRight == 0
+    }
+
+    /// The shape the C lowering kernels take (one group).
+    var loweringShape: fovea_conv_shape {
+        fovea_conv_shape(channels: groupChannels, height: height, width: width,
+                         out_height: outHeight, out_width: outWidth,
+                         kh: kernel.h, kw: kernel.w, sh: stride.h, sw: stride.w,
+                         dh: dilation.h, dw: dilation.w, pt: padTop, pl: padLeft)
+    }
+}
+
+/// Thin wrappers over the C kernels (`lowering.c`), which work on whole runs of a row.
 enum Im2Col {
     /// Writes the column matrix of `images` consecutive images (each `Cg x H x W`, `imageStride`
     /// floats apart) into `col` (`[K, images * P]`, row stride `ldc`).
     static func im2col(_ g: ConvGeometry, input: UnsafePointer<Float>, imageStride: Int, images: Int,
                        col: UnsafeMutablePointer<Float>, ldc: Int) {
-        let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth, P = g.outPlane
-        let kh = g.kernel.h, kw = g.kernel.w, sh = g.stride.h, sw = g.stride.w
-        let dh = g.dilation.h, dw = g.dilation.w, pt = g.padTop, pl = g.padLeft
-        for c in 0..<g.groupChannels {
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    let row = col + ((c * kh + i) * kw + j) * ldc
-                    // Output columns whose input column is inside the image: ow in [owLo, owHi).
-                    let offW = j * dw - pl
-                    let owLo = offW >= 0 ? 0 : Swift.min(OW, (-offW + sw - 1) / sw)
-                    let owHi = Swift.max(owLo, Swift.min(OW, W - offW > 0 ? (W - offW + sw - 1) / sw : 0))
-                    for b in 0..<images {
-                        let src = input + b * imageStride + c * H * W
-                        let dstImage = row + b * P
-                        for oh in 0..<OH {
-                            let ih = oh * sh - pt + i * dh
-                            let dst = dstImage + oh * OW
-                            if ih < 0 || ih >= H { dst.update(repeating: 0, count: OW); continue }
-                            let srcRow = src + ih * W + offW
-                            for ow in 0..<owLo { dst[ow] = 0 }
-                            if sw == 1 {
-                                (dst + owLo).update(from: srcRow + owLo, count: owHi - owLo)
-                            } else {
-                                for ow in owLo..<owHi { dst[ow] = srcRow[ow * sw] }
-                            }
-                            for ow in owHi..<OW { dst[ow] = 0 }
-                        }
-                    }
-                }
-            }
-        }
+        var shape = g.loweringShape
+        fovea_im2col(&shape, input, imageStride, images, col, ldc)
     }
 
     /// Adds the column-matrix gradient `col` back onto the images' gradient `input`
     /// (the adjoint of `im2col`): every tap's value goes to the pixel it was read from.
     static func col2im(_ g: ConvGeometry, col: UnsafePointer<Float>, ldc: Int, images: Int,
                        input: UnsafeMutablePointer<Float>, imageStride: Int) {
-        let H = g.height, W = g.width, OH = g.outHeight, OW = g.outWidth, P = g.outPlane
-        let kh = g.kernel.h, kw = g.kernel.w, sh = g.stride.h, sw = g.stride.w
-        let dh = g.dilation.h, dw = g.dilation.w, pt = g.padTop, pl = g.padLeft
-        for c in 0..<g.groupChannels {
-            for i in 0..<kh {
-                for j in 0..<kw {
-                    let row = col + ((c * kh + i) * kw + j) * ldc
-                    let offW = j * dw - pl
-                    let owLo = offW >= 0 ? 0 : Swift.min(OW, (-offW + sw - 1) / sw)
-                    let owHi = Swift.max(owLo, Swift.min(OW, W - offW > 0 ? (W - offW + sw - 1) / sw : 0))
-                    for b in 0..<images {
-                        let dstImage = input + b * imageStride + c * H * W
-                        let srcImage = row + b * P
-                        for oh in 0..<OH {
-                            let ih = oh * sh - pt + i * dh
-                            if ih < 0 || ih >= H { continue }
-                            let dstRow = dstImage + ih * W + offW
-                            let src = srcImage + oh * OW
-                            if sw == 1 {
-                                for ow in owLo..<owHi { dstRow[ow] += src[ow] }
-                            } else {
-                                for ow in owLo..<owHi { dstRow[ow * sw] += src[ow] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        var shape = g.loweringShape
+        fovea_col2im(&shape, col, ldc, images, input, imageStride)
     }
 }

@@ -4,8 +4,10 @@
 /// output `[N, Cout, OH, OW]` with `OH = floor((H + pt + pb - (dh*(kh-1)+1)) / sh) + 1`.
 ///
 /// Method: the batch is cut into one contiguous run of images per thread; each thread
-/// lowers its images with im2col into one `[K, images*P]` matrix per group and multiplies it
-/// by the group's `[Cout/g, K]` weight in one GEMM. Backward recomputes the columns (cheaper
+/// lowers its images with im2col into one `[K, images*P]` matrix per group. Large output
+/// planes (P >= 256) are then multiplied image by image straight into NCHW, and a 1x1,
+/// stride-1, unpadded convolution skips im2col altogether (an image is its own column
+/// matrix); small planes are multiplied for all the images at once, in one GEMM. Backward recomputes the columns (cheaper
 /// than keeping them), forms each thread's weight gradient separately and adds the partial
 /// sums in thread order, so results do not depend on timing.
 
@@ -46,18 +48,23 @@ extension Tensor {
                             outHeight: oh, outWidth: ow)
     }
 
-    /// Most floats one thread's column matrix may hold; beyond it a thread's images go in
-    /// several rounds.
-    static let columnBudget = 1 << 22
+    /// Floats of one thread's column matrix that fit in its core's L2 cache (512 KiB):
+    /// images are lowered in rounds of about this size, so the GEMM reads the columns back
+    /// from L2, not from memory.
+    static let columnBudget = 1 << 17
+    /// Fewest columns a batched round's GEMM should have (16-wide slivers want many).
+    static let minimumColumns = 256
 
     /// The batch split: `chunks` runs of images (one per thread), rounds of at most `perRound`
-    /// images inside a run, and how many threads each GEMM may use (when images are fewer
-    /// than threads).
+    /// images inside a run (one image when planes are large and go image by image), and
+    /// how many threads each GEMM may use (when images are fewer than threads).
     static func convolutionPlan(_ g: ConvGeometry) -> (chunks: Int, perRound: Int, gemmThreads: Int) {
         let threads = Parallel.threadCount
         let work = g.batch * g.outPlane * g.patchSize * g.outChannels
         let chunks = work < GEMM.parallelThreshold ? 1 : Swift.max(1, Swift.min(threads, g.batch))
-        let perRound = Swift.max(1, columnBudget / Swift.max(1, g.patchSize * g.outPlane))
+        let P = Swift.max(1, g.outPlane)
+        let perRound = P >= perImagePlane ? 1
+            : Swift.max((minimumColumns + P - 1) / P, columnBudget / Swift.max(1, g.patchSize * P))
         return (chunks, perRound, Swift.max(1, threads / chunks))
     }
 
@@ -108,39 +115,72 @@ extension Tensor {
         return d
     }
 
+    /// Output planes at least this large are multiplied image by image, reading and
+    /// writing NCHW in place; smaller ones are multiplied for several images at once (so
+    /// the GEMM has enough columns) through a gather / scatter copy.
+    static let perImagePlane = 256
+
     /// Forward kernel on raw NCHW buffers: `output = conv(input, weight) + bias`.
     public static func convolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
         let (chunks, perRound, gemmThreads) = convolutionPlan(g)
         let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
         let imageStride = g.channels * g.height * g.width
+        let perImage = P >= perImagePlane, pointwise = perImage && g.isPointwise
         Parallel.forEachChunk(chunks) { chunk in
             let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
             let roundImages = Swift.min(perRound, Swift.max(n1 - n0, 1))
-            let col = TensorStorage(count: K * roundImages * P, zeroed: false)
-            let tmp = TensorStorage(count: CoG * roundImages * P, zeroed: false)
+            let col = pointwise ? nil : TensorStorage(count: K * roundImages * P, zeroed: false)
+            let tmp = perImage ? nil : TensorStorage(count: CoG * roundImages * P, zeroed: false)
             var start = n0
             while start < n1 {
                 let images = Swift.min(roundImages, n1 - start)
                 let cols = images * P
                 for grp in 0..<g.groups {
-                    Im2Col.im2col(g, input: input + start * imageStride + grp * Cg * g.height * g.width,
-                                  imageStride: imageStride, images: images, col: col.pointer, ldc: cols)
-                    GEMM.sgemm(m: CoG, n: cols, k: K, a: weight + grp * CoG * K, lda: K,
-                               b: col.pointer, ldb: cols, c: tmp.pointer, ldc: cols, threads: gemmThreads)
-                    // Scatter [CoG, images*P] into NCHW, adding the bias.
-                    for b in 0..<images {
-                        for co in 0..<CoG {
-                            let oc = grp * CoG + co
-                            let dst = output + ((start + b) * g.outChannels + oc) * P
-                            let src = tmp.pointer + co * cols + b * P
-                            let bv = bias?[oc] ?? 0
-                            for p in 0..<P { dst[p] = src[p] + bv }
+                    let groupInput = input + start * imageStride + grp * Cg * g.height * g.width
+                    let groupWeight = weight + grp * CoG * K
+                    if let col {
+                        Im2Col.im2col(g, input: groupInput, imageStride: imageStride, images: images, col: col.pointer, ldc: cols)
+                    }
+                    if perImage {
+                        // Y_b[CoG, P] = W_g[CoG, K] · col_b[K, P], written straight into NCHW.
+                        for b in 0..<images {
+                            let dst = output + ((start + b) * g.outChannels + grp * CoG) * P
+                            if let col {
+                                GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: col.pointer + b * P, ldb: cols,
+                                           c: dst, ldc: P, threads: gemmThreads)
+                            } else {
+                                GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: groupInput + b * imageStride, ldb: P,
+                                           c: dst, ldc: P, threads: gemmThreads)
+                            }
+                            if let bias { addBias(bias + grp * CoG, to: dst, channels: CoG, plane: P) }
+                        }
+                    } else if let col, let tmp {
+                        GEMM.sgemm(m: CoG, n: cols, k: K, a: groupWeight, lda: K,
+                                   b: col.pointer, ldb: cols, c: tmp.pointer, ldc: cols, threads: gemmThreads)
+                        // Scatter [CoG, images*P] into NCHW, adding the bias.
+                        for b in 0..<images {
+                            for co in 0..<CoG {
+                                let oc = grp * CoG + co
+                                let dst = output + ((start + b) * g.outChannels + oc) * P
+                                let src = tmp.pointer + co * cols + b * P
+                                let bv = bias?[oc] ?? 0
+                                for p in 0..<P { dst[p] = src[p] + bv }
+                            }
                         }
                     }
                 }
                 start += images
             }
+        }
+    }
+
+    /// `planes[c, p] += bias[c]` over `channels` planes of `plane` floats.
+    @inline(__always)
+    static func addBias(_ bias: UnsafePointer<Float>, to planes: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
+        for c in 0..<channels {
+            let row = planes + c * plane, bv = bias[c]
+            for p in 0..<plane { row[p] += bv }
         }
     }
 
@@ -153,41 +193,75 @@ extension Tensor {
         let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
         let imageStride = g.channels * g.height * g.width
         let weightCount = g.outChannels * K
+        let perImage = P >= perImagePlane, pointwise = perImage && g.isPointwise
         // One weight-gradient buffer per chunk, summed in chunk order afterwards.
         let partials = dWeight == nil ? nil : TensorStorage(count: weightCount * chunks)
         Parallel.forEachChunk(chunks) { chunk in
             let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
             let roundImages = Swift.min(perRound, Swift.max(n1 - n0, 1))
-            let col = TensorStorage(count: K * roundImages * P, zeroed: false)
-            let dOutG = TensorStorage(count: CoG * roundImages * P, zeroed: false)
+            let col = pointwise ? nil : TensorStorage(count: K * roundImages * P, zeroed: false)
+            let dOutG = perImage ? nil : TensorStorage(count: CoG * roundImages * P, zeroed: false)
             let myWeightGrad = partials.map { $0.pointer + chunk * weightCount }
             var start = n0
             while start < n1 {
                 let images = Swift.min(roundImages, n1 - start)
                 let cols = images * P
                 for grp in 0..<g.groups {
-                    // Gather this group's output gradient as [CoG, images*P].
-                    for b in 0..<images {
-                        for co in 0..<CoG {
-                            (dOutG.pointer + co * cols + b * P).update(
-                                from: dOutput + ((start + b) * g.outChannels + grp * CoG + co) * P, count: P)
-                        }
-                    }
                     let inputOffset = start * imageStride + grp * Cg * g.height * g.width
-                    if let myWeightGrad {
-                        // dW_g[CoG, K] += dOut_g[CoG, cols] · colᵀ[cols, K]
+                    let groupWeight = weight + grp * CoG * K
+                    if let col, myWeightGrad != nil {
                         Im2Col.im2col(g, input: input + inputOffset, imageStride: imageStride, images: images,
                                       col: col.pointer, ldc: cols)
-                        GEMM.sgemm(transB: true, m: CoG, n: K, k: cols, a: dOutG.pointer, lda: cols,
-                                   b: col.pointer, ldb: cols, beta: 1, c: myWeightGrad + grp * CoG * K, ldc: K,
-                                   threads: gemmThreads)
                     }
-                    if let dInput {
-                        // dcol[K, cols] = W_gᵀ[K, CoG] · dOut_g[CoG, cols], then scatter-add to pixels.
-                        GEMM.sgemm(transA: true, m: K, n: cols, k: CoG, a: weight + grp * CoG * K, lda: K,
-                                   b: dOutG.pointer, ldb: cols, c: col.pointer, ldc: cols, threads: gemmThreads)
-                        Im2Col.col2im(g, col: col.pointer, ldc: cols, images: images,
-                                      input: dInput + inputOffset, imageStride: imageStride)
+                    if perImage {
+                        for b in 0..<images {
+                            // This image's output gradient, [CoG, P] in place.
+                            let dOutB = dOutput + ((start + b) * g.outChannels + grp * CoG) * P
+                            // Its columns: the image itself when pointwise.
+                            let colB = col.map { UnsafePointer($0.pointer + b * P) } ?? input + inputOffset + b * imageStride
+                            let ldCol = col == nil ? P : cols
+                            if let myWeightGrad {
+                                // dW_g[CoG, K] += dOut_b[CoG, P] · col_bᵀ[P, K]
+                                GEMM.sgemm(transB: true, m: CoG, n: K, k: P, a: dOutB, lda: P, b: colB, ldb: ldCol,
+                                           beta: 1, c: myWeightGrad + grp * CoG * K, ldc: K, threads: gemmThreads)
+                            }
+                            if let dInput {
+                                // dcol_b[K, P] = W_gᵀ[K, CoG] · dOut_b[CoG, P]; pointwise, that is
+                                // the image's input gradient itself, so it is added there.
+                                if let col {
+                                    GEMM.sgemm(transA: true, m: K, n: P, k: CoG, a: groupWeight, lda: K, b: dOutB, ldb: P,
+                                               c: col.pointer + b * P, ldc: cols, threads: gemmThreads)
+                                } else {
+                                    GEMM.sgemm(transA: true, m: K, n: P, k: CoG, a: groupWeight, lda: K, b: dOutB, ldb: P,
+                                               beta: 1, c: dInput + inputOffset + b * imageStride, ldc: P, threads: gemmThreads)
+                                }
+                            }
+                        }
+                        if let dInput, let col {
+                            Im2Col.col2im(g, col: col.pointer, ldc: cols, images: images,
+                                          input: dInput + inputOffset, imageStride: imageStride)
+                        }
+                    } else if let col, let dOutG {
+                        // Gather this group's output gradient as [CoG, images*P].
+                        for b in 0..<images {
+                            for co in 0..<CoG {
+                                (dOutG.pointer + co * cols + b * P).update(
+                                    from: dOutput + ((start + b) * g.outChannels + grp * CoG + co) * P, count: P)
+                            }
+                        }
+                        if let myWeightGrad {
+                            // dW_g[CoG, K] += dOut_g[CoG, cols] · colᵀ[cols, K]
+                            GEMM.sgemm(transB: true, m: CoG, n: K, k: cols, a: dOutG.pointer, lda: cols,
+                                       b: col.pointer, ldb: cols, beta: 1, c: myWeightGrad + grp * CoG * K, ldc: K,
+                                       threads: gemmThreads)
+                        }
+                        if let dInput {
+                            // dcol[K, cols] = W_gᵀ[K, CoG] · dOut_g[CoG, cols], then scatter-add to pixels.
+                            GEMM.sgemm(transA: true, m: K, n: cols, k: CoG, a: groupWeight, lda: K,
+                                       b: dOutG.pointer, ldb: cols, c: col.pointer, ldc: cols, threads: gemmThreads)
+                            Im2Col.col2im(g, col: col.pointer, ldc: cols, images: images,
+                                          input: dInput + inputOffset, imageStride: imageStride)
+                        }
                     }
                 }
                 start += images

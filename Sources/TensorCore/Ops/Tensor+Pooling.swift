@@ -1,3 +1,5 @@
+import CFoveaKernels
+
 /// Max, average and sum pooling over the spatial axes of NCHW tensors, forward and backward.
 ///
 /// Output size per axis: `floor((W + pb + pa - F) / S) + 1` (ceil with `ceilMode`, where a
@@ -118,27 +120,13 @@ extension Tensor {
         }
     }
 
-    /// The common 2x2, stride-2, unpadded case (LeNet, VGG): every window lies inside the input.
+    /// The common 2x2, stride-2, unpadded case (LeNet, VGG): every window lies inside the
+    /// input; the C kernel (`maxpool.c`) does eight windows per AVX2 step.
     static func maxPool2x2Forward(_ g: PoolGeometry, planes: Range<Int>, input: UnsafePointer<Float>,
                                   output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
-        let W = g.W, OW = g.OW
-        for q in planes {
-            let src = input + q * g.H * W
-            for oh in 0..<g.OH {
-                let top = src + 2 * oh * W, bottom = top + W
-                let dst = output + (q * g.OH + oh) * OW, idx = argmax + (q * g.OH + oh) * OW
-                let rowIndex = 2 * oh * W
-                for ow in 0..<OW {
-                    let a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1]
-                    var best = a, bi = 0
-                    if b > best { best = b; bi = 1 }
-                    if c > best { best = c; bi = W }
-                    if d > best { best = d; bi = W + 1 }
-                    dst[ow] = best
-                    idx[ow] = Int32(rowIndex + 2 * ow + bi)
-                }
-            }
-        }
+        let inPlane = g.H * g.W, outPlane = g.OH * g.OW
+        fovea_maxpool2x2_forward(planes.count, g.H, g.W, g.OH, g.OW, input + planes.lowerBound * inPlane,
+                                 output + planes.lowerBound * outPlane, argmax + planes.lowerBound * outPlane)
     }
 
     /// The number each window's sum is divided by: 1 for sum pooling; for averages the window

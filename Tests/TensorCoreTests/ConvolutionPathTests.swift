@@ -1,0 +1,127 @@
+import XCTest
+import TensorCore
+import FoveaTestSupport
+
+/// The convolution's and pooling's fast paths (per-image GEMMs into NCHW for large planes,
+/// no im2col for pointwise convolutions, batched rounds for small planes, the AVX2 row
+/// kernels of im2col / col2im and 2x2 max pooling) against direct definitions computed in
+/// Double, forward and backward, on the AVX2 and the portable kernels, on 1 and 2 threads.
+final class ConvolutionPathTests: XCTestCase {
+    struct Case {
+        var n, c, h, w, cout, k: Int
+        var stride: Size2D = 1, padding: Padding = .valid, dilation: Size2D = 1, groups = 1
+    }
+
+    /// `y = conv(x, w) + b`, `dx = Σ dy·w`, `dw = Σ dy·x`, `db = Σ dy`, by the definition.
+    func reference(_ x: Tensor, _ w: Tensor, _ b: Tensor, _ dy: Tensor, _ geo: ConvGeometry)
+        -> (y: [Float], dx: [Float], dw: [Float], db: [Float]) {
+        let cg = geo.groupChannels, cog = geo.groupOutChannels
+        var y = [Double](repeating: 0, count: dy.count), dx = [Double](repeating: 0, count: x.count)
+        var dw = [Double](repeating: 0, count: w.count), db = [Double](repeating: 0, count: b.count)
+        let xv = x.values, wv = w.values, dyv = dy.values
+        for n in 0..<geo.batch { for o in 0..<geo.outChannels {
+            let grp = o / cog
+            for i in 0..<geo.outHeight { for j in 0..<geo.outWidth {
+                let yi = ((n * geo.outChannels + o) * geo.outHeight + i) * geo.outWidth + j
+                var acc = Double(b.values[o])
+                let g = Double(dyv[yi])
+                db[o] += g
+                for c in 0..<cg { for p in 0..<geo.kernel.h { for q in 0..<geo.kernel.w {
+                    let ih = i * geo.stride.h - geo.padTop + p * geo.dilation.h
+                    let iw = j * geo.stride.w - geo.padLeft + q * geo.dilation.w
+                    guard ih >= 0, ih < geo.height, iw >= 0, iw < geo.width else { continue }
+                    let xi = ((n * geo.channels + grp * cg + c) * geo.height + ih) * geo.width + iw
+                    let wi = ((o * cg + c) * geo.kernel.h + p) * geo.kernel.w + q
+                    acc += Double(xv[xi]) * Double(wv[wi])
+                    dx[xi] += g * Double(wv[wi])
+                    dw[wi] += g * Double(xv[xi])
+                }}}
+                y[yi] = acc
+            }}
+        }}
+        return (y.map(Float.init), dx.map(Float.init), dw.map(Float.init), db.map(Float.init))
+    }
+
+    let cases: [Case] = [
+        // LeNet-5's first layer: 784-wide planes go image by image; padding 2 cuts rows.
+        Case(n: 3, c: 1, h: 28, w: 28, cout: 6, k: 5, padding: .uniform(2)),
+        // Pointwise with planes of 289: no im2col; also grouped.
+        Case(n: 2, c: 8, h: 17, w: 17, cout: 5, k: 1),
+        Case(n: 2, c: 6, h: 16, w: 19, cout: 4, k: 1, groups: 2),
+        // Stride 2 on a large plane (20 x 19): strided rows, image by image.
+        Case(n: 2, c: 3, h: 40, w: 37, cout: 7, k: 3, stride: 2, padding: .uniform(1)),
+        // Small planes (10 x 10): batched rounds with gather and scatter.
+        Case(n: 5, c: 6, h: 14, w: 14, cout: 16, k: 5),
+        // A pointwise stride-2 shortcut on a small plane, and dilation with odd widths.
+        Case(n: 4, c: 5, h: 9, w: 9, cout: 6, k: 1, stride: 2),
+        Case(n: 2, c: 2, h: 23, w: 29, cout: 3, k: 3, padding: .explicit(top: 2, bottom: 0, left: 3, right: 1), dilation: 2),
+    ]
+
+    func check(_ c: Case, label: String) throws {
+        let x = randomTensor([c.n, c.c, c.h, c.w], seed: UInt64(c.h * 31 + c.w), requiresGrad: true)
+        let w = randomTensor([c.cout, c.c / c.groups, c.k, c.k], seed: UInt64(c.cout * 7 + c.k), requiresGrad: true)
+        let b = randomTensor([c.cout], seed: 9, requiresGrad: true)
+        let geo = try Tensor.convolutionGeometry(input: x.shape, weight: w.shape, stride: c.stride, padding: c.padding,
+                                                 dilation: c.dilation, groups: c.groups)
+        let dy = randomTensor([c.n, c.cout, geo.outHeight, geo.outWidth], seed: 11)
+        let y = try Tensor.conv2d(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
+        try (y * dy).sum().backward()
+        let ref = reference(x, w, b, dy, geo)
+        let what = "\(label) \(c)"
+        assertClose(y.values, ref.y, rtol: 1e-4, atol: 1e-4, "y, \(what)")
+        assertClose(x.grad!.values, ref.dx, rtol: 1e-4, atol: 1e-4, "dx, \(what)")
+        assertClose(w.grad!.values, ref.dw, rtol: 1e-4, atol: 1e-4, "dw, \(what)")
+        assertClose(b.grad!.values, ref.db, rtol: 1e-4, atol: 1e-4, "db, \(what)")
+    }
+
+    func testEveryPathMatchesTheDefinition() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        for threads in [1, 2] {
+            Parallel.threadCount = threads
+            for c in cases {
+                try check(c, label: "\(threads) threads, \(GEMM.usesAVX2 ? "AVX2" : "portable")")
+                try GEMM.withPortableKernels { try check(c, label: "\(threads) threads, portable") }
+            }
+        }
+    }
+
+    /// 2x2 max pooling by the definition: the first of (top-left, top-right, bottom-left,
+    /// bottom-right) that no later value beats strictly; NaN never wins over a number.
+    func referenceMaxPool(_ x: [Float], planes: Int, h: Int, w: Int) -> (y: [Float], argmax: [Int]) {
+        let oh = h / 2, ow = w / 2
+        var y: [Float] = [], arg: [Int] = []
+        for q in 0..<planes { for i in 0..<oh { for j in 0..<ow {
+            var best = x[q * h * w + 2 * i * w + 2 * j], bi = 2 * i * w + 2 * j
+            for idx in [2 * i * w + 2 * j + 1, (2 * i + 1) * w + 2 * j, (2 * i + 1) * w + 2 * j + 1] where x[q * h * w + idx] > best {
+                best = x[q * h * w + idx]; bi = idx
+            }
+            y.append(best); arg.append(q * h * w + bi)
+        }}}
+        return (y, arg)
+    }
+
+    func testMaxPool2x2MatchesTheDefinitionWithTiesAndNaN() throws {
+        // Widths 35 and 17 leave tails after the 8-window steps; few distinct values make ties.
+        for (h, w) in [(8, 35), (6, 17), (28, 28), (5, 4)] {
+            var gen = SeededGenerator(seed: UInt64(h * w))
+            var values = (0..<(3 * h * w)).map { _ in Float(Int(gen.next() % 4)) }
+            values[5] = .nan
+            values[w + 9] = .nan
+            for portable in [false, true] {
+                let x = try Tensor(shape: [1, 3, h, w], values: values, requiresGrad: true)
+                let y = portable ? try GEMM.withPortableKernels { try Tensor.maxPool2d(x, kernel: 2) }
+                    : try Tensor.maxPool2d(x, kernel: 2)
+                let ref = referenceMaxPool(values, planes: 3, h: h, w: w)
+                let label = "\(h)x\(w)\(portable ? " portable" : "")"
+                XCTAssertEqual(y.values.map(\.bitPattern), ref.y.map(\.bitPattern), label)
+                // The gradient of Σ y·r lands exactly on each window's chosen element.
+                let r = (0..<y.count).map { Float($0 + 1) }
+                try (y * Tensor(shape: y.shape, values: r)).sum().backward()
+                var expected = [Float](repeating: 0, count: values.count)
+                for (o, a) in ref.argmax.enumerated() { expected[a] += r[o] }
+                XCTAssertEqual(x.grad!.values, expected, label)
+            }
+        }
+    }
+}
