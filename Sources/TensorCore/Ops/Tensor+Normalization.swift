@@ -35,24 +35,31 @@ extension Tensor {
             throw TensorError.invalidArgument(op: "batchNorm",
                 "training needs more than one value per channel, got input \(describe(input.shape))")
         }
-        // Per-channel statistics.
+        // Per-channel statistics, two passes (mean, then squared deviations).
         var mean = [Float](repeating: 0, count: C), invstd = [Float](repeating: 0, count: C)
-        let x = input.pointer
-        for c in 0..<C {
-            if useBatch {
-                var s = 0.0
-                for n in 0..<N { let p = x + (n * C + c) * plane; for i in 0..<plane { s += Double(p[i]) } }
-                let mu = s / Double(M)
-                var v = 0.0
-                for n in 0..<N { let p = x + (n * C + c) * plane; for i in 0..<plane { let d = Double(p[i]) - mu; v += d * d } }
-                let variance = v / Double(M)
-                mean[c] = Float(mu)
+        let x = UnsafePointer(input.pointer)
+        if useBatch {
+            let sums = channelSums(N: N, C: C, plane: plane) { i in x[i] } lanes: { i in
+                UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            let mu = sums.map { $0 / Double(M) }
+            let muF = mu.map { Float($0) }
+            let squares = channelSums(N: N, C: C, plane: plane) { i, c in
+                let d = x[i] - muF[c]; return d * d
+            } lanes: { i, c in
+                let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - SIMD8(repeating: muF[c]); return d * d
+            }
+            for c in 0..<C {
+                let variance = squares[c] / Double(M)
+                mean[c] = muF[c]
                 invstd[c] = Float(1 / (variance + Double(eps)).squareRoot())
                 if training, let rm = runningMean, let rv = runningVar {
-                    rm.pointer[c] = (1 - momentum) * rm.pointer[c] + momentum * Float(mu)
-                    rv.pointer[c] = (1 - momentum) * rv.pointer[c] + momentum * Float(v / Double(M - 1))
+                    rm.pointer[c] = (1 - momentum) * rm.pointer[c] + momentum * Float(mu[c])
+                    rv.pointer[c] = (1 - momentum) * rv.pointer[c] + momentum * Float(squares[c] / Double(M - 1))
                 }
-            } else {
+            }
+        } else {
+            for c in 0..<C {
                 mean[c] = runningMean!.pointer[c]
                 invstd[c] = 1 / (runningVar!.pointer[c] + eps).squareRoot()
             }
@@ -74,16 +81,13 @@ extension Tensor {
         let hasWeight = weight != nil, hasBias = bias != nil
         return record("batchNorm", out, inputs: inputs) { dOut in
             let dy = dOut.pointer, xh = normalized.pointer
-            var sumDy = [Float](repeating: 0, count: C), sumDyXh = [Float](repeating: 0, count: C)
-            for c in 0..<C {
-                var a = 0.0, b = 0.0
-                for n in 0..<N {
-                    let base = (n * C + c) * plane
-                    for i in base..<(base + plane) { a += Double(dy[i]); b += Double(dy[i] * xh[i]) }
-                }
-                sumDy[c] = Float(a)
-                sumDyXh[c] = Float(b)
-            }
+            let dyc = UnsafePointer(dy), xhc = UnsafePointer(xh)
+            let sumDy = channelSums(N: N, C: C, plane: plane) { i in dyc[i] } lanes: { i in
+                UnsafeRawPointer(dyc + i).loadUnaligned(as: SIMD8<Float>.self)
+            }.map { Float($0) }
+            let sumDyXh = channelSums(N: N, C: C, plane: plane) { i in dyc[i] * xhc[i] } lanes: { i in
+                UnsafeRawPointer(dyc + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(xhc + i).loadUnaligned(as: SIMD8<Float>.self)
+            }.map { Float($0) }
             let dInput = Tensor.uninitialized(input.shape)
             let dx = dInput.pointer
             Parallel.forRanges(N * C, minPerChunk: 16) { rows in
@@ -105,5 +109,46 @@ extension Tensor {
             if hasBias { grads.append(Tensor(sumDy)) }
             return grads
         }
+    }
+}
+
+extension Tensor {
+    /// Per-channel sums `Σ_{n,i} f(index)` over an `[N, C, plane]` layout, in Double.
+    ///
+    /// With planes of 8 or more, each `(n, c)` plane is summed with eight float partial
+    /// sums (`lanes(i)` gives `f` at indices `i..<i+8`), planes run in parallel, and the
+    /// plane sums are added in Double in a fixed order, so the result does not depend on
+    /// threads. Without planes (`[N, C]`) the rows are added in order, vectorised over c.
+    static func channelSums(N: Int, C: Int, plane: Int, _ f: (Int) -> Float,
+                            lanes: (Int) -> SIMD8<Float>) -> [Double] {
+        channelSums(N: N, C: C, plane: plane, { i, _ in f(i) }, lanes: { i, _ in lanes(i) })
+    }
+
+    /// `channelSums` where `f` and `lanes` also get the channel.
+    static func channelSums(N: Int, C: Int, plane: Int, _ f: (Int, Int) -> Float,
+                            lanes: (Int, Int) -> SIMD8<Float>) -> [Double] {
+        var sums = [Double](repeating: 0, count: C)
+        if plane < 8 {
+            for n in 0..<N { for c in 0..<C { for i in 0..<plane { sums[c] += Double(f((n * C + c) * plane + i, c)) } } }
+            return sums
+        }
+        let rows = N * C
+        var rowSums = [Double](repeating: 0, count: rows)
+        rowSums.withUnsafeMutableBufferPointer { out in
+            let o = out.baseAddress!
+            Parallel.forRanges(rows, minPerChunk: Swift.max(1, 4096 / plane)) { range in
+                for r in range {
+                    let c = r % C, base = r * plane
+                    var acc = SIMD8<Float>()
+                    var i = base
+                    while i + 8 <= base + plane { acc += lanes(i, c); i += 8 }
+                    var total = Double(acc.sum())
+                    while i < base + plane { total += Double(f(i, c)); i += 1 }
+                    o[r] = total
+                }
+            }
+        }
+        for r in 0..<rows { sums[r % C] += rowSums[r] }
+        return sums
     }
 }

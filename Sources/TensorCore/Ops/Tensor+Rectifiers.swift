@@ -43,25 +43,31 @@ extension Tensor {
 
     /// Parametric ReLU (`F.prelu`): `x > 0 ? x : a * x` with `slope` `[1]` (shared) or `[C]`
     /// (one per channel of axis 1). Gradients: `dx = dy` or `a dy`; `da = Σ dy x` over `x <= 0`.
+    ///
+    /// The input is walked as runs that share one slope (the whole tensor when shared, one
+    /// `H*W` plane per channel, or for `[N, C]` one row against the slope vector), split over
+    /// threads for large tensors; each thread's slope gradient is added in thread order.
     public func prelu(slope: Tensor) throws -> Tensor {
         let channels = rank >= 2 ? shape[1] : 1
         guard slope.count == 1 || (rank >= 2 && slope.count == channels) else {
             throw TensorError.shapeMismatch(op: "prelu", "slope \(describe(slope.shape)) for input \(describe(shape)): needs 1 or \(channels) values")
         }
-        let perChannel = slope.count > 1
-        let inner = rank > 2 ? shape[2...].reduce(1, *) : 1
+        let walk = PReLUWalk(count: count, channels: slope.count > 1 ? channels : 1,
+                             inner: slope.count > 1 && rank > 2 ? shape[2...].reduce(1, *) : 1)
         let out = Tensor.uninitialized(shape)
-        let o = out.pointer, p = pointer, a = slope.pointer, n = count
-        func channel(_ i: Int) -> Int { perChannel ? (i / inner) % channels : 0 }
-        for i in 0..<n { let v = p[i]; o[i] = v > 0 ? v : a[channel(i)] * v }
+        let o = out.pointer, p = UnsafePointer(pointer), a = UnsafePointer(slope.pointer)
+        walk.run { range, _ in walk.forward(range, p, a, o) }
         let slopeShape = slope.shape
         return Tensor.record("prelu", out, inputs: [self, slope]) { g in
             let d = Tensor.uninitialized(g.shape)
             let da = Tensor(zeros: slopeShape)
-            let dp = d.pointer, gp = g.pointer, dap = da.pointer
-            for i in 0..<n {
-                let v = p[i], gv = gp[i], c = channel(i)
-                if v > 0 { dp[i] = gv } else { dp[i] = a[c] * gv; dap[c] += gv * v }
+            let partials = TensorStorage(count: walk.chunks * walk.channels)
+            let dp = d.pointer, gp = UnsafePointer(g.pointer)
+            walk.run { range, chunk in
+                walk.backward(range, p, a, gp, dp, partials.pointer + chunk * walk.channels)
+            }
+            for chunk in 0..<walk.chunks {
+                for c in 0..<walk.channels { da.pointer[c] += partials.pointer[chunk * walk.channels + c] }
             }
             return [d, da]
         }
@@ -120,5 +126,78 @@ extension Tensor {
             }
             return [d]
         }
+    }
+}
+
+/// How `prelu` walks its input: `count` values as consecutive items that each use one
+/// slope. With a shared slope (`channels == 1`) an item is one value; per channel with
+/// planes (`inner > 1`) an item is one `inner`-long plane, channel `item % channels`; per
+/// channel without planes (`[N, C]`) an item is one row of `channels` values.
+struct PReLUWalk {
+    let count, channels, inner: Int
+
+    /// What `run` splits: values, planes or rows.
+    var items: Int { channels == 1 ? count : inner > 1 ? count / inner : count / channels }
+    /// Threads used: one below 64K values, where the hand-off costs more than it saves.
+    var chunks: Int { count < 1 << 16 ? 1 : Swift.max(1, Swift.min(Parallel.threadCount, items)) }
+
+    /// Runs `body(items, chunk)` on `chunks` contiguous ranges of items, concurrently.
+    func run(_ body: (Range<Int>, Int) -> Void) {
+        let n = items, k = chunks
+        Parallel.forEachChunk(k) { c in body(n * c / k ..< n * (c + 1) / k, c) }
+    }
+
+    /// Calls `body(values, channel)` for each run of values in `range` that shares a slope
+    /// (rows of `[N, C]` instead go value by value inside `rowBody`).
+    @inline(__always)
+    func runs(_ range: Range<Int>, _ body: (Range<Int>, Int) -> Void, rowBody: (Int) -> Void) {
+        if channels == 1 {
+            body(range, 0)
+        } else if inner > 1 {
+            for plane in range { body(plane * inner ..< (plane + 1) * inner, plane % channels) }
+        } else {
+            for row in range { rowBody(row * channels) }
+        }
+    }
+
+    func forward(_ range: Range<Int>, _ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        runs(range, { values, c in
+            let s = a[c]
+            for i in values { let v = x[i]; y[i] = v > 0 ? v : s * v }
+        }, rowBody: { base in
+            for c in 0..<channels { let v = x[base + c]; y[base + c] = v > 0 ? v : a[c] * v }
+        })
+    }
+
+    /// `dx` for the items of `range`, and their `Σ dy x` over `x <= 0` added into `da`.
+    func backward(_ range: Range<Int>, _ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                  _ dx: UnsafeMutablePointer<Float>, _ da: UnsafeMutablePointer<Float>) {
+        runs(range, { values, c in
+            let s = a[c]
+            // Eight partial sums at a time: one running float sum would wait on each add.
+            var acc8 = SIMD8<Float>()
+            var i = values.lowerBound
+            while i + 8 <= values.upperBound {
+                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+                let positive = v .> 0
+                UnsafeMutableRawPointer(dx + i).storeBytes(of: (s * g).replacing(with: g, where: positive), as: SIMD8<Float>.self)
+                acc8 += (g * v).replacing(with: 0, where: positive)
+                i += 8
+            }
+            var acc = acc8.sum()
+            for j in i..<values.upperBound {
+                let v = x[j], g = dy[j], negative = !(v > 0)
+                dx[j] = negative ? s * g : g
+                acc += negative ? g * v : 0
+            }
+            da[c] += acc
+        }, rowBody: { base in
+            for c in 0..<channels {
+                let v = x[base + c], g = dy[base + c], negative = !(v > 0)
+                dx[base + c] = negative ? a[c] * g : g
+                da[c] += negative ? g * v : 0
+            }
+        })
     }
 }
