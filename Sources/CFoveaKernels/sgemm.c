@@ -30,10 +30,12 @@ enum { MR = FOVEA_MR, NR = FOVEA_NR };
 // Block sizes. KC: a 256-deep B sliver is 16 KiB, half of a 32 KiB L1 (Zen 3/4; Zen 5 has
 // 48 KiB), leaving room for the A sliver and C's lines. MC: the packed A panel, MC x KC x 4
 // bytes = 144 KiB, sits comfortably in a 512 KiB (Zen 3) or 1 MiB (Zen 4/5) L2. NC: the
-// packed B panel, KC x NC x 4 bytes = 4 MiB, is meant for L3. On a Zen 5, KC from 192 to
-// 384 and MC from 96 to 240 measured the same within noise; these also suit Zen 3.
+// packed B panel, KC x NC x 4 bytes = 512 KiB. A 4 MiB panel meant for L3 streamed through
+// L2 past the A panel; on this Zen 3, squares from 768 to 2000 ran a few percent faster
+// with 512 in alternating runs (noisy, shared machine). KC from 192 to 384 and MC from 72
+// to 240 measured the same within noise.
 // MC is a multiple of MR and NC of NR so that only the last block has edge tiles.
-enum { KC = 256, MC = 144, NC = 4096 };
+enum { KC = 256, MC = 144, NC = 512 };
 
 // ---------------------------------------------------------------------------------------
 // Choosing the implementation.

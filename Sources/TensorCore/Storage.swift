@@ -6,10 +6,14 @@ import Musl
 import Darwin
 #endif
 
+import Synchronization
+
 /// A contiguous, 64-byte-aligned block of `Float32` values owned by one or more tensors.
 ///
 /// Storage is a reference: tensors made by `reshaped` share it. Kernels read and write it
-/// through `pointer`; nothing here is bounds-checked on the hot path.
+/// through `pointer`; nothing here is bounds-checked on the hot path. Blocks of 4 KiB and
+/// more come from and go back to `BufferPool.shared`, so a training loop whose steps
+/// repeat the same shapes stops asking the system for memory after its first step.
 public final class TensorStorage: @unchecked Sendable {
     /// Number of `Float` elements.
     public let count: Int
@@ -20,16 +24,102 @@ public final class TensorStorage: @unchecked Sendable {
     public init(count: Int, zeroed: Bool = true) {
         precondition(count >= 0, "negative storage size \(count)")
         self.count = count
-        var raw: UnsafeMutableRawPointer?
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        let rc = posix_memalign(&raw, 64, (bytes + 63) & ~63)
-        precondition(rc == 0 && raw != nil, "out of memory allocating \(bytes) bytes")
-        pointer = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = BufferPool.shared.take(floats: count)
         if zeroed { pointer.initialize(repeating: 0, count: count) }
     }
 
-    deinit { free(pointer) }
+    deinit { BufferPool.shared.give(pointer, floats: count) }
 
     /// The elements as a buffer pointer.
     @inlinable public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
+}
+
+/// Keeps freed tensor buffers for reuse, by exact size (in 64-byte units).
+///
+/// A training step allocates the same activations, gradients and scratch buffers every
+/// time; without a pool each large one is a fresh `mmap` whose pages fault in and are zeroed
+/// by the kernel, then unmapped at the end of the step. The pool hands them back instead.
+/// It keeps at most `maxBuffersPerSize` buffers of a size and `capacityBytes` in all
+/// (beyond that, buffers go back to the system); `drain()` empties it.
+public final class BufferPool: Sendable {
+    /// The process-wide pool that `TensorStorage` uses.
+    public static let shared = BufferPool()
+
+    /// Buffers smaller than this many bytes go straight to `malloc`, whose own caches serve
+    /// them well.
+    public static let minimumBytes = 4096
+    /// Most bytes the pool holds while they are unused.
+    public let capacityBytes: Int
+    /// Most unused buffers kept of any one size.
+    public let maxBuffersPerSize: Int
+
+    private struct State {
+        /// Unused buffers by size, as addresses (raw pointers are not Sendable).
+        var free: [Int: [UInt]] = [:]
+        var heldBytes = 0
+        var reused = 0, allocated = 0
+    }
+    private let state = Mutex(State())
+
+    public init(capacityBytes: Int = 1 << 30, maxBuffersPerSize: Int = 64) {
+        self.capacityBytes = capacityBytes
+        self.maxBuffersPerSize = maxBuffersPerSize
+    }
+
+    /// Bytes a buffer of `floats` elements occupies (at least one element, 64-byte multiple).
+    static func bytes(floats: Int) -> Int { (Swift.max(floats, 1) * MemoryLayout<Float>.stride + 63) & ~63 }
+
+    /// A 64-byte-aligned buffer for `floats` elements, uninitialised: a pooled one of the
+    /// same size when there is one.
+    public func take(floats: Int) -> UnsafeMutablePointer<Float> {
+        let size = Self.bytes(floats: floats)
+        if size >= Self.minimumBytes {
+            let reused = state.withLock { s -> UInt? in
+                guard let p = s.free[size]?.popLast() else { s.allocated += 1; return nil }
+                s.heldBytes -= size
+                s.reused += 1
+                return p
+            }
+            if let reused, let p = UnsafeMutableRawPointer(bitPattern: reused) {
+                return p.bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
+            }
+        }
+        var raw: UnsafeMutableRawPointer?
+        let rc = posix_memalign(&raw, 64, size)
+        precondition(rc == 0 && raw != nil, "out of memory allocating \(size) bytes")
+        return raw!.bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
+    }
+
+    /// Takes back a buffer from `take(floats:)` with the same `floats`.
+    public func give(_ pointer: UnsafeMutablePointer<Float>, floats: Int) {
+        let size = Self.bytes(floats: floats), raw = UnsafeMutableRawPointer(pointer)
+        if size >= Self.minimumBytes {
+            let address = UInt(bitPattern: raw)
+            let kept = state.withLock { s -> Bool in
+                guard s.heldBytes + size <= capacityBytes, s.free[size, default: []].count < maxBuffersPerSize else { return false }
+                s.free[size, default: []].append(address)
+                s.heldBytes += size
+                return true
+            }
+            if kept { return }
+        }
+        free(raw)
+    }
+
+    /// Returns every unused buffer to the system.
+    public func drain() {
+        let buffers = state.withLock { s -> [UInt] in
+            let all = s.free.values.flatMap { $0 }
+            s.free = [:]
+            s.heldBytes = 0
+            return all
+        }
+        for p in buffers { free(UnsafeMutableRawPointer(bitPattern: p)) }
+    }
+
+    /// What the pool has done: buffers handed out again, buffers it had to allocate (both
+    /// counting only pooled sizes), and bytes it holds unused now.
+    public var statistics: (reused: Int, allocated: Int, heldBytes: Int) {
+        state.withLock { ($0.reused, $0.allocated, $0.heldBytes) }
+    }
 }

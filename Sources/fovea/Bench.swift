@@ -15,8 +15,10 @@ extension FoveaCommand {
         var batchSize = 24
         @Option(help: "Single-image inferences to time.")
         var inferences = 2000
-        @Option(help: "Peak FP32 GFLOP/s of one core, for the percentage (120: what an AVX2 FMA loop reaches on this machine's Zen 5 cores).")
-        var peakGflops = 120.0
+        @Option(help: "Peak FP32 GFLOP/s of one core, for the percentage (default: measured here with a loop of independent FMAs).")
+        var peakGflops: Double?
+        @Flag(help: "Time only GEMM: squares from 128 to 2048 on one thread and on --threads, against the measured peak.")
+        var gemm = false
         @Flag(help: "Time only the report pictures: a 1000-class confusion matrix and a 10,000-point ROC curve.")
         var plots = false
         @Option(help: "Keep the benchmark's pictures in this folder (default: a temporary folder, removed).")
@@ -51,6 +53,7 @@ extension FoveaCommand {
             if plots { return try benchPlots() }
             if server { return try benchServer() }
             if loader { return try benchLoader() }
+            if gemm { return benchGEMM(threads: threads, sizes: [128, 256, 512, 1024, 2048]) }
             if let name = `case` { return try Console.write(Self.json(runCase(name, threads: threads))) }
             if suite || compare { return try runSuite(threads: threads) }
             Console.write("Fovea bench: \(threads) threads, AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
@@ -73,9 +76,12 @@ extension FoveaCommand {
             return (times[0], times[times.count / 2])
         }
 
-        func benchGEMM(threads: Int) {
+        func benchGEMM(threads: Int, sizes: [Int] = [256, 512, 1024]) {
+            let peak = peakGflops ?? GEMM.measuredPeakGFLOPS()
+            Console.write(String(format: "Peak FP32 of one core: %.1f GFLOP/s (%@)", peak,
+                                 peakGflops == nil ? "measured: independent 8-wide FMAs, best of 5" : "--peak-gflops"))
             var gen = SeededGenerator(seed: 1)
-            for n in [256, 512, 1024] {
+            for n in sizes {
                 let a = Tensor.uniform([n, n], low: -1, high: 1, generator: &gen)
                 let b = Tensor.uniform([n, n], low: -1, high: 1, generator: &gen)
                 let c = Tensor(zeros: [n, n])
@@ -88,7 +94,7 @@ extension FoveaCommand {
                     let g = flops / best / 1e9
                     Console.write(String(format: "GEMM %4d x %4d x %4d, %d thread%@: %6.1f GFLOP/s best, %6.1f median; %3.0f%% of peak (%.0f GFLOP/s x %d)",
                                          n, n, n, t, t == 1 ? " " : "s", g, flops / median / 1e9,
-                                         100 * g / (peakGflops * Double(t)), peakGflops, t))
+                                         100 * g / (peak * Double(t)), peak, t))
                 }
             }
         }

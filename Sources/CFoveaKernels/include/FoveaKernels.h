@@ -24,6 +24,11 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
 /// 1 when the AVX2+FMA micro-kernel is in use on this CPU, 0 when the portable one is.
 int fovea_sgemm_uses_avx2(void);
 
+/// Runs `iterations` rounds of independent multiply-adds (AVX2+FMA: 12 accumulators of 8
+/// lanes) and returns the floating-point operations done; time it to measure the core's
+/// peak FP32 rate. The result goes to *sink so the loop cannot be optimised away.
+long fovea_fma_probe(long iterations, float *sink);
+
 /// Switches every kernel to its portable C version (on != 0) or back to the CPU's best,
 /// so tests can check both paths on one machine. Call it only while no kernel runs.
 void fovea_use_portable_kernels(int on);

@@ -1,4 +1,5 @@
 import CFoveaKernels
+import Dispatch
 
 /// Matrix multiplication on raw row-major buffers, the workhorse under `matmul`, `linear`
 /// and the convolutions.
@@ -50,6 +51,19 @@ public enum GEMM {
 
     /// Whether the AVX2/FMA kernels are in use on this CPU.
     public static var usesAVX2: Bool { fovea_sgemm_uses_avx2() != 0 }
+
+    /// This core's peak FP32 rate in GFLOP/s, measured: the best of five ~20 ms runs of a
+    /// loop of independent multiply-adds (`fovea_fma_probe`) on the calling thread.
+    public static func measuredPeakGFLOPS() -> Double {
+        var sink: Float = 0, best = 0.0
+        for _ in 0..<5 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let flops = fovea_fma_probe(1 << 20, &sink)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            best = Swift.max(best, Double(flops) / seconds / 1e9)
+        }
+        return sink.isNaN ? 0 : best
+    }
 
     /// Runs `body` with every C kernel (GEMM, im2col, pooling) on its portable version,
     /// for tests that compare both paths; not for use while other threads run kernels.

@@ -1,0 +1,56 @@
+import XCTest
+import TensorCore
+
+/// The buffer pool under `TensorStorage`: same-size buffers come back, zeroing is still
+/// done when asked for, the limits hold, and a repeated training-like step stops
+/// allocating after its first round.
+final class BufferPoolTests: XCTestCase {
+    func testFreedBuffersAreReusedAndZeroedWhenAskedFor() {
+        let count = 10_000
+        var first: TensorStorage? = TensorStorage(count: count, zeroed: false)
+        let address = first!.pointer
+        for i in 0..<count { first!.pointer[i] = 7 }
+        first = nil
+        let second = TensorStorage(count: count)
+        XCTAssertEqual(second.pointer, address, "a buffer of the same size is handed back")
+        XCTAssertTrue(second.buffer.allSatisfy { $0 == 0 }, "zeroed storage is zero even when reused")
+        _ = first
+    }
+
+    func testLimitsAndDrain() {
+        let pool = BufferPool(capacityBytes: 3 * 40_000, maxBuffersPerSize: 2)
+        // Buffers of 40,000 bytes: the per-size limit (2) binds before the byte limit (3).
+        let ps = (0..<4).map { _ in pool.take(floats: 10_000) }
+        for p in ps { pool.give(p, floats: 10_000) }
+        XCTAssertEqual(pool.statistics.heldBytes, 2 * 40_000)
+        let big = pool.take(floats: 20_000)
+        pool.give(big, floats: 20_000)
+        XCTAssertEqual(pool.statistics.heldBytes, 2 * 40_000, "80,000 more bytes would pass the capacity")
+        let again = pool.take(floats: 10_000)
+        XCTAssertTrue(ps.contains(again))
+        XCTAssertEqual(pool.statistics.reused, 1)
+        pool.give(again, floats: 10_000)
+        pool.drain()
+        XCTAssertEqual(pool.statistics.heldBytes, 0)
+        // Small buffers bypass the pool entirely.
+        let small = pool.take(floats: 100)
+        pool.give(small, floats: 100)
+        XCTAssertEqual(pool.statistics.heldBytes, 0)
+    }
+
+    func testARepeatedStepStopsAllocating() throws {
+        var gen = SeededGenerator(seed: 99)
+        let x = Tensor.uniform([8, 3, 20, 20], low: -1, high: 1, generator: &gen)
+        let w = Tensor.uniform([6, 3, 5, 5], low: -1, high: 1, generator: &gen, requiresGrad: true)
+        func step() throws {
+            w.grad = nil
+            try Tensor.conv2d(x, weight: w, padding: .uniform(2)).relu().sum().backward()
+        }
+        try step()
+        try step()
+        let before = BufferPool.shared.statistics.allocated
+        for _ in 0..<5 { try step() }
+        XCTAssertEqual(BufferPool.shared.statistics.allocated, before, "steps after warm-up take every buffer from the pool")
+    }
+}
+
