@@ -37,7 +37,7 @@ public final class BasicBlock: Layer, @unchecked Sendable {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        let out = try bn2(conv2(relu(bn1(conv1(x)))))
+        let out = try conv2(conv1(x, normalizedBy: bn1, then: relu), normalizedBy: bn2)
         return try relu(out + (downsample.map { try $0(x) } ?? x))
     }
 
@@ -74,9 +74,9 @@ public final class Bottleneck: Layer, @unchecked Sendable {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        var out = try relu(bn1(conv1(x)))
-        out = try relu(bn2(conv2(out)))
-        out = try bn3(conv3(out))
+        var out = try conv1(x, normalizedBy: bn1, then: relu)
+        out = try conv2(out, normalizedBy: bn2, then: relu)
+        out = try conv3(out, normalizedBy: bn3)
         return try relu(out + (downsample.map { try $0(x) } ?? x))
     }
 
@@ -162,7 +162,7 @@ public final class ResNet: Layer, @unchecked Sendable {
 
     public override func forward(_ input: Tensor) throws -> Tensor {
         try checkImages(input, channels: inputChannels, model: "ResNet")
-        var x = try relu(bn1(conv1(input)))
+        var x = try conv1(input, normalizedBy: bn1, then: relu)
         if let maxpool { x = try maxpool(x) }
         x = try layer4(layer3(layer2(layer1(x))))
         return try fc(flatten(avgpool(x)))

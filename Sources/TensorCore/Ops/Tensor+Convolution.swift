@@ -121,8 +121,11 @@ extension Tensor {
     static let perImagePlane = 256
 
     /// Forward kernel on raw NCHW buffers: `output = conv(input, weight) + bias`.
+    /// With `epilogue`, each output channel c becomes `epilogue.apply(acc, c)` (and `bias`
+    /// must be nil: fold it into the epilogue's shift), in the same pass that places it.
     public static func convolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+                                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                                          epilogue: ConvEpilogue? = nil) {
         let (chunks, perRound, gemmThreads) = convolutionPlan(g)
         let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
         let imageStride = g.channels * g.height * g.width
@@ -153,7 +156,11 @@ extension Tensor {
                                 GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: groupInput + b * imageStride, ldb: P,
                                            c: dst, ldc: P, threads: gemmThreads)
                             }
-                            if let bias { addBias(bias + grp * CoG, to: dst, channels: CoG, plane: P) }
+                            if let epilogue {
+                                epilogue.apply(to: dst, firstChannel: grp * CoG, channels: CoG, plane: P)
+                            } else if let bias {
+                                addBias(bias + grp * CoG, to: dst, channels: CoG, plane: P)
+                            }
                         }
                     } else if let col, let tmp {
                         GEMM.sgemm(m: CoG, n: cols, k: K, a: groupWeight, lda: K,
@@ -166,6 +173,10 @@ extension Tensor {
                                 let src = tmp.pointer + co * cols + b * P
                                 let bv = bias?[oc] ?? 0
                                 for p in 0..<P { dst[p] = src[p] + bv }
+                            }
+                            if let epilogue {
+                                epilogue.apply(to: output + ((start + b) * g.outChannels + grp * CoG) * P,
+                                               firstChannel: grp * CoG, channels: CoG, plane: P)
                             }
                         }
                     }

@@ -1,0 +1,26 @@
+import TensorCore
+
+/// Convolution, batch norm and optionally ReLU as one call, the unit ResNet, GoogLeNet and
+/// Inception are built of. In training, or whenever a gradient could be wanted, or while a
+/// `LayerTrace` records each layer, it is exactly `activation(bn(conv(x)))`. In evaluation
+/// without a tape, batch norm's running statistics and the convolution's bias are folded
+/// into a per-channel scale and shift that the convolution applies, with the ReLU, as it
+/// writes each image's output (`Tensor.conv2dInference`): one pass instead of three.
+extension Conv2D {
+    /// `activation(bn(self(input)))`, fused at inference; `activation` is nil, a `ReLU`
+    /// (fused), or any other layer (then nothing is fused).
+    public func callAsFunction(_ input: Tensor, normalizedBy bn: BatchNorm, then activation: Layer? = nil) throws -> Tensor {
+        let reluOrNothing = activation == nil || activation is ReLU
+        let tensors = [input, weight] + [bias, bn.weight, bn.bias].compactMap { $0 }
+        let wantsTape = GradMode.isEnabled && tensors.contains { $0.requiresGrad }
+        guard reluOrNothing, !bn.isTraining, !wantsTape, LayerTrace.current == nil,
+              bn.inputRank == 4, bn.features == outChannels else {
+            let y = try bn(self(input))
+            return try activation.map { try $0(y) } ?? y
+        }
+        let epilogue = ConvEpilogue(convolutionBias: bias, gamma: bn.weight, beta: bn.bias, runningMean: bn.runningMean,
+                                    runningVar: bn.runningVar, eps: bn.eps, relu: activation != nil)
+        return try Tensor.conv2dInference(input, weight: weight, epilogue: epilogue, stride: stride, padding: padding,
+                                          dilation: dilation, groups: groups)
+    }
+}

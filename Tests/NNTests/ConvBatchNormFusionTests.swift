@@ -1,0 +1,62 @@
+import XCTest
+import TensorCore
+import NN
+import FoveaTestSupport
+
+/// Conv + batch norm (+ ReLU) fused at inference against the same layers run one by one.
+final class ConvBatchNormFusionTests: XCTestCase {
+    /// A convolution and a batch norm with non-trivial running statistics and affine terms.
+    func layers(_ cin: Int, _ cout: Int, kernel: Size2D, stride: Size2D = 1, padding: Padding = .valid,
+                groups: Int = 1, bias: Bool) throws -> (Conv2D, BatchNorm2D) {
+        let conv = try Conv2D(cin, cout, kernelSize: kernel, stride: stride, padding: padding, groups: groups, bias: bias)
+        func fill(_ t: Tensor?, seed: UInt64, low: Float = -1, high: Float = 1) {
+            guard let t else { return }
+            for (i, v) in randomTensor([cout], seed: seed, low: low, high: high).values.enumerated() { t.pointer[i] = v }
+        }
+        fill(conv.bias, seed: 1)
+        let bn = try BatchNorm2D(cout, eps: 1e-3)
+        fill(bn.runningMean, seed: 2)
+        fill(bn.runningVar, seed: 3, low: 0.2, high: 2)
+        fill(bn.weight, seed: 4, low: 0.5, high: 1.5)
+        fill(bn.bias, seed: 5)
+        conv.eval(); bn.eval()
+        return (conv, bn)
+    }
+
+    func testFusedInferenceMatchesTheLayersOneByOne() throws {
+        let cases: [(x: [Int], cout: Int, k: Size2D, stride: Size2D, padding: Padding, groups: Int, bias: Bool)] = [
+            ([2, 3, 20, 20], 8, 3, 1, .uniform(1), 1, false),   // 400-wide planes: image by image
+            ([3, 16, 7, 7], 12, 1, 1, .valid, 1, true),         // pointwise, small planes: batched
+            ([2, 8, 9, 11], 6, 3, 2, .uniform(1), 2, true),     // grouped, strided
+        ]
+        for c in cases {
+            let (conv, bn) = try layers(c.x[1], c.cout, kernel: c.k, stride: c.stride, padding: c.padding, groups: c.groups, bias: c.bias)
+            let x = randomTensor(c.x, seed: 6)
+            for relu in [nil, ReLU()] as [ReLU?] {
+                let expected = try withNoGrad { () throws -> Tensor in
+                    let y = try bn(conv(x))
+                    return relu.map { _ in y.relu() } ?? y
+                }
+                let fused = try withNoGrad { try conv(x, normalizedBy: bn, then: relu) }
+                XCTAssertEqual(fused.shape, expected.shape)
+                assertClose(fused.values, expected.values, rtol: 1e-5, atol: 1e-5, "\(c) relu \(relu != nil)")
+            }
+        }
+    }
+
+    func testTrainingAndGradientsTakeThePlainPath() throws {
+        let (conv, bn) = try layers(3, 4, kernel: 3, bias: true)
+        let x = randomTensor([2, 3, 8, 8], seed: 7)
+        // Evaluation with the tape on: the result must carry gradients to the parameters.
+        let y = try conv(x, normalizedBy: bn, then: ReLU())
+        XCTAssertTrue(y.requiresGrad, "with the tape on, nothing is fused and gradients flow")
+        try y.sum().backward()
+        XCTAssertNotNil(conv.weight.grad)
+        XCTAssertNotNil(bn.weight!.grad)
+        // Training: batch statistics, and the running statistics move.
+        bn.train()
+        let before = bn.runningMean.values
+        _ = try withNoGrad { try conv(x, normalizedBy: bn) }
+        XCTAssertNotEqual(bn.runningMean.values, before, "training batch norm updates its running mean")
+    }
+}
