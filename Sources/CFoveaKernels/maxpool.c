@@ -84,3 +84,25 @@ void fovea_maxpool2x2_forward(long planes, long H, long W, long OH, long OW,
         }
     }
 }
+
+void fovea_maxpool2x2_backward(long planes, long OH, long OW, const float *d_output, const int *argmax,
+                               float *d_input) {
+    const long W = 2 * OW;
+    for (long q = 0; q < planes; q++) {
+        float *dst = d_input + q * 4 * OH * OW;
+        const float *g = d_output + q * OH * OW;
+        const int *arg = argmax + q * OH * OW;
+        for (long oh = 0; oh < OH; oh++) {
+            float *top = dst + 2 * oh * W, *bottom = top + W;
+            const long row = 2 * oh * W;
+            for (long ow = 0; ow < OW; ow++) {
+                const long o = oh * OW + ow, at = arg[o] - (row + 2 * ow);
+                const float v = g[o];
+                top[2 * ow] = at == 0 ? v : 0.0f;
+                top[2 * ow + 1] = at == 1 ? v : 0.0f;
+                bottom[2 * ow] = at == W ? v : 0.0f;
+                bottom[2 * ow + 1] = at == W + 1 ? v : 0.0f;
+            }
+        }
+    }
+}

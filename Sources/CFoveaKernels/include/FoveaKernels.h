@@ -58,6 +58,12 @@ void fovea_col2im(const fovea_conv_shape *g, const float *col, long ldc, long im
 void fovea_maxpool2x2_forward(long planes, long H, long W, long OH, long OW,
                               const float *input, float *output, int *argmax);
 
+/// The backward of fovea_maxpool2x2_forward when the windows tile the input exactly
+/// (H = 2*OH, W = 2*OW): writes every element of d_input, each window's gradient at its
+/// argmax and 0 at the other three, so d_input needs no zeroing first.
+void fovea_maxpool2x2_backward(long planes, long OH, long OW, const float *d_output, const int *argmax,
+                               float *d_input);
+
 #ifdef __cplusplus
 }
 #endif

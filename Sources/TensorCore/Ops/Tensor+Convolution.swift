@@ -99,20 +99,15 @@ extension Tensor {
         }
     }
 
-    /// `dBias[c] = Σ_{n,h,w} dOut[n, c, h, w]` for an NCHW gradient.
+    /// `dBias[c] = Σ_{n,h,w} dOut[n, c, h, w]` for an NCHW gradient (planes summed with
+    /// eight lanes, in parallel, combined in a fixed order: `channelSums`).
     static func biasGradient(_ dOut: Tensor, channels: Int) -> Tensor {
-        let d = Tensor(zeros: [channels])
         let plane = dOut.count / Swift.max(1, dOut.shape[0] * channels)
-        let dp = d.pointer, gp = dOut.pointer
-        for n in 0..<dOut.shape[0] {
-            for c in 0..<channels {
-                let src = gp + (n * channels + c) * plane
-                var acc: Float = 0
-                for i in 0..<plane { acc += src[i] }
-                dp[c] += acc
-            }
+        let g = UnsafePointer(dOut.pointer)
+        let sums = channelSums(N: dOut.shape[0], C: channels, plane: plane) { i in g[i] } lanes: { i in
+            UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
         }
-        return d
+        return Tensor(sums.map { Float($0) })
     }
 
     /// Output planes at least this large are multiplied image by image, reading and

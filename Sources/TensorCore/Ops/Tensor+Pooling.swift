@@ -56,10 +56,26 @@ extension Tensor {
                     maxPoolForward(g, planes: planes, input: input.pointer, output: out.pointer, argmax: ip)
                 }
             }
+            // 2x2 windows that tile the input exactly: the backward writes every input
+            // element itself, with no zero-fill and no scattered adds.
+            let tiles = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0
+                && g.H == 2 * g.OH && g.W == 2 * g.OW
             return record(name, out, inputs: [input]) { dOut in
+                let plane = g.OH * g.OW, inPlane = g.H * g.W
+                if tiles {
+                    let d = Tensor.uninitialized(inShape)
+                    let dp = d.pointer, gp = UnsafePointer(dOut.pointer)
+                    argmax.withUnsafeBufferPointer { idx in
+                        let ip = idx.baseAddress!
+                        Parallel.forRanges(g.planes, minPerChunk: 64) { planes in
+                            fovea_maxpool2x2_backward(planes.count, g.OH, g.OW, gp + planes.lowerBound * plane,
+                                                      ip + planes.lowerBound * plane, dp + planes.lowerBound * inPlane)
+                        }
+                    }
+                    return [d]
+                }
                 let d = Tensor(zeros: inShape)
                 let dp = d.pointer, gp = dOut.pointer
-                let plane = g.OH * g.OW, inPlane = g.H * g.W
                 argmax.withUnsafeBufferPointer { idx in
                     let ip = idx.baseAddress!
                     Parallel.forRanges(g.planes, minPerChunk: 64) { planes in
