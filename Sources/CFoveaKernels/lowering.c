@@ -26,13 +26,15 @@ static inline void inside_columns(long OW, long W, long sw, long off, long *lo, 
 
 // The two row operations, for one output row of one tap: `get` writes the OW floats of dst
 // (s[ow * sw] for ow in [lo, hi), 0 elsewhere), `put` adds them back (d[ow * sw] += s[ow]).
-typedef void (*get_row_fn)(float *dst, const float *s, long OW, long lo, long hi, long sw, const float *end);
+typedef void (*get_row_fn)(float *dst, const float *s, long OW, long lo, long hi, long sw, const float *end,
+                           const float *src_end);
 typedef void (*put_row_fn)(float *d, const float *s, long lo, long hi, long sw);
 
 static inline __attribute__((always_inline))
 void get_row_portable(float *restrict dst, const float *restrict s, long OW, long lo, long hi, long sw,
-                      const float *end) {
+                      const float *end, const float *src_end) {
     (void)end;
+    (void)src_end;
     for (long ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
     if (sw == 1) {
         for (long ow = lo; ow < hi; ow++) dst[ow] = s[ow];
@@ -57,8 +59,10 @@ static inline __attribute__((always_inline))
 void im2col_nest(const fovea_conv_shape *g, const float *input, long image_stride, long images,
                  float *col, long ldc, get_row_fn get_row) {
     const long H = g->height, W = g->width, OH = g->out_height, OW = g->out_width, P = OH * OW;
-    // One past the last float written: the last row's images * P columns.
+    // One past the last float written: the last row's images * P columns; and one past the
+    // last input float these images' channels span (reading up to there is safe).
     const float *end = col + (g->channels * g->kh * g->kw - 1) * ldc + images * P;
+    const float *src_end = input + (images - 1) * image_stride + g->channels * H * W;
     for (long c = 0; c < g->channels; c++) {
         for (long i = 0; i < g->kh; i++) {
             for (long j = 0; j < g->kw; j++) {
@@ -73,9 +77,9 @@ void im2col_nest(const fovea_conv_shape *g, const float *input, long image_strid
                         const long ih = oh * g->sh - g->pt + i * g->dh;
                         float *dst = dst_image + oh * OW;
                         if (ih < 0 || ih >= H) {
-                            get_row(dst, src, OW, 0, 0, 1, end);
+                            get_row(dst, src, OW, 0, 0, 1, end, src_end);
                         } else {
-                            get_row(dst, src + ih * W + off, OW, lo, hi, g->sw, end);
+                            get_row(dst, src + ih * W + off, OW, lo, hi, g->sw, end, src_end);
                         }
                     }
                 }
@@ -136,8 +140,22 @@ static inline __attribute__((always_inline)) FOVEA_AVX2 __m256i lanes_between(lo
 // AMD cores): a row's last 8-wide store may run up to 7 floats into the next row, which is
 // written after it; only where that would pass `end` does the tail go 4 and 1 at a time.
 static inline __attribute__((always_inline)) FOVEA_AVX2
-void get_row_avx2(float *dst, const float *s, long OW, long lo, long hi, long sw, const float *end) {
-    if (sw != 1) { get_row_portable(dst, s, OW, lo, hi, sw, end); return; }
+void get_row_avx2(float *dst, const float *s, long OW, long lo, long hi, long sw, const float *end,
+                  const float *src_end) {
+    if (sw != 1) { get_row_portable(dst, s, OW, lo, hi, sw, end, src_end); return; }
+    const long whole = (OW + 7) & ~7L; // the row rounded up to whole vectors
+    if (dst + whole <= end) {
+        if (lo == 0 && hi == OW && s + whole <= src_end) {
+            // A row with no padding in it: whole vectors, whose extra lanes read the next
+            // input pixels (inside the tensor) and land on the next row, written after this.
+            for (long ow = 0; ow < whole; ow += 8) _mm256_storeu_ps(dst + ow, _mm256_loadu_ps(s + ow));
+            return;
+        }
+        if (lo >= hi) {
+            for (long ow = 0; ow < whole; ow += 8) _mm256_storeu_ps(dst + ow, _mm256_setzero_ps());
+            return;
+        }
+    }
     long ow = 0;
     for (; ow + 8 <= OW; ow += 8) {
         if (ow >= lo && ow + 8 <= hi) _mm256_storeu_ps(dst + ow, _mm256_loadu_ps(s + ow));

@@ -119,12 +119,14 @@ extension Tensor {
     /// sums (`lanes(i)` gives `f` at indices `i..<i+8`), planes run in parallel, and the
     /// plane sums are added in Double in a fixed order, so the result does not depend on
     /// threads. Without planes (`[N, C]`) the rows are added in order, vectorised over c.
+    @inline(__always)
     static func channelSums(N: Int, C: Int, plane: Int, _ f: (Int) -> Float,
                             lanes: (Int) -> SIMD8<Float>) -> [Double] {
         channelSums(N: N, C: C, plane: plane, { i, _ in f(i) }, lanes: { i, _ in lanes(i) })
     }
 
     /// `channelSums` where `f` and `lanes` also get the channel.
+    @inline(__always)
     static func channelSums(N: Int, C: Int, plane: Int, _ f: (Int, Int) -> Float,
                             lanes: (Int, Int) -> SIMD8<Float>) -> [Double] {
         var sums = [Double](repeating: 0, count: C)
