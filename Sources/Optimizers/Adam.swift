@@ -70,17 +70,17 @@ public final class Adam: Optimizer {
                 m[i] = Tensor(zeros: p.shape); v[i] = Tensor(zeros: p.shape)
                 if amsgrad { vMax[i] = Tensor(zeros: p.shape) }
             }
-            let theta = p.pointer, g = grad.pointer, mp = m[i]!.pointer, vp = v[i]!.pointer
-            let mx = vMax[i]?.pointer
-            for j in 0..<n {
-                var gj = g[j]
-                if decoupledWeightDecay { theta[j] *= 1 - lr * wd } else { gj += wd * theta[j] }
-                mp[j] = b1 * mp[j] + (1 - b1) * gj
-                vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
-                var second = vp[j]
-                if let mx { mx[j] = Swift.max(mx[j], vp[j]); second = mx[j] }
-                // η m̂ / (√v̂ + ε) written as PyTorch does: (η / c1) m / (√v / √c2 + ε).
-                theta[j] -= lr / c1 * mp[j] / (second.squareRoot() / rootC2 + e)
+            let update = AdamUpdate(theta: p.pointer, g: grad.pointer, m: m[i]!.pointer, v: v[i]!.pointer,
+                                    vMax: vMax[i]?.pointer, b1: b1, b2: b2, eps: e, lr: lr, wd: wd,
+                                    c1: c1, rootC2: rootC2)
+            // Elements are independent, so large tensors are split over threads.
+            Parallel.forRanges(n, minPerChunk: 1 << 15) { r in
+                switch (decoupledWeightDecay, update.vMax != nil) {
+                case (false, false): update.run(r, decoupled: false, amsgrad: false)
+                case (false, true): update.run(r, decoupled: false, amsgrad: true)
+                case (true, false): update.run(r, decoupled: true, amsgrad: false)
+                case (true, true): update.run(r, decoupled: true, amsgrad: true)
+                }
             }
         }
     }
@@ -104,5 +104,29 @@ extension Adam {
             throw OptimizerError.invalid("Adam state for parameter \(i) has only some of its moment buffers")
         }
         (self.stepCount, self.m, self.v, self.vMax) = (steps, m, v, vMax)
+    }
+}
+
+/// One parameter's Adam update over a range of its elements. `run` is called with literal
+/// flags, so each of the four variants compiles to its own loop with no branch inside,
+/// which the compiler vectorises.
+struct AdamUpdate {
+    let theta, g, m, v: UnsafeMutablePointer<Float>
+    let vMax: UnsafeMutablePointer<Float>?
+    let b1, b2, eps, lr, wd, c1, rootC2: Float
+
+    @inline(__always)
+    func run(_ range: Range<Int>, decoupled: Bool, amsgrad: Bool) {
+        let step = lr / c1
+        for j in range {
+            var gj = g[j]
+            if decoupled { theta[j] *= 1 - lr * wd } else { gj += wd * theta[j] }
+            m[j] = b1 * m[j] + (1 - b1) * gj
+            v[j] = b2 * v[j] + (1 - b2) * gj * gj
+            var second = v[j]
+            if amsgrad, let mx = vMax { mx[j] = Swift.max(mx[j], v[j]); second = mx[j] }
+            // η m̂ / (√v̂ + ε) written as PyTorch does: (η / c1) m / (√v / √c2 + ε).
+            theta[j] -= step * m[j] / (second.squareRoot() / rootC2 + eps)
+        }
     }
 }
