@@ -14,7 +14,6 @@ final class BufferPoolTests: XCTestCase {
         let second = TensorStorage(count: count)
         XCTAssertEqual(second.pointer, address, "a buffer of the same size is handed back")
         XCTAssertTrue(second.buffer.allSatisfy { $0 == 0 }, "zeroed storage is zero even when reused")
-        _ = first
     }
 
     func testLimitsAndDrain() {

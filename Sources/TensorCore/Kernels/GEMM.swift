@@ -52,7 +52,7 @@ public enum GEMM {
     /// Whether the AVX2/FMA kernels are in use on this CPU.
     public static var usesAVX2: Bool { fovea_sgemm_uses_avx2() != 0 }
 
-    /// This core's peak FP32 rate in GFLOP/s, measured: the best of five ~20 ms runs of a
+    /// This core's peak FP32 rate in GFLOP/s, measured: the best of five runs (a few ms each) of a
     /// loop of independent multiply-adds (`fovea_fma_probe`) on the calling thread.
     public static func measuredPeakGFLOPS() -> Double {
         var sink: Float = 0, best = 0.0

@@ -7,9 +7,10 @@
 /// lowers its images with im2col into one `[K, images*P]` matrix per group. Large output
 /// planes (P >= 256) are then multiplied image by image straight into NCHW, and a 1x1,
 /// stride-1, unpadded convolution skips im2col altogether (an image is its own column
-/// matrix); small planes are multiplied for all the images at once, in one GEMM. Backward recomputes the columns (cheaper
-/// than keeping them), forms each thread's weight gradient separately and adds the partial
-/// sums in thread order, so results do not depend on timing.
+/// matrix); small planes are multiplied for all the images of a round in one GEMM.
+/// Backward recomputes the columns (cheaper than keeping them), forms each thread's weight
+/// gradient separately and adds the partial sums in thread order, so results do not depend
+/// on timing.
 
 extension Tensor {
     /// Checks the operands of a convolution and works out its geometry; throws with the
@@ -144,13 +145,10 @@ extension Tensor {
                         // Y_b[CoG, P] = W_g[CoG, K] · col_b[K, P], written straight into NCHW.
                         for b in 0..<images {
                             let dst = output + ((start + b) * g.outChannels + grp * CoG) * P
-                            if let col {
-                                GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: col.pointer + b * P, ldb: cols,
-                                           c: dst, ldc: P, threads: gemmThreads)
-                            } else {
-                                GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: groupInput + b * imageStride, ldb: P,
-                                           c: dst, ldc: P, threads: gemmThreads)
-                            }
+                            // Its columns: the image itself when pointwise.
+                            let colB = col.map { UnsafePointer($0.pointer + b * P) } ?? groupInput + b * imageStride
+                            GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: colB, ldb: col == nil ? P : cols,
+                                       c: dst, ldc: P, threads: gemmThreads)
                             if let epilogue {
                                 epilogue.apply(to: dst, firstChannel: grp * CoG, channels: CoG, plane: P)
                             } else if let bias {
@@ -234,13 +232,10 @@ extension Tensor {
                             if let dInput {
                                 // dcol_b[K, P] = W_gᵀ[K, CoG] · dOut_b[CoG, P]; pointwise, that is
                                 // the image's input gradient itself, so it is added there.
-                                if let col {
-                                    GEMM.sgemm(transA: true, m: K, n: P, k: CoG, a: groupWeight, lda: K, b: dOutB, ldb: P,
-                                               c: col.pointer + b * P, ldc: cols, threads: gemmThreads)
-                                } else {
-                                    GEMM.sgemm(transA: true, m: K, n: P, k: CoG, a: groupWeight, lda: K, b: dOutB, ldb: P,
-                                               beta: 1, c: dInput + inputOffset + b * imageStride, ldc: P, threads: gemmThreads)
-                                }
+                                let (dst, ldd, beta): (UnsafeMutablePointer<Float>, Int, Float) = col.map { ($0.pointer + b * P, cols, 0) }
+                                    ?? (dInput + inputOffset + b * imageStride, P, 1)
+                                GEMM.sgemm(transA: true, m: K, n: P, k: CoG, a: groupWeight, lda: K, b: dOutB, ldb: P,
+                                           beta: beta, c: dst, ldc: ldd, threads: gemmThreads)
                             }
                         }
                         if let dInput, let col {
