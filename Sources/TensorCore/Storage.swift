@@ -39,8 +39,9 @@ public final class TensorStorage: @unchecked Sendable {
 /// A training step allocates the same activations, gradients and scratch buffers every
 /// time; without a pool each large one is a fresh `mmap` whose pages fault in and are zeroed
 /// by the kernel, then unmapped at the end of the step. The pool hands them back instead.
-/// It keeps at most `maxBuffersPerSize` buffers of a size and `capacityBytes` in all
-/// (beyond that, buffers go back to the system); `drain()` empties it.
+/// It keeps at most `maxBuffersPerSize` buffers of a size and `capacityBytes` in all; when
+/// full, a returned buffer evicts buffers of other sizes, and one it cannot keep goes back
+/// to the system. `drain()` empties it.
 public final class BufferPool: Sendable {
     /// The process-wide pool that `TensorStorage` uses.
     public static let shared = BufferPool()
@@ -95,12 +96,22 @@ public final class BufferPool: Sendable {
         let size = Self.bytes(floats: floats), raw = UnsafeMutableRawPointer(pointer)
         if size >= Self.minimumBytes {
             let address = UInt(bitPattern: raw)
-            let kept = state.withLock { s -> Bool in
-                guard s.heldBytes + size <= capacityBytes, s.free[size, default: []].count < maxBuffersPerSize else { return false }
+            // When full, buffers of other sizes make room: the sizes in use now are the ones
+            // worth keeping, not those an earlier model left behind.
+            let (kept, evicted) = state.withLock { s -> (Bool, [UInt]) in
+                guard size <= capacityBytes, s.free[size, default: []].count < maxBuffersPerSize else { return (false, []) }
+                var evicted: [UInt] = []
+                while s.heldBytes + size > capacityBytes,
+                      let other = s.free.first(where: { $0.key != size && !$0.value.isEmpty })?.key {
+                    evicted.append(s.free[other]!.removeLast())
+                    s.heldBytes -= other
+                }
+                guard s.heldBytes + size <= capacityBytes else { return (false, evicted) }
                 s.free[size, default: []].append(address)
                 s.heldBytes += size
-                return true
+                return (true, evicted)
             }
+            for p in evicted { free(UnsafeMutableRawPointer(bitPattern: p)) }
             if kept { return }
         }
         free(raw)
