@@ -23,6 +23,8 @@ extension FoveaCommand {
         var plots = false
         @Option(help: "Keep the benchmark's pictures in this folder (default: a temporary folder, removed).")
         var keepPlots: String?
+        @Flag(help: "Time only the convolution methods (im2col + GEMM, direct) on the stride-1 layer shapes of the suite's models, forward and forward + backward.")
+        var convolutions = false
         @Flag(help: "Time only data loading in training: LeNet-5 epochs through the Trainer with and without augmentation and background prefetching, and how long the steps waited for batches.")
         var loader = false
         @Flag(help: "Time only the inference server: concurrent clients posting PNG digits to /v1/predict over loopback.")
@@ -53,6 +55,7 @@ extension FoveaCommand {
             if plots { return try benchPlots() }
             if server { return try benchServer() }
             if loader { return try benchLoader() }
+            if convolutions { return try benchConvolutions() }
             if gemm { return benchGEMM(threads: threads, sizes: [128, 256, 512, 1024, 2048]) }
             if let name = `case` { return try Console.write(Self.json(runCase(name, threads: threads))) }
             if suite || compare { return try runSuite(threads: threads) }

@@ -57,6 +57,18 @@ final class ConvolutionPathTests: XCTestCase {
         Case(n: 2, c: 2, h: 23, w: 29, cout: 3, k: 3, padding: .explicit(top: 2, bottom: 0, left: 3, right: 1), dilation: 2),
     ]
 
+    /// Stride-1 shapes for the direct kernels' edges: rows that are not a multiple of the
+    /// 6-row (forward) or 4-row (weight gradient) tiles, taps not a multiple of 3, wide
+    /// rows not a multiple of 16 or 8, groups, dilation, uneven padding, and a batch of 40
+    /// that takes several rounds on each thread.
+    let directCases: [Case] = [
+        Case(n: 2, c: 3, h: 11, w: 13, cout: 7, k: 3, padding: .uniform(1)),
+        Case(n: 3, c: 4, h: 9, w: 10, cout: 2, k: 2, padding: .explicit(top: 0, bottom: 1, left: 2, right: 0)),
+        Case(n: 2, c: 6, h: 12, w: 12, cout: 9, k: 3, padding: .uniform(2), dilation: 2, groups: 3),
+        Case(n: 40, c: 6, h: 14, w: 14, cout: 16, k: 5),
+        Case(n: 2, c: 20, h: 12, w: 12, cout: 50, k: 5),
+    ]
+
     func check(_ c: Case, label: String) throws {
         let x = randomTensor([c.n, c.c, c.h, c.w], seed: UInt64(c.h * 31 + c.w), requiresGrad: true)
         let w = randomTensor([c.cout, c.c / c.groups, c.k, c.k], seed: UInt64(c.cout * 7 + c.k), requiresGrad: true)
@@ -79,9 +91,13 @@ final class ConvolutionPathTests: XCTestCase {
         defer { Parallel.threadCount = saved }
         for threads in [1, 2] {
             Parallel.threadCount = threads
-            for c in cases {
-                try check(c, label: "\(threads) threads, \(GEMM.usesAVX2 ? "AVX2" : "portable")")
-                try GEMM.withPortableKernels { try check(c, label: "\(threads) threads, portable") }
+            for method in [Tensor.ConvolutionMethod.automatic, .lowered, .direct] {
+                try Tensor.withConvolutionMethod(method) {
+                    for c in cases + directCases {
+                        try check(c, label: "\(method), \(threads) threads, \(GEMM.usesAVX2 ? "AVX2" : "portable")")
+                        try GEMM.withPortableKernels { try check(c, label: "\(method), \(threads) threads, portable") }
+                    }
+                }
             }
         }
     }

@@ -64,6 +64,35 @@ void fovea_maxpool2x2_forward(long planes, long H, long W, long OH, long OW,
 void fovea_maxpool2x2_backward(long planes, long OH, long OW, const float *d_output, const int *argmax,
                                float *d_input);
 
+// Direct stride-1 convolution on wide planes (direct.c). A plane padded to Hp x Wp is
+// numbered row-major; tap t of the kernel reads position j + offsets[t] for output
+// position j, so C[M, L] = W[M, T] * B[T, L] with B's rows the input shifted (no copy).
+/// Packs M rows of weights for fovea_direct_conv: tap t = o * inner + i of row r is
+/// w[r * row_stride + o * outer_stride + i * inner_stride]. packed holds ceil(M/6)*6 * T
+/// floats (T = outer * inner), rows past M zero.
+void fovea_direct_pack(long M, long outer, long inner, const float *w, long row_stride, long outer_stride,
+                       long inner_stride, float *packed);
+/// dst[r * ldd + j] = sum_t W[r, t] * src[j + offsets[t]] for r < M, j < L. Rows of dst must
+/// hold L rounded up to 16 floats (the last block is stored whole), and src must be
+/// readable up to that rounded L - 1 + max(offsets).
+void fovea_direct_conv(long M, long L, long T, const long *offsets, const float *packed,
+                       const float *src, float *dst, long ldd);
+/// dw[r * ldw + t] = beta * dw[r * ldw + t] + sum over images b and j < L of
+/// g[b * g_image_stride + r * ldg + j] * src[b * src_image_stride + j + offsets[t]]
+/// (beta == 0 overwrites). src must be readable up to L rounded up to 8, minus 1, plus
+/// max(offsets) in each image; the lanes past L meet zero gradients.
+void fovea_direct_weight_grad(long M, long T, long L, long images, const long *offsets,
+                              const float *g, long ldg, long g_image_stride,
+                              const float *src, long src_image_stride, float beta, float *dw, long ldw);
+/// Zeroes dst[0 ..< dst_len), then copies planes of H x W floats (contiguous in src) to
+/// dst[p * plane_stride + first + y * row_stride + x].
+void fovea_spread_planes(long planes, long H, long W, const float *src, float *dst, long dst_len,
+                         long plane_stride, long row_stride, long first);
+/// The reverse: dst[p, y, x] (contiguous planes) = scale[p] * src[p * plane_stride + first +
+/// y * row_stride + x] + shift[p], then max(0, .) when relu, added to dst when accumulate.
+/// scale and shift may be NULL (1 and 0).
+void fovea_gather_planes(long planes, long H, long W, const float *src, long plane_stride, long row_stride,
+                         long first, const float *scale, const float *shift, int relu, int accumulate, float *dst);
 #ifdef __cplusplus
 }
 #endif

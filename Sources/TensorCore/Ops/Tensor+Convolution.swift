@@ -122,6 +122,10 @@ extension Tensor {
     public static func convolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                           epilogue: ConvEpilogue? = nil) {
+        if usesDirectConvolution(g) {
+            directConvolutionForward(g, input: input, weight: weight, bias: bias, output: output, epilogue: epilogue)
+            return
+        }
         let (chunks, perRound, gemmThreads) = convolutionPlan(g)
         let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
         let imageStride = g.channels * g.height * g.width
@@ -193,6 +197,16 @@ extension Tensor {
     public static func convolutionBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                            dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?,
                                            dWeight: UnsafeMutablePointer<Float>?) {
+        var dInput = dInput, dWeight = dWeight
+        if usesDirectConvolution(g) {
+            // The weight gradient always goes direct; the input gradient only where the
+            // direct kernel's 6-row tiles are well filled by the input channels.
+            let directInput = usesDirectInputGradient(g)
+            directConvolutionBackward(g, input: input, weight: weight, dOutput: dOutput,
+                                      dInput: directInput ? dInput : nil, dWeight: dWeight)
+            if directInput || dInput == nil { return }
+            dWeight = nil
+        }
         let (chunks, perRound, gemmThreads) = convolutionPlan(g)
         let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
         let imageStride = g.channels * g.height * g.width

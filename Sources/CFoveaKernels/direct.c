@@ -1,0 +1,269 @@
+// Direct stride-1 convolution on "wide" planes: the kernels that replace im2col + GEMM for
+// convolutions with few channels (LeNet's), where writing and re-reading the column matrix
+// costs more than the arithmetic.
+//
+// The idea: pad each input plane into Hp x Wp (Wp = W + pl + pr) and number its pixels
+// row-major. Output pixel (y, x) of a stride-1 convolution then sits at j = y * Wp + x, and
+// kernel tap (c, ky, kx) reads input position j + off, off = c * plane + ky*dh * Wp + kx*dw,
+// the same offset for every output pixel. So the convolution is a product C[M, L] =
+// W[M, T] * B[T, L] whose B row t is the input itself shifted by off[t]: no copy at all.
+// Positions with x >= OW ("wide" columns) are computed too and thrown away; for LeNet's
+// 28-wide first layer that is 4 columns in 32.
+//
+// Names: M output rows (channels), T taps, L positions, off[t] the tap offsets, ldd / ldg
+// row strides of the wide output / gradient. Packed weights: blocks of DR = 6 rows, each
+// T x 6 (tap-major, rows zero-padded), so one tap's six weights are adjacent.
+#include "FoveaKernels.h"
+
+#include <string.h>
+
+enum { DR = 6, DN = 16 };
+
+void fovea_direct_pack(long M, long outer, long inner, const float *w, long row_stride, long outer_stride,
+                       long inner_stride, float *packed) {
+    const long T = outer * inner;
+    for (long rb = 0; rb < M; rb += DR) {
+        float *blk = packed + rb * T;
+        for (long o = 0; o < outer; o++) {
+            for (long i = 0; i < inner; i++) {
+                float *dst = blk + (o * inner + i) * DR;
+                for (long r = 0; r < DR; r++) {
+                    dst[r] = rb + r < M ? w[(rb + r) * row_stride + o * outer_stride + i * inner_stride] : 0.0f;
+                }
+            }
+        }
+    }
+}
+
+void fovea_spread_planes(long planes, long H, long W, const float *src, float *dst, long dst_len,
+                         long plane_stride, long row_stride, long first) {
+    memset(dst, 0, (size_t)dst_len * sizeof(float));
+    for (long p = 0; p < planes; p++) {
+        for (long y = 0; y < H; y++) {
+            memcpy(dst + p * plane_stride + first + y * row_stride, src + (p * H + y) * W, (size_t)W * sizeof(float));
+        }
+    }
+}
+
+// One row of fovea_gather_planes; relu and accumulate are constants at each call site, so
+// every variant compiles to its own vectorised loop.
+static inline __attribute__((always_inline))
+void gather_row(float *restrict d, const float *restrict s, long W, float a, float b, int relu, int accumulate) {
+    for (long x = 0; x < W; x++) {
+        float v = a * s[x] + b;
+        if (relu) v = v > 0.0f ? v : 0.0f;
+        d[x] = accumulate ? d[x] + v : v;
+    }
+}
+
+#define GATHER_PLANES(relu, accumulate)                                                     \
+    for (long p = 0; p < planes; p++) {                                                     \
+        const float a = scale ? scale[p] : 1.0f, b = shift ? shift[p] : 0.0f;              \
+        for (long y = 0; y < H; y++) {                                                      \
+            gather_row(dst + (p * H + y) * W, src + p * plane_stride + first + y * row_stride, \
+                       W, a, b, relu, accumulate);                                          \
+        }                                                                                   \
+    }
+
+#define GATHER_BODY                                                                         \
+    if (accumulate) {                                                                       \
+        if (relu) { GATHER_PLANES(1, 1) } else { GATHER_PLANES(0, 1) }                      \
+    } else {                                                                                \
+        if (relu) { GATHER_PLANES(1, 0) } else { GATHER_PLANES(0, 0) }                      \
+    }
+
+static void gather_planes_portable(long planes, long H, long W, const float *src, long plane_stride, long row_stride,
+                                   long first, const float *scale, const float *shift, int relu, int accumulate,
+                                   float *dst) {
+    GATHER_BODY
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// The same loops compiled for AVX2 (8 floats per step where the portable build has 4).
+__attribute__((target("avx2,fma")))
+static void gather_planes_avx2(long planes, long H, long W, const float *src, long plane_stride, long row_stride,
+                               long first, const float *scale, const float *shift, int relu, int accumulate,
+                               float *dst) {
+    GATHER_BODY
+}
+#endif
+
+void fovea_gather_planes(long planes, long H, long W, const float *src, long plane_stride, long row_stride,
+                         long first, const float *scale, const float *shift, int relu, int accumulate, float *dst) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fovea_sgemm_uses_avx2()) {
+        gather_planes_avx2(planes, H, W, src, plane_stride, row_stride, first, scale, shift, relu, accumulate, dst);
+        return;
+    }
+#endif
+    gather_planes_portable(planes, H, W, src, plane_stride, row_stride, first, scale, shift, relu, accumulate, dst);
+}
+
+// ---------------------------------------------------------------------------------------
+// Portable kernels.
+
+static void direct_conv_portable(long M, long L, long T, const long *off, const float *packed,
+                                 const float *src, float *dst, long ldd) {
+    for (long rb = 0; rb < M; rb += DR) {
+        const long m = M - rb < DR ? M - rb : DR;
+        const float *blk = packed + rb * T;
+        for (long j0 = 0; j0 < L; j0 += DN) {
+            const long n = L - j0 < DN ? L - j0 : DN;
+            float acc[DR][DN] = {{0}};
+            for (long t = 0; t < T; t++) {
+                const float *s = src + j0 + off[t];
+                const float *w = blk + t * DR;
+                for (long r = 0; r < DR; r++) {
+                    for (long q = 0; q < DN; q++) acc[r][q] += w[r] * s[q];
+                }
+            }
+            for (long r = 0; r < m; r++) {
+                for (long q = 0; q < n; q++) dst[(rb + r) * ldd + j0 + q] = acc[r][q];
+            }
+        }
+    }
+}
+
+static void direct_weight_grad_portable(long M, long T, long L, long images, const long *off,
+                                        const float *g, long ldg, long g_image_stride,
+                                        const float *src, long src_image_stride, float beta, float *dw, long ldw) {
+    for (long r = 0; r < M; r++) {
+        for (long t = 0; t < T; t++) {
+            float s = 0.0f;
+            for (long b = 0; b < images; b++) {
+                const float *gr = g + b * g_image_stride + r * ldg;
+                const float *x = src + b * src_image_stride + off[t];
+                for (long j = 0; j < L; j++) s += gr[j] * x[j];
+            }
+            float *d = dw + r * ldw + t;
+            *d = beta == 0.0f ? s : beta * *d + s;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// AVX2 kernels.
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define FOVEA_AVX2 __attribute__((target("avx2,fma")))
+
+// One row of the 6 x 16 tile: broadcast the tap's weight for row r, two FMAs.
+#define DIRECT_ROW(r)                                                   \
+    {                                                                   \
+        const __m256 a = _mm256_broadcast_ss(w + r);                    \
+        c##r##0 = _mm256_fmadd_ps(a, b0, c##r##0);                      \
+        c##r##1 = _mm256_fmadd_ps(a, b1, c##r##1);                      \
+    }
+
+#define DIRECT_STORE(r)                                                 \
+    if (r < m) {                                                        \
+        _mm256_storeu_ps(d + r * ldd, c##r##0);                         \
+        _mm256_storeu_ps(d + r * ldd + 8, c##r##1);                     \
+    }
+
+FOVEA_AVX2 static void direct_conv_avx2(long M, long L, long T, const long *off, const float *packed,
+                                        const float *src, float *dst, long ldd) {
+    for (long rb = 0; rb < M; rb += DR) {
+        const long m = M - rb < DR ? M - rb : DR;
+        const float *blk = packed + rb * T;
+        for (long j0 = 0; j0 < L; j0 += DN) {
+            __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+            __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+            const float *s = src + j0;
+            const float *w = blk;
+            for (long t = 0; t < T; t++, w += DR) {
+                const float *p = s + off[t];
+                const __m256 b0 = _mm256_loadu_ps(p), b1 = _mm256_loadu_ps(p + 8);
+                DIRECT_ROW(0) DIRECT_ROW(1) DIRECT_ROW(2) DIRECT_ROW(3) DIRECT_ROW(4) DIRECT_ROW(5)
+            }
+            // The wide rows are padded to whole 16-float blocks (the caller's contract).
+            float *d = dst + rb * ldd + j0;
+            DIRECT_STORE(0) DIRECT_STORE(1) DIRECT_STORE(2) DIRECT_STORE(3) DIRECT_STORE(4) DIRECT_STORE(5)
+        }
+    }
+}
+
+FOVEA_AVX2 static inline float hsum256(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// The weight gradient in tiles of 4 rows x 3 taps (12 accumulators): per 8 positions, four
+// gradient loads, three shifted input loads, twelve FMAs. Rows and taps past the end of a
+// tile repeat the last real one and are not stored.
+#define WG_TAP(r, q) a##r##q = _mm256_fmadd_ps(g##r, x##q, a##r##q);
+#define WG_ROW(r) WG_TAP(r, 0) WG_TAP(r, 1) WG_TAP(r, 2)
+#define WG_STORE(r, q)                                                              \
+    if (r < m && q < nt) {                                                          \
+        float *d = dw + (r0 + r) * ldw + t0 + q;                                    \
+        const float v = hsum256(a##r##q);                                           \
+        *d = beta == 0.0f ? v : beta * *d + v;                                      \
+    }
+
+FOVEA_AVX2 static void direct_weight_grad_avx2(long M, long T, long L, long images, const long *off,
+                                               const float *g, long ldg, long g_image_stride,
+                                               const float *src, long src_image_stride, float beta,
+                                               float *dw, long ldw) {
+    const long tail = L % 8, whole = L - tail;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)tail), lane);
+    for (long r0 = 0; r0 < M; r0 += 4) {
+        const long m = M - r0 < 4 ? M - r0 : 4;
+        const long rr1 = m > 1 ? 1 : 0, rr2 = m > 2 ? 2 : rr1, rr3 = m > 3 ? 3 : rr2;
+        for (long t0 = 0; t0 < T; t0 += 3) {
+            const long nt = T - t0 < 3 ? T - t0 : 3;
+            const long o0 = off[t0], o1 = off[t0 + (nt > 1 ? 1 : 0)], o2 = off[t0 + (nt > 2 ? 2 : nt - 1)];
+            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+            __m256 a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
+            for (long b = 0; b < images; b++) {
+                const float *gr0 = g + b * g_image_stride + r0 * ldg;
+                const float *gr1 = gr0 + rr1 * ldg, *gr2 = gr0 + rr2 * ldg, *gr3 = gr0 + rr3 * ldg;
+                const float *x = src + b * src_image_stride;
+                long j = 0;
+                for (; j < whole; j += 8) {
+                    const __m256 g0 = _mm256_loadu_ps(gr0 + j), g1 = _mm256_loadu_ps(gr1 + j);
+                    const __m256 g2 = _mm256_loadu_ps(gr2 + j), g3 = _mm256_loadu_ps(gr3 + j);
+                    const __m256 x0 = _mm256_loadu_ps(x + j + o0), x1 = _mm256_loadu_ps(x + j + o1);
+                    const __m256 x2 = _mm256_loadu_ps(x + j + o2);
+                    WG_ROW(0) WG_ROW(1) WG_ROW(2) WG_ROW(3)
+                }
+                if (tail) {
+                    // Masked gradient loads: the lanes past L are zero, and the input
+                    // lanes they meet are real (the caller pads the input).
+                    const __m256 g0 = _mm256_maskload_ps(gr0 + j, mask), g1 = _mm256_maskload_ps(gr1 + j, mask);
+                    const __m256 g2 = _mm256_maskload_ps(gr2 + j, mask), g3 = _mm256_maskload_ps(gr3 + j, mask);
+                    const __m256 x0 = _mm256_loadu_ps(x + j + o0), x1 = _mm256_loadu_ps(x + j + o1);
+                    const __m256 x2 = _mm256_loadu_ps(x + j + o2);
+                    WG_ROW(0) WG_ROW(1) WG_ROW(2) WG_ROW(3)
+                }
+            }
+            WG_STORE(0, 0) WG_STORE(0, 1) WG_STORE(0, 2) WG_STORE(1, 0) WG_STORE(1, 1) WG_STORE(1, 2)
+            WG_STORE(2, 0) WG_STORE(2, 1) WG_STORE(2, 2) WG_STORE(3, 0) WG_STORE(3, 1) WG_STORE(3, 2)
+        }
+    }
+}
+#endif
+
+void fovea_direct_conv(long M, long L, long T, const long *offsets, const float *packed,
+                       const float *src, float *dst, long ldd) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fovea_sgemm_uses_avx2()) { direct_conv_avx2(M, L, T, offsets, packed, src, dst, ldd); return; }
+#endif
+    direct_conv_portable(M, L, T, offsets, packed, src, dst, ldd);
+}
+
+void fovea_direct_weight_grad(long M, long T, long L, long images, const long *offsets,
+                              const float *g, long ldg, long g_image_stride,
+                              const float *src, long src_image_stride, float beta, float *dw, long ldw) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fovea_sgemm_uses_avx2()) {
+        direct_weight_grad_avx2(M, T, L, images, offsets, g, ldg, g_image_stride, src, src_image_stride, beta, dw, ldw);
+        return;
+    }
+#endif
+    direct_weight_grad_portable(M, T, L, images, offsets, g, ldg, g_image_stride, src, src_image_stride, beta, dw, ldw);
+}

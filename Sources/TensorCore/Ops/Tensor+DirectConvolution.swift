@@ -1,0 +1,277 @@
+import CFoveaKernels
+
+/// Direct stride-1 convolution on wide planes (`direct.c`), forward and backward side by
+/// side: the path for convolutions with few channels (LeNet's), where im2col's column
+/// matrix costs more to write and read back than the multiply-adds it feeds.
+///
+/// Shapes as in `conv2d`: input `[N, C, H, W]`, weight `[Cout, C/groups, kh, kw]`, output
+/// `[N, Cout, OH, OW]`, stride 1. Names: `Hp x Wp` the padded plane (`plane = Hp * Wp`),
+/// `L = (OH - 1) * Wp + OW` the wide output positions of an image (`x >= OW` are thrown
+/// away), `ldd` = L rounded up to 16.
+///
+/// - Forward: each image is padded once into `[C, Hp, Wp]`; per group,
+///   `wide[CoG, L] = W_g[CoG, K] · shifted input` (tap (c, ky, kx) reads position
+///   `j + c*plane + ky*dh*Wp + kx*dw`); the valid columns are gathered into NCHW with the
+///   bias or the inference epilogue.
+/// - Weight gradient: `dW[co, t] = Σ_n Σ_j dOut_wide[co, j] · x_pad[j + off_t]`, the output
+///   gradient spread into wide rows with zeros in the thrown-away columns.
+/// - Input gradient: the same kernel as the forward with channels swapped and offsets
+///   negated, reading the wide output gradient with a leading margin of zeros:
+///   `dx_pad[c, i] = Σ_{co, ky, kx} W[co, c, ky, kx] · dOut_wide[co, i - off]`.
+struct DirectConvolution {
+    let g: ConvGeometry
+    /// Padded plane.
+    let Hp, Wp, plane: Int
+    /// Wide output positions per image, and the row stride of the wide output.
+    let L, ldd: Int
+    /// Floats of one padded image (all channels, plus read slack).
+    let paddedImage: Int
+    /// Zeros before an output-gradient row (the largest tap offset within a plane), and
+    /// the row stride of the wide output gradient.
+    let margin, gradRow: Int
+    /// Wide input-gradient positions per image (from the first unpadded pixel) and stride.
+    let Lx, ldx: Int
+
+    init(_ g: ConvGeometry) {
+        self.g = g
+        Hp = g.height + g.padTop + g.padBottom
+        Wp = g.width + g.padLeft + g.padRight
+        plane = Hp * Wp
+        L = (g.outHeight - 1) * Wp + g.outWidth
+        ldd = (L + 15) / 16 * 16
+        paddedImage = g.channels * plane + 16
+        margin = (g.kernel.h - 1) * g.dilation.h * Wp + (g.kernel.w - 1) * g.dilation.w
+        gradRow = margin + plane + 16
+        Lx = (g.height - 1) * Wp + g.width
+        ldx = (Lx + 15) / 16 * 16
+    }
+
+    /// Tap offsets within a plane, in weight order (ky, kx).
+    var planeOffsets: [Int] {
+        var o: [Int] = []
+        for ky in 0..<g.kernel.h { for kx in 0..<g.kernel.w { o.append(ky * g.dilation.h * Wp + kx * g.dilation.w) } }
+        return o
+    }
+
+    /// Forward / weight-gradient offsets into a padded group, tap t = (c, ky, kx).
+    var forwardOffsets: [Int] {
+        let inPlane = planeOffsets
+        return (0..<g.groupChannels).flatMap { c in inPlane.map { c * plane + $0 } }
+    }
+
+    /// Input-gradient offsets into a group's wide output gradient, tap (co, ky, kx),
+    /// relative to the first unpadded input pixel.
+    var inputGradientOffsets: [Int] {
+        let inPlane = planeOffsets, first = g.padTop * Wp + g.padLeft
+        return (0..<g.groupOutChannels).flatMap { co in inPlane.map { co * gradRow + margin + first - $0 } }
+    }
+
+    /// Weights packed for the forward, one block per group.
+    func packForward(_ weight: UnsafePointer<Float>) -> TensorStorage {
+        let K = g.patchSize, CoG = g.groupOutChannels, rows = (CoG + 5) / 6 * 6
+        let packed = TensorStorage(count: g.groups * rows * K, zeroed: false)
+        for grp in 0..<g.groups {
+            fovea_direct_pack(CoG, 1, K, weight + grp * CoG * K, K, 0, 1, packed.pointer + grp * rows * K)
+        }
+        return packed
+    }
+
+    /// Weights packed for the input gradient: rows c, taps (co, ky, kx).
+    func packTransposed(_ weight: UnsafePointer<Float>) -> TensorStorage {
+        let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels
+        let taps = g.kernel.h * g.kernel.w, rows = (Cg + 5) / 6 * 6, T = CoG * taps
+        let packed = TensorStorage(count: g.groups * rows * T, zeroed: false)
+        for grp in 0..<g.groups {
+            fovea_direct_pack(Cg, CoG, taps, weight + grp * CoG * K, taps, K, 1, packed.pointer + grp * rows * T)
+        }
+        return packed
+    }
+
+    /// Pads `images` images into `dst` (`paddedImage` floats each).
+    func pad(_ input: UnsafePointer<Float>, images: Int, into dst: UnsafeMutablePointer<Float>) {
+        let imageStride = g.channels * g.height * g.width
+        for b in 0..<images {
+            fovea_spread_planes(g.channels, g.height, g.width, input + b * imageStride, dst + b * paddedImage,
+                                paddedImage, plane, Wp, g.padTop * Wp + g.padLeft)
+        }
+    }
+
+    /// Spreads `images` output gradients into wide rows (`Cout * gradRow` floats each).
+    func spreadGradient(_ dOut: UnsafePointer<Float>, images: Int, into dst: UnsafeMutablePointer<Float>) {
+        let imageStride = g.outChannels * g.outPlane
+        for b in 0..<images {
+            fovea_spread_planes(g.outChannels, g.outHeight, g.outWidth, dOut + b * imageStride,
+                                dst + b * g.outChannels * gradRow, g.outChannels * gradRow, gradRow, Wp, margin)
+        }
+    }
+}
+
+extension Tensor {
+    /// How `conv2d` computes: `.automatic` picks per geometry; the others force a method
+    /// where it applies (direct needs stride 1), for tests and benchmarks.
+    public enum ConvolutionMethod: Sendable { case automatic, lowered, direct }
+
+    /// The method in force (`automatic` unless inside `withConvolutionMethod`).
+    nonisolated(unsafe) static var forcedConvolutionMethod = ConvolutionMethod.automatic
+
+    /// Runs `body` with every convolution forced onto `method` where it applies; not for
+    /// use while other threads run convolutions.
+    public static func withConvolutionMethod<T>(_ method: ConvolutionMethod, _ body: () throws -> T) rethrows -> T {
+        let saved = forcedConvolutionMethod
+        forcedConvolutionMethod = method
+        defer { forcedConvolutionMethod = saved }
+        return try body()
+    }
+
+    /// Whether this geometry's forward and weight gradient run on the direct kernels:
+    /// stride 1 and not pointwise (a 1x1 convolution already multiplies the tensors in
+    /// place), and by default at least 4 output channels (rows of the 6-row tiles), a patch
+    /// of at most 576 (64 channels of 3x3), and either few output channels (im2col's cost
+    /// is shared by fewer products) or wide rows that are mostly kept (`OW >= 3/4 Wp`).
+    /// Measured with `fovea bench --convolutions` on LeNet, LeNet_modify and ResNet shapes:
+    /// direct won where this holds, and lost on LeNet_modify's conv2 (8 of 12 columns
+    /// kept, 50 channels) and on 3x3 convolutions of 256 and 512 channels.
+    static func usesDirectConvolution(_ g: ConvGeometry) -> Bool {
+        guard g.stride.h == 1, g.stride.w == 1, !g.isPointwise else { return false }
+        switch forcedConvolutionMethod {
+        case .direct: return true
+        case .lowered: return false
+        case .automatic:
+            let Wp = g.width + g.padLeft + g.padRight
+            return g.groupOutChannels >= 4 && g.patchSize <= 576 && (g.groupOutChannels <= 16 || 4 * g.outWidth >= 3 * Wp)
+        }
+    }
+
+    /// Whether a direct convolution's input gradient goes direct too. Its rows are the
+    /// input channels and its taps run over every output channel, so by default it needs
+    /// at least 4 input channels and at most 16 output channels (LeNet-5's conv2; with 50
+    /// or 64 output channels the GEMM and col2im measured faster).
+    static func usesDirectInputGradient(_ g: ConvGeometry) -> Bool {
+        forcedConvolutionMethod == .direct || (g.groupChannels >= 4 && g.groupOutChannels <= 16)
+    }
+
+    /// Direct forward on raw NCHW buffers; `bias` or `epilogue` (not both) as in
+    /// `convolutionForward`. Threads take runs of images; with fewer images than threads
+    /// (single-image inference) they take runs of 6-row blocks of output channels instead,
+    /// over images padded once up front.
+    static func directConvolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                         bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                                         epilogue: ConvEpilogue?) {
+        let d = DirectConvolution(g)
+        let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels, P = g.outPlane
+        let rows = (CoG + 5) / 6 * 6, blocks = rows / 6
+        let packed = d.packForward(weight)
+        let offsets = d.forwardOffsets
+        let imageStride = g.channels * g.height * g.width
+        let threads = Parallel.threadCount
+        let parallel = g.batch * P * K * g.outChannels >= GEMM.parallelThreshold && threads > 1
+        let byImages = !parallel || g.batch >= threads
+        let chunks = !parallel ? 1 : byImages ? Swift.min(threads, g.batch) : Swift.min(threads, blocks)
+        // Padded once for all threads when they split the channels.
+        let shared = byImages ? nil : TensorStorage(count: g.batch * d.paddedImage, zeroed: false)
+        if let shared { d.pad(input, images: g.batch, into: shared.pointer) }
+        let scale = epilogue?.scale ?? [], shift = epilogue?.shift ?? []
+        Parallel.forEachChunk(chunks) { chunk in
+            let (n0, n1) = byImages ? (g.batch * chunk / chunks, g.batch * (chunk + 1) / chunks) : (0, g.batch)
+            let (b0, b1) = byImages ? (0, blocks) : (blocks * chunk / chunks, blocks * (chunk + 1) / chunks)
+            let r0 = b0 * 6, r1 = Swift.min(CoG, b1 * 6)
+            guard n1 > n0, r1 > r0 else { return }
+            let own = shared == nil ? TensorStorage(count: d.paddedImage, zeroed: false) : nil
+            let wide = TensorStorage(count: (r1 - r0) * d.ldd, zeroed: false)
+            offsets.withUnsafeBufferPointer { off in
+                scale.withUnsafeBufferPointer { s in
+                    shift.withUnsafeBufferPointer { t in
+                        for n in n0..<n1 {
+                            let image: UnsafeMutablePointer<Float>
+                            if let own {
+                                d.pad(input + n * imageStride, images: 1, into: own.pointer)
+                                image = own.pointer
+                            } else {
+                                image = shared!.pointer + n * d.paddedImage
+                            }
+                            for grp in 0..<g.groups {
+                                fovea_direct_conv(r1 - r0, d.L, K, off.baseAddress, packed.pointer + (grp * rows + r0) * K,
+                                                  image + grp * Cg * d.plane, wide.pointer, d.ldd)
+                                let c0 = grp * CoG + r0
+                                let (sc, sh): (UnsafePointer<Float>?, UnsafePointer<Float>?) = epilogue == nil
+                                    ? (nil, bias.map { $0 + c0 }) : (s.baseAddress! + c0, t.baseAddress! + c0)
+                                fovea_gather_planes(r1 - r0, g.outHeight, g.outWidth, wide.pointer, d.ldd, d.Wp, 0,
+                                                    sc, sh, epilogue?.relu == true ? 1 : 0, 0,
+                                                    output + (n * g.outChannels + c0) * P)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Direct backward on raw NCHW buffers: adds `dL/dinput` into `dInput` and writes
+    /// `dL/dweight` into `dWeight` (either may be nil), as `convolutionBackward` does.
+    static func directConvolutionBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                          dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?,
+                                          dWeight: UnsafeMutablePointer<Float>?) {
+        let d = DirectConvolution(g)
+        let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels, P = g.outPlane
+        let taps = g.kernel.h * g.kernel.w, rowsT = (Cg + 5) / 6 * 6, T = CoG * taps
+        let packedT = dInput == nil ? nil : d.packTransposed(weight)
+        let forwardOffsets = d.forwardOffsets, gradientOffsets = d.inputGradientOffsets
+        let imageStride = g.channels * g.height * g.width, outImage = g.outChannels * P
+        let gradImage = g.outChannels * d.gradRow
+        let work = g.batch * P * K * g.outChannels
+        let chunks = work < GEMM.parallelThreshold ? 1 : Swift.max(1, Swift.min(Parallel.threadCount, g.batch))
+        // Images per round: the padded inputs and wide gradients of a round stay in L2, and
+        // the weight gradient's horizontal sums are paid once per round, not per image.
+        let perImage = d.paddedImage + gradImage
+        let perRound = Swift.max(1, Tensor.columnBudget / perImage)
+        let weightCount = g.outChannels * K
+        let partials = dWeight == nil ? nil : TensorStorage(count: weightCount * chunks)
+        Parallel.forEachChunk(chunks) { chunk in
+            let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
+            let roundImages = Swift.max(1, Swift.min(perRound, n1 - n0))
+            let padded = dWeight == nil ? nil : TensorStorage(count: roundImages * d.paddedImage, zeroed: false)
+            let spread = TensorStorage(count: roundImages * gradImage, zeroed: false)
+            let wideInput = dInput == nil ? nil : TensorStorage(count: Cg * d.ldx, zeroed: false)
+            let myWeightGrad = partials.map { $0.pointer + chunk * weightCount }
+            var start = n0, first = true
+            while start < n1 {
+                let images = Swift.min(roundImages, n1 - start)
+                d.spreadGradient(dOutput + start * outImage, images: images, into: spread.pointer)
+                if let padded, let myWeightGrad {
+                    d.pad(input + start * imageStride, images: images, into: padded.pointer)
+                    forwardOffsets.withUnsafeBufferPointer { off in
+                        for grp in 0..<g.groups {
+                            fovea_direct_weight_grad(CoG, K, d.L, images, off.baseAddress,
+                                                     spread.pointer + grp * CoG * d.gradRow + d.margin, d.gradRow, gradImage,
+                                                     padded.pointer + grp * Cg * d.plane, d.paddedImage,
+                                                     first ? 0 : 1, myWeightGrad + grp * CoG * K, K)
+                        }
+                    }
+                }
+                if let dInput, let packedT, let wideInput {
+                    gradientOffsets.withUnsafeBufferPointer { off in
+                        for b in 0..<images {
+                            for grp in 0..<g.groups {
+                                fovea_direct_conv(Cg, d.Lx, T, off.baseAddress, packedT.pointer + grp * rowsT * T,
+                                                  spread.pointer + b * gradImage + grp * CoG * d.gradRow,
+                                                  wideInput.pointer, d.ldx)
+                                fovea_gather_planes(Cg, g.height, g.width, wideInput.pointer, d.ldx, d.Wp, 0, nil, nil, 0, 1,
+                                                    dInput + (start + b) * imageStride + grp * Cg * g.height * g.width)
+                            }
+                        }
+                    }
+                }
+                first = false
+                start += images
+            }
+            if let myWeightGrad, n1 == n0 { myWeightGrad.initialize(repeating: 0, count: weightCount) }
+        }
+        if let dWeight, let partials {
+            dWeight.update(from: partials.pointer, count: weightCount)
+            for c in 1..<Swift.max(chunks, 1) {
+                let src = partials.pointer + c * weightCount
+                for i in 0..<weightCount { dWeight[i] += src[i] }
+            }
+        }
+    }
+}
