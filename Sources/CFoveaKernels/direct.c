@@ -27,8 +27,11 @@ void fovea_direct_pack(long M, long outer, long inner, const float *w, long row_
         for (long o = 0; o < outer; o++) {
             for (long i = 0; i < inner; i++) {
                 float *dst = blk + (o * inner + i) * DR;
-                for (long r = 0; r < DR; r++) {
-                    dst[r] = rb + r < M ? w[(rb + r) * row_stride + o * outer_stride + i * inner_stride] : 0.0f;
+                const float *src = w + rb * row_stride + o * outer_stride + i * inner_stride;
+                if (rb + DR <= M) {
+                    for (long r = 0; r < DR; r++) dst[r] = src[r * row_stride];
+                } else {
+                    for (long r = 0; r < DR; r++) dst[r] = rb + r < M ? src[r * row_stride] : 0.0f;
                 }
             }
         }

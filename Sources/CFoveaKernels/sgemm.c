@@ -231,7 +231,9 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
     // few output channels, a linear layer on a few samples): dot products of rows beat
     // transposing B into slivers, once K is long enough (measured: from about 128) to
     // amortise each dot product's final horizontal sum.
-    if (impl == &avx2_impl && !transA && transB && M <= MR && K >= 128) {
+    // A single row (a linear layer on one sample) takes this path from K = 16: packing B
+    // would read and write all of it to feed a tile with one live row.
+    if (impl == &avx2_impl && !transA && transB && M <= MR && (K >= 128 || (M == 1 && K >= 16))) {
         fovea_sgemm_nt_few_rows_avx2(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
@@ -246,8 +248,14 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
     // case for convolutions, whose M (output channels) is small.
     const int one_panel = M <= mc_max;
     const long nc_max = one_panel ? NR : balanced_block(N, NC, NR);
+    // With more than one B panel (jc block), every A panel would be packed once per jc
+    // block; instead all of op(A) is packed during the first jc block and reused by the
+    // others (ResNet-50's 56x56 layers at batch 1 have 7 jc blocks). Panel (ic, pc) sits at
+    // pc * m_pad + ic * kc, m_pad being M padded to whole slivers.
+    const int keep_a = !one_panel && N > nc_max;
+    const long m_pad = (M + MR - 1) / MR * MR;
     // Panels are padded out to whole slivers.
-    const size_t a_need = (size_t)((mc_max + MR - 1) / MR * MR) * (size_t)kc_max;
+    const size_t a_need = keep_a ? (size_t)m_pad * (size_t)K : (size_t)((mc_max + MR - 1) / MR * MR) * (size_t)kc_max;
     const size_t b_need = (size_t)((nc_max + NR - 1) / NR * NR) * (size_t)kc_max;
     pack_buffers *buf = get_buffers(a_need, b_need);
     if (!buf) {
@@ -296,13 +304,14 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
                 const long mc = M - ic < mc_max ? M - ic : mc_max;
                 // op(A) rows ic.., columns pc..
                 const float *Apanel = transA ? A + pc * lda + ic : A + ic * lda + pc;
-                impl->pack_a(transA, mc, kc, Apanel, lda, Ap);
+                float *const Apk = keep_a ? Ap + pc * m_pad + ic * kc : Ap;
+                if (!keep_a || jc == 0) impl->pack_a(transA, mc, kc, Apanel, lda, Apk);
 
                 // Macro-kernel: one B sliver stays in L1 while every A sliver of the
                 // panel streams past it from L2.
                 for (long jr = 0; jr < nc; jr += NR) {
                     const long n = nc - jr < NR ? nc - jr : NR;
-                    sliver_times_panel(impl, mc, n, kc, Ap, Bp + jr * kc, NR,
+                    sliver_times_panel(impl, mc, n, kc, Apk, Bp + jr * kc, NR,
                                        C + ic * ldc + jc + jr, ldc, alpha, beta_pass);
                 }
             }

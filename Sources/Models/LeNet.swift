@@ -52,9 +52,14 @@ public final class LeNet5: Layer, @unchecked Sendable {
 
     private func act(_ x: Tensor) -> Tensor { activation == .relu ? x.relu() : x.tanh() }
 
+    /// `act(conv(x))`; a ReLU is fused into the convolution at inference.
+    private func convolve(_ conv: Conv2D, _ x: Tensor) throws -> Tensor {
+        activation == .relu ? try conv.reluOutput(x) : act(try conv(x))
+    }
+
     public override func forward(_ input: Tensor) throws -> Tensor {
-        var x = try pool(act(conv1(input)))
-        x = try pool(act(conv2(x)))
+        var x = try pool(convolve(conv1, input))
+        x = try pool(convolve(conv2, x))
         x = try flatten(x)
         x = act(try fc1(x))
         x = act(try fc2(x))

@@ -46,24 +46,28 @@ struct DirectConvolution {
         ldx = (Lx + 15) / 16 * 16
     }
 
-    /// Tap offsets within a plane, in weight order (ky, kx).
-    var planeOffsets: [Int] {
+    /// Offsets of taps (outer, ky, kx) in weight order: `base + outer * step ± in-plane`
+    /// (`sign` -1 for the input gradient, which reads backwards).
+    func offsets(outer: Int, step: Int, base: Int, sign: Int) -> [Int] {
         var o: [Int] = []
-        for ky in 0..<g.kernel.h { for kx in 0..<g.kernel.w { o.append(ky * g.dilation.h * Wp + kx * g.dilation.w) } }
+        o.reserveCapacity(outer * g.kernel.h * g.kernel.w)
+        for c in 0..<outer {
+            for ky in 0..<g.kernel.h {
+                for kx in 0..<g.kernel.w {
+                    o.append(base + c * step + sign * (ky * g.dilation.h * Wp + kx * g.dilation.w))
+                }
+            }
+        }
         return o
     }
 
     /// Forward / weight-gradient offsets into a padded group, tap t = (c, ky, kx).
-    var forwardOffsets: [Int] {
-        let inPlane = planeOffsets
-        return (0..<g.groupChannels).flatMap { c in inPlane.map { c * plane + $0 } }
-    }
+    var forwardOffsets: [Int] { offsets(outer: g.groupChannels, step: plane, base: 0, sign: 1) }
 
     /// Input-gradient offsets into a group's wide output gradient, tap (co, ky, kx),
     /// relative to the first unpadded input pixel.
     var inputGradientOffsets: [Int] {
-        let inPlane = planeOffsets, first = g.padTop * Wp + g.padLeft
-        return (0..<g.groupOutChannels).flatMap { co in inPlane.map { co * gradRow + margin + first - $0 } }
+        offsets(outer: g.groupOutChannels, step: gradRow, base: margin + g.padTop * Wp + g.padLeft, sign: -1)
     }
 
     /// Weights packed for the forward, one block per group.

@@ -10,6 +10,16 @@ import CFoveaKernels
 /// Which reduction a pooling window applies.
 public enum PoolKind: Sendable, Equatable {
     case max, average, sum
+
+    /// The op's name in errors and on the tape (a literal: interpolating the case would
+    /// go through reflection on every call).
+    var opName: String {
+        switch self {
+        case .max: "maxPool2d"
+        case .average: "averagePool2d"
+        case .sum: "sumPool2d"
+        }
+    }
 }
 
 /// The geometry of a pooling op.
@@ -24,7 +34,7 @@ extension Tensor {
     public static func pool2d(_ input: Tensor, kind: PoolKind, kernel: Size2D, stride: Size2D? = nil,
                               padding: Padding = .valid, ceilMode: Bool = false,
                               countIncludePad: Bool = true) throws -> Tensor {
-        let name = "\(kind)Pool2d"
+        let name = kind.opName
         guard input.rank == 4 else {
             throw TensorError.shapeMismatch(op: name, "input must be [N, C, H, W], got \(describe(input.shape))")
         }

@@ -3,8 +3,9 @@ import TensorCore
 import NN
 import FoveaTestSupport
 
-/// Conv + batch norm (+ ReLU) fused at inference against the same layers run one by one.
-final class ConvBatchNormFusionTests: XCTestCase {
+/// Conv + batch norm (+ ReLU), and conv + ReLU, fused at inference against the same layers
+/// run one by one.
+final class ConvFusionTests: XCTestCase {
     /// A convolution and a batch norm with non-trivial running statistics and affine terms.
     func layers(_ cin: Int, _ cout: Int, kernel: Size2D, stride: Size2D = 1, padding: Padding = .valid,
                 groups: Int = 1, bias: Bool) throws -> (Conv2D, BatchNorm2D) {
@@ -41,6 +42,26 @@ final class ConvBatchNormFusionTests: XCTestCase {
                 XCTAssertEqual(fused.shape, expected.shape)
                 assertClose(fused.values, expected.values, rtol: 1e-5, atol: 1e-5, "\(c) relu \(relu != nil)")
             }
+        }
+    }
+
+    /// Conv + ReLU fused at inference (the bias and the ReLU applied as the output is
+    /// written) against `relu(conv(x))`, on a direct (stride 1, LeNet-like) and a lowered
+    /// (strided) geometry, with and without bias; and with the tape on it is the plain path.
+    func testConvReLUFusionMatchesTheLayersOneByOne() throws {
+        for (cin, cout, stride, bias) in [(1, 6, 1, true), (6, 16, 1, false), (3, 8, 2, true)] {
+            let conv = try Conv2D(cin, cout, kernelSize: 5, stride: Size2D(stride, stride), padding: .uniform(2), bias: bias)
+            let x = randomTensor([2, cin, 14, 14], seed: 8)
+            let expected = try withNoGrad { try conv(x).relu() }
+            let fused = try withNoGrad { try conv(x, then: ReLU()) }
+            XCTAssertEqual(fused.shape, expected.shape)
+            assertClose(fused.values, expected.values, rtol: 1e-5, atol: 1e-5, "cin \(cin) stride \(stride) bias \(bias)")
+            XCTAssertTrue(fused.values.contains(0) && fused.values.contains { $0 > 0 }, "the ReLU clipped some values and kept others")
+            let viaTensor = try withNoGrad { try conv.reluOutput(x) }
+            assertClose(viaTensor.values, expected.values, rtol: 1e-5, atol: 1e-5, "reluOutput, cin \(cin)")
+            let taped = try conv(x, then: ReLU())
+            XCTAssertTrue(taped.requiresGrad, "with the tape on, gradients flow to the weights")
+            XCTAssertTrue(try conv.reluOutput(x).requiresGrad, "reluOutput with the tape on")
         }
     }
 

@@ -1,0 +1,51 @@
+import TensorCore
+
+/// Convolution fused with what follows it at inference: batch norm and optionally ReLU
+/// (the unit ResNet, GoogLeNet and Inception are built of), or ReLU alone (LeNet, AlexNet,
+/// VGG). In training, or whenever a gradient could be wanted, or while a
+/// `LayerTrace` records each layer, it is exactly `activation(bn(conv(x)))`. In evaluation
+/// without a tape, batch norm's running statistics and the convolution's bias are folded
+/// into a per-channel scale and shift that the convolution applies, with the ReLU, as it
+/// writes each image's output (`Tensor.conv2dInference`): one pass instead of three.
+extension Conv2D {
+    /// `activation(bn(self(input)))`, fused at inference; `activation` is nil, a `ReLU`
+    /// (fused), or any other layer (then nothing is fused).
+    public func callAsFunction(_ input: Tensor, normalizedBy bn: BatchNorm, then activation: Layer? = nil) throws -> Tensor {
+        let reluOrNothing = activation == nil || activation is ReLU
+        let tensors = [input, weight] + [bias, bn.weight, bn.bias].compactMap { $0 }
+        let wantsTape = GradMode.isEnabled && tensors.contains { $0.requiresGrad }
+        guard reluOrNothing, !bn.isTraining, !wantsTape, LayerTrace.current == nil,
+              bn.inputRank == 4, bn.features == outChannels else {
+            let y = try bn(self(input))
+            return try activation.map { try $0(y) } ?? y
+        }
+        let epilogue = ConvEpilogue(convolutionBias: bias, gamma: bn.weight, beta: bn.bias, runningMean: bn.runningMean,
+                                    runningVar: bn.runningVar, eps: bn.eps, relu: activation != nil)
+        return try Tensor.conv2dInference(input, weight: weight, epilogue: epilogue, stride: stride, padding: padding,
+                                          dilation: dilation, groups: groups)
+    }
+
+    /// `activation(self(input))`, with the bias and the ReLU applied as the convolution
+    /// writes its output when no tape is wanted and no `LayerTrace` records (AlexNet and VGG
+    /// at inference); exactly `activation(self(input))` otherwise, so a trace records the
+    /// ReLU layer by its name.
+    public func callAsFunction(_ input: Tensor, then activation: ReLU) throws -> Tensor {
+        try fusedReLU(input) ?? activation(self(input))
+    }
+
+    /// `self(input).relu()` for models whose ReLU is the tensor function rather than a
+    /// layer (LeNet-5): fused at inference as `callAsFunction(_:then:)` is.
+    public func reluOutput(_ input: Tensor) throws -> Tensor {
+        try fusedReLU(input) ?? self(input).relu()
+    }
+
+    /// The fused conv + bias + ReLU, or nil when a tape is wanted or a trace records.
+    private func fusedReLU(_ input: Tensor) throws -> Tensor? {
+        let wantsTape = GradMode.isEnabled && ([input, weight] + (bias.map { [$0] } ?? [])).contains { $0.requiresGrad }
+        guard !wantsTape, LayerTrace.current == nil else { return nil }
+        let epilogue = ConvEpilogue(scale: [Float](repeating: 1, count: outChannels),
+                                    shift: bias?.values ?? [Float](repeating: 0, count: outChannels), relu: true)
+        return try Tensor.conv2dInference(input, weight: weight, epilogue: epilogue, stride: stride, padding: padding,
+                                          dilation: dilation, groups: groups)
+    }
+}
