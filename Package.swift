@@ -26,7 +26,7 @@ let package = Package(
 
         .target(name: "TensorCore", dependencies: ["CFoveaKernels"]),
         .target(name: "NN", dependencies: ["TensorCore"]),
-        .target(name: "Optimizers", dependencies: ["TensorCore", "NN"]),
+        .target(name: "Optimizers", dependencies: ["TensorCore", "NN", "CFoveaKernels"]),
         .target(name: "Models", dependencies: ["TensorCore", "NN"]),
         .target(name: "Datasets", dependencies: ["TensorCore", "CZlib", "CPNG", "CFoveaJPEG"]),
         .target(name: "Interop", dependencies: ["TensorCore", "NN"]),

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import TensorCore
+import CFoveaKernels
 
 /// Adam (Kingma & Ba 2015) and AdamW (Loshchilov & Hutter 2019), with PyTorch's update rules
 /// (`torch.optim.Adam`, `torch.optim.AdamW`), the seeds' formulas (seed 003):
@@ -74,14 +75,7 @@ public final class Adam: Optimizer {
                                     vMax: vMax[i]?.pointer, b1: b1, b2: b2, eps: e, lr: lr, wd: wd,
                                     c1: c1, rootC2: rootC2)
             // Elements are independent, so large tensors are split over threads.
-            Parallel.forRanges(n, minPerChunk: 1 << 15) { r in
-                switch (decoupledWeightDecay, update.vMax != nil) {
-                case (false, false): update.run(r, decoupled: false, amsgrad: false)
-                case (false, true): update.run(r, decoupled: false, amsgrad: true)
-                case (true, false): update.run(r, decoupled: true, amsgrad: false)
-                case (true, true): update.run(r, decoupled: true, amsgrad: true)
-                }
-            }
+            Parallel.forRanges(n, minPerChunk: 1 << 15) { r in update.run(r, decoupled: decoupledWeightDecay) }
         }
     }
 }
@@ -107,26 +101,17 @@ extension Adam {
     }
 }
 
-/// One parameter's Adam update over a range of its elements. `run` is called with literal
-/// flags, so each of the four variants compiles to its own loop with no branch inside,
-/// which the compiler vectorises.
+/// One parameter's Adam update over a range of its elements, in the C kernel
+/// (`fovea_adam_update`: one loop per variant, vectorised for AVX2 where the CPU has it).
 struct AdamUpdate {
     let theta, g, m, v: UnsafeMutablePointer<Float>
     let vMax: UnsafeMutablePointer<Float>?
     let b1, b2, eps, lr, wd, c1, rootC2: Float
 
-    @inline(__always)
-    func run(_ range: Range<Int>, decoupled: Bool, amsgrad: Bool) {
-        let step = lr / c1
-        for j in range {
-            var gj = g[j]
-            if decoupled { theta[j] *= 1 - lr * wd } else { gj += wd * theta[j] }
-            m[j] = b1 * m[j] + (1 - b1) * gj
-            v[j] = b2 * v[j] + (1 - b2) * gj * gj
-            var second = v[j]
-            if amsgrad, let mx = vMax { mx[j] = Swift.max(mx[j], v[j]); second = mx[j] }
-            // η m̂ / (√v̂ + ε) written as PyTorch does: (η / c1) m / (√v / √c2 + ε).
-            theta[j] -= step * m[j] / (second.squareRoot() / rootC2 + eps)
-        }
+    func run(_ range: Range<Int>, decoupled: Bool) {
+        var settings = fovea_adam_settings(beta1: b1, beta2: b2, eps: eps, lr: lr, weight_decay: wd,
+                                           bias_correction1: c1, root_bias_correction2: rootC2, decoupled: decoupled ? 1 : 0)
+        let j = range.lowerBound
+        fovea_adam_update(range.count, theta + j, g + j, m + j, v + j, vMax.map { $0 + j }, &settings)
     }
 }

@@ -93,6 +93,17 @@ void fovea_spread_planes(long planes, long H, long W, const float *src, float *d
 /// scale and shift may be NULL (1 and 0).
 void fovea_gather_planes(long planes, long H, long W, const float *src, long plane_stride, long row_stride,
                          long first, const float *scale, const float *shift, int relu, int accumulate, float *dst);
+/// One Adam step's settings: the bias corrections are 1 - beta^t and sqrt(1 - beta2^t);
+/// decoupled != 0 is AdamW (theta *= 1 - lr * weight_decay), else L2 (g += wd * theta).
+typedef struct {
+    float beta1, beta2, eps, lr, weight_decay, bias_correction1, root_bias_correction2;
+    int decoupled;
+} fovea_adam_settings;
+/// Adam on n elements: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, with AMSGrad (vmax
+/// non-NULL) vmax = max(vmax, v) as the second moment; theta -= (lr / c1) m / (sqrt(v') /
+/// sqrt(c2) + eps), PyTorch's placement of eps.
+void fovea_adam_update(long n, float *theta, const float *g, float *m, float *v, float *vmax,
+                       const fovea_adam_settings *s);
 #ifdef __cplusplus
 }
 #endif
