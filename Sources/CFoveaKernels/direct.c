@@ -15,8 +15,6 @@
 // T x 6 (tap-major, rows zero-padded), so one tap's six weights are adjacent.
 #include "FoveaKernels.h"
 
-#include <string.h>
-
 enum { DR = 6, DN = 16 };
 
 void fovea_direct_pack(long M, long outer, long inner, const float *w, long row_stride, long outer_stride,
@@ -36,70 +34,6 @@ void fovea_direct_pack(long M, long outer, long inner, const float *w, long row_
             }
         }
     }
-}
-
-void fovea_spread_planes(long planes, long H, long W, const float *src, float *dst, long dst_len,
-                         long plane_stride, long row_stride, long first) {
-    memset(dst, 0, (size_t)dst_len * sizeof(float));
-    for (long p = 0; p < planes; p++) {
-        for (long y = 0; y < H; y++) {
-            memcpy(dst + p * plane_stride + first + y * row_stride, src + (p * H + y) * W, (size_t)W * sizeof(float));
-        }
-    }
-}
-
-// One row of fovea_gather_planes; relu and accumulate are constants at each call site, so
-// every variant compiles to its own vectorised loop.
-static inline __attribute__((always_inline))
-void gather_row(float *restrict d, const float *restrict s, long W, float a, float b, int relu, int accumulate) {
-    for (long x = 0; x < W; x++) {
-        float v = a * s[x] + b;
-        if (relu) v = v > 0.0f ? v : 0.0f;
-        d[x] = accumulate ? d[x] + v : v;
-    }
-}
-
-#define GATHER_PLANES(relu, accumulate)                                                     \
-    for (long p = 0; p < planes; p++) {                                                     \
-        const float a = scale ? scale[p] : 1.0f, b = shift ? shift[p] : 0.0f;              \
-        for (long y = 0; y < H; y++) {                                                      \
-            gather_row(dst + (p * H + y) * W, src + p * plane_stride + first + y * row_stride, \
-                       W, a, b, relu, accumulate);                                          \
-        }                                                                                   \
-    }
-
-#define GATHER_BODY                                                                         \
-    if (accumulate) {                                                                       \
-        if (relu) { GATHER_PLANES(1, 1) } else { GATHER_PLANES(0, 1) }                      \
-    } else {                                                                                \
-        if (relu) { GATHER_PLANES(1, 0) } else { GATHER_PLANES(0, 0) }                      \
-    }
-
-static void gather_planes_portable(long planes, long H, long W, const float *src, long plane_stride, long row_stride,
-                                   long first, const float *scale, const float *shift, int relu, int accumulate,
-                                   float *dst) {
-    GATHER_BODY
-}
-
-#if defined(__x86_64__) || defined(__i386__)
-// The same loops compiled for AVX2 (8 floats per step where the portable build has 4).
-__attribute__((target("avx2,fma")))
-static void gather_planes_avx2(long planes, long H, long W, const float *src, long plane_stride, long row_stride,
-                               long first, const float *scale, const float *shift, int relu, int accumulate,
-                               float *dst) {
-    GATHER_BODY
-}
-#endif
-
-void fovea_gather_planes(long planes, long H, long W, const float *src, long plane_stride, long row_stride,
-                         long first, const float *scale, const float *shift, int relu, int accumulate, float *dst) {
-#if defined(__x86_64__) || defined(__i386__)
-    if (fovea_sgemm_uses_avx2()) {
-        gather_planes_avx2(planes, H, W, src, plane_stride, row_stride, first, scale, shift, relu, accumulate, dst);
-        return;
-    }
-#endif
-    gather_planes_portable(planes, H, W, src, plane_stride, row_stride, first, scale, shift, relu, accumulate, dst);
 }
 
 // ---------------------------------------------------------------------------------------

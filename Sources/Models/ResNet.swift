@@ -38,7 +38,7 @@ public final class BasicBlock: Layer, @unchecked Sendable {
 
     public override func forward(_ x: Tensor) throws -> Tensor {
         let out = try conv2(conv1(x, normalizedBy: bn1, then: relu), normalizedBy: bn2)
-        return try relu(out + (downsample.map { try $0(x) } ?? x))
+        return try residualOutput(out, downsample.map { try $0(x) } ?? x, relu)
     }
 
     public override var children: [(name: String, layer: Layer)] {
@@ -77,7 +77,7 @@ public final class Bottleneck: Layer, @unchecked Sendable {
         var out = try conv1(x, normalizedBy: bn1, then: relu)
         out = try conv2(out, normalizedBy: bn2, then: relu)
         out = try conv3(out, normalizedBy: bn3)
-        return try relu(out + (downsample.map { try $0(x) } ?? x))
+        return try residualOutput(out, downsample.map { try $0(x) } ?? x, relu)
     }
 
     public override var children: [(name: String, layer: Layer)] {
@@ -173,4 +173,11 @@ public final class ResNet: Layer, @unchecked Sendable {
             + [("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4),
                ("avgpool", avgpool), ("flatten", flatten), ("fc", fc)]
     }
+}
+
+/// `relu(out + shortcut)`, a residual block's output: one fused pass
+/// (`Tensor.reluOfSum`, in training too) unless a `LayerTrace` records the ReLU layer.
+func residualOutput(_ out: Tensor, _ shortcut: Tensor, _ relu: ReLU) throws -> Tensor {
+    guard !LayerTrace.isRecording, out.shape == shortcut.shape else { return try relu(out + shortcut) }
+    return try Tensor.reluOfSum(out, shortcut)
 }

@@ -15,6 +15,10 @@ public final class LayerTrace: @unchecked Sendable {
 
     @TaskLocal static var current: LayerTrace?
 
+    /// Whether a trace is recording on this task: models that fuse layers at run time
+    /// (a residual block's add and ReLU) run them one by one while it is, so each is seen.
+    public static var isRecording: Bool { current != nil }
+
     public private(set) var calls: [Call] = []
     private var depth = 0
     private let observe: ((Layer, Tensor) throws -> Tensor)?

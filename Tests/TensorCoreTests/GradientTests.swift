@@ -112,6 +112,22 @@ final class GradientTests: XCTestCase {
         try checkGradients([x]) { try x.logSoftmax(axis: 0) }
     }
 
+    /// The fused residual output `max(0, a + b)`: values as `(a + b).relu()` on a tensor big
+    /// enough to split over threads, gradients to both inputs by finite differences (sums
+    /// kept away from ReLU's kink), and a clear error for mismatched shapes.
+    func testReLUOfSum() throws {
+        let big = randomTensor([3, 50_000], seed: 71), other = randomTensor([3, 50_000], seed: 72)
+        let expected = try (big + other).relu()
+        let fused = try Tensor.reluOfSum(big, other)
+        XCTAssertEqual(fused.values, expected.values)
+        let b = awayFromZero(randomTensor([4, 9], seed: 73))
+        let a = try Tensor(shape: [4, 9], values: randomTensor([4, 9], seed: 74).values.map { $0 * 0.01 })
+        try checkGradients([a, b]) { try Tensor.reluOfSum(a, b) }
+        XCTAssertThrowsError(try Tensor.reluOfSum(a, Tensor(zeros: [9, 4]))) { error in
+            XCTAssertTrue("\(error)".contains("[4, 9]") && "\(error)".contains("[9, 4]"), "\(error)")
+        }
+    }
+
     func testLosses() throws {
         let logits = randomTensor([5, 4], seed: 80)
         try checkGradients([logits]) { try Tensor.crossEntropy(logits: logits, targets: [0, 3, 1, 1, 2]) }

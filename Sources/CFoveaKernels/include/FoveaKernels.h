@@ -84,11 +84,14 @@ void fovea_direct_conv(long M, long L, long T, const long *offsets, const float 
 void fovea_direct_weight_grad(long M, long T, long L, long images, const long *offsets,
                               const float *g, long ldg, long g_image_stride,
                               const float *src, long src_image_stride, float beta, float *dw, long ldw);
+/// data[p, i] = scale[p] * data[p, i] + shift[p], then max(0, .) when relu, over `planes`
+/// contiguous planes of `plane` floats (planes.c). scale and shift may be NULL (1 and 0).
+void fovea_scale_shift_planes(long planes, long plane, float *data, const float *scale, const float *shift, int relu);
 /// Zeroes dst[0 ..< dst_len), then copies planes of H x W floats (contiguous in src) to
 /// dst[p * plane_stride + first + y * row_stride + x].
 void fovea_spread_planes(long planes, long H, long W, const float *src, float *dst, long dst_len,
                          long plane_stride, long row_stride, long first);
-/// The reverse: dst[p, y, x] (contiguous planes) = scale[p] * src[p * plane_stride + first +
+/// The reverse of fovea_spread_planes (planes.c): dst[p, y, x] (contiguous planes) = scale[p] * src[p * plane_stride + first +
 /// y * row_stride + x] + shift[p], then max(0, .) when relu, added to dst when accumulate.
 /// scale and shift may be NULL (1 and 0).
 void fovea_gather_planes(long planes, long H, long W, const float *src, long plane_stride, long row_stride,
@@ -104,6 +107,10 @@ typedef struct {
 /// sqrt(c2) + eps), PyTorch's placement of eps.
 void fovea_adam_update(long n, float *theta, const float *g, float *m, float *v, float *vmax,
                        const fovea_adam_settings *s);
+/// out[i] = max(0, a[i] + b[i]) (elementwise.c): a residual block's output.
+void fovea_add_relu(long n, const float *a, const float *b, float *out);
+/// d[i] = y[i] > 0 ? g[i] : 0: the backward of a ReLU whose output is y.
+void fovea_relu_mask(long n, const float *y, const float *g, float *d);
 #ifdef __cplusplus
 }
 #endif

@@ -51,10 +51,20 @@ extension ConvGeometry {
 enum Im2Col {
     /// Writes the column matrix of `images` consecutive images (each `Cg x H x W`, `imageStride`
     /// floats apart) into `col` (`[K, images * P]`, row stride `ldc`).
+    /// With `threads` > 1 and a large matrix (single-image inference), the channels are
+    /// split over threads: each lowers its own rows, and the kernel never writes past the
+    /// last row of its call.
     static func im2col(_ g: ConvGeometry, input: UnsafePointer<Float>, imageStride: Int, images: Int,
-                       col: UnsafeMutablePointer<Float>, ldc: Int) {
-        var shape = g.loweringShape
-        fovea_im2col(&shape, input, imageStride, images, col, ldc)
+                       col: UnsafeMutablePointer<Float>, ldc: Int, threads: Int = 1) {
+        let Cg = g.groupChannels, taps = g.kernel.h * g.kernel.w, plane = g.height * g.width
+        let chunks = threads > 1 && Cg * taps * images * g.outPlane >= 1 << 16 ? Swift.min(threads, Cg) : 1
+        let cols = UncheckedSendable(col)
+        Parallel.forEachChunk(chunks) { chunk in
+            let c0 = Cg * chunk / chunks, c1 = Cg * (chunk + 1) / chunks
+            var shape = g.loweringShape
+            shape.channels = c1 - c0
+            fovea_im2col(&shape, input + c0 * plane, imageStride, images, cols.value + c0 * taps * ldc, ldc)
+        }
     }
 
     /// Adds the column-matrix gradient `col` back onto the images' gradient `input`

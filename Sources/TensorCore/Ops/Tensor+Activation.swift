@@ -1,3 +1,4 @@
+import CFoveaKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -23,6 +24,32 @@ extension Tensor {
                 for i in r { let y = o[i], v = gp[i]; dp[i] = y > 0 ? v : 0 }
             }
             return [d]
+        }
+    }
+
+    /// `max(0, a + b)` for tensors of one shape, in one pass (a residual block's output);
+    /// the gradient `g` where the output is positive, 0 elsewhere, goes to both.
+    public static func reluOfSum(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        guard a.shape == b.shape else {
+            throw TensorError.shapeMismatch(op: "reluOfSum", "\(describe(a.shape)) and \(describe(b.shape)) must match")
+        }
+        let out = Tensor.uninitialized(a.shape)
+        let o = UncheckedSendable(out.pointer), pa = UncheckedSendable(UnsafePointer(a.pointer))
+        let pb = UncheckedSendable(UnsafePointer(b.pointer))
+        Parallel.forRanges(out.count, minPerChunk: 1 << 16) { r in
+            fovea_add_relu(r.count, pa.value + r.lowerBound, pb.value + r.lowerBound, o.value + r.lowerBound)
+        }
+        return record("reluOfSum", out, inputs: [a, b]) { g in
+            func masked() -> Tensor {
+                let d = Tensor.uninitialized(g.shape)
+                let dp = UncheckedSendable(d.pointer), gp = UncheckedSendable(UnsafePointer(g.pointer))
+                Parallel.forRanges(d.count, minPerChunk: 1 << 16) { r in
+                    fovea_relu_mask(r.count, o.value + r.lowerBound, gp.value + r.lowerBound, dp.value + r.lowerBound)
+                }
+                return d
+            }
+            // Separate tensors: each input's gradient may later be accumulated in place.
+            return [a.requiresGrad ? masked() : nil, b.requiresGrad ? masked() : nil]
         }
     }
 

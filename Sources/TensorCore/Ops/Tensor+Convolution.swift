@@ -1,3 +1,4 @@
+import CFoveaKernels
 /// 2-D convolution (deep learning's cross-correlation), forward and backward side by side.
 ///
 /// Shapes: input `[N, C, H, W]`, weight `[Cout, C/groups, kh, kw]`, bias `[Cout]`,
@@ -143,7 +144,8 @@ extension Tensor {
                     let groupInput = input + start * imageStride + grp * Cg * g.height * g.width
                     let groupWeight = weight + grp * CoG * K
                     if let col {
-                        Im2Col.im2col(g, input: groupInput, imageStride: imageStride, images: images, col: col.pointer, ldc: cols)
+                        Im2Col.im2col(g, input: groupInput, imageStride: imageStride, images: images, col: col.pointer, ldc: cols,
+                                      threads: gemmThreads)
                     }
                     if perImage {
                         // Y_b[CoG, P] = W_g[CoG, K] · col_b[K, P], written straight into NCHW.
@@ -154,7 +156,7 @@ extension Tensor {
                             GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: colB, ldb: col == nil ? P : cols,
                                        c: dst, ldc: P, threads: gemmThreads)
                             if let epilogue {
-                                epilogue.apply(to: dst, firstChannel: grp * CoG, channels: CoG, plane: P)
+                                epilogue.apply(to: dst, firstChannel: grp * CoG, channels: CoG, plane: P, threads: gemmThreads)
                             } else if let bias {
                                 addBias(bias + grp * CoG, to: dst, channels: CoG, plane: P)
                             }
@@ -184,12 +186,8 @@ extension Tensor {
     }
 
     /// `planes[c, p] += bias[c]` over `channels` planes of `plane` floats.
-    @inline(__always)
     static func addBias(_ bias: UnsafePointer<Float>, to planes: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
-        for c in 0..<channels {
-            let row = planes + c * plane, bv = bias[c]
-            for p in 0..<plane { row[p] += bv }
-        }
+        fovea_scale_shift_planes(channels, plane, planes, nil, bias, 0)
     }
 
     /// Backward kernel on raw NCHW buffers: adds `dL/dinput` into `dInput` and writes

@@ -1,3 +1,4 @@
+import CFoveaKernels
 /// Convolution fused with what follows it at inference: a per-channel affine map (batch
 /// norm with running statistics, folded with the convolution's bias) and an optional ReLU,
 /// applied while each image's output is still in cache instead of in two more passes over
@@ -35,17 +36,22 @@ public struct ConvEpilogue: Sendable {
         self.init(scale: s, shift: t, relu: relu)
     }
 
-    /// Maps `channels` planes of `plane` floats in place, the first being `firstChannel`.
-    func apply(to planes: UnsafeMutablePointer<Float>, firstChannel: Int, channels: Int, plane: Int) {
+    /// Maps `channels` planes of `plane` floats in place, the first being `firstChannel`
+    /// (`fovea_scale_shift_planes`), split over `threads` threads by channel when large.
+    func apply(to planes: UnsafeMutablePointer<Float>, firstChannel: Int, channels: Int, plane: Int, threads: Int = 1) {
+        let data = UncheckedSendable(planes)
         scale.withUnsafeBufferPointer { s in
             shift.withUnsafeBufferPointer { t in
-                for c in 0..<channels {
-                    let row = planes + c * plane, a = s[firstChannel + c], b = t[firstChannel + c]
-                    if relu {
-                        for p in 0..<plane { let y = a * row[p] + b; row[p] = y > 0 ? y : 0 }
-                    } else {
-                        for p in 0..<plane { row[p] = a * row[p] + b }
-                    }
+                let sp = s.baseAddress! + firstChannel, tp = t.baseAddress! + firstChannel
+                let run = { (r: Range<Int>) in
+                    fovea_scale_shift_planes(r.count, plane, data.value + r.lowerBound * plane, sp + r.lowerBound,
+                                             tp + r.lowerBound, relu ? 1 : 0)
+                }
+                if threads > 1, channels * plane >= 1 << 16 {
+                    let chunks = Swift.min(threads, channels)
+                    Parallel.forEachChunk(chunks) { c in run(channels * c / chunks..<channels * (c + 1) / chunks) }
+                } else {
+                    run(0..<channels)
                 }
             }
         }

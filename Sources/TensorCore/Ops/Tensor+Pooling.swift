@@ -57,12 +57,15 @@ extension Tensor {
                              kh: kernel.h, kw: kernel.w, sh: s.h, sw: s.w, pt: pt, pl: pl)
         let out = Tensor.uninitialized([input.shape[0], input.shape[1], OH, OW])
         let inShape = input.shape
+        // Planes per thread: enough windows (about 64K taps) to pay for the hand-off, so a
+        // single image's 64 stem planes of 112x112 still split over threads.
+        let minPlanes = Swift.max(1, (1 << 16) / Swift.max(1, OH * OW * kernel.h * kernel.w))
         switch kind {
         case .max:
             var argmax = [Int32](repeating: -1, count: out.count)
             argmax.withUnsafeMutableBufferPointer { idx in
                 let ip = idx.baseAddress!
-                Parallel.forRanges(g.planes, minPerChunk: 64) { planes in
+                Parallel.forRanges(g.planes, minPerChunk: minPlanes) { planes in
                     maxPoolForward(g, planes: planes, input: input.pointer, output: out.pointer, argmax: ip)
                 }
             }
@@ -77,7 +80,7 @@ extension Tensor {
                     let dp = d.pointer, gp = UnsafePointer(dOut.pointer)
                     argmax.withUnsafeBufferPointer { idx in
                         let ip = idx.baseAddress!
-                        Parallel.forRanges(g.planes, minPerChunk: 64) { planes in
+                        Parallel.forRanges(g.planes, minPerChunk: minPlanes) { planes in
                             fovea_maxpool2x2_backward(planes.count, g.OH, g.OW, gp + planes.lowerBound * plane,
                                                       ip + planes.lowerBound * plane, dp + planes.lowerBound * inPlane)
                         }
@@ -88,7 +91,7 @@ extension Tensor {
                 let dp = d.pointer, gp = dOut.pointer
                 argmax.withUnsafeBufferPointer { idx in
                     let ip = idx.baseAddress!
-                    Parallel.forRanges(g.planes, minPerChunk: 64) { planes in
+                    Parallel.forRanges(g.planes, minPerChunk: minPlanes) { planes in
                         for q in planes {
                             let dst = dp + q * inPlane, src = gp + q * plane, from = ip + q * plane
                             for o in 0..<plane {
@@ -102,7 +105,7 @@ extension Tensor {
             }
         case .average, .sum:
             let divisors = windowDivisors(g, H: H + pb, W: W + pr, kind: kind, countIncludePad: countIncludePad)
-            Parallel.forRanges(g.planes, minPerChunk: 64) { planes in
+            Parallel.forRanges(g.planes, minPerChunk: minPlanes) { planes in
                 sumPoolForward(g, planes: planes, input: input.pointer, output: out.pointer, divisors: divisors)
             }
             return record(name, out, inputs: [input]) { dOut in
