@@ -99,6 +99,13 @@ final class ConvolutionPathTests: XCTestCase {
                     }
                 }
             }
+            // The lowered backward with columns lowered again instead of kept from the forward.
+            let limit = Tensor.keptColumnLimit
+            Tensor.keptColumnLimit = 0
+            defer { Tensor.keptColumnLimit = limit }
+            try Tensor.withConvolutionMethod(.lowered) {
+                for c in cases + directCases { try check(c, label: "lowered, columns not kept, \(threads) threads") }
+            }
         }
     }
 

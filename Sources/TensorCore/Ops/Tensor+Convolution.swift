@@ -9,9 +9,11 @@ import CFoveaKernels
 /// planes (P >= 256) are then multiplied image by image straight into NCHW, and a 1x1,
 /// stride-1, unpadded convolution skips im2col altogether (an image is its own column
 /// matrix); small planes are multiplied for all the images of a round in one GEMM.
-/// Backward recomputes the columns (cheaper than keeping them), forms each thread's weight
-/// gradient separately and adds the partial sums in thread order, so results do not depend
-/// on timing.
+/// Backward lowers the images again, unless the whole batch's columns were small enough
+/// to keep from the forward (`keptColumnLimit`); it forms each thread's weight gradient
+/// separately and adds the partial sums in thread order, so results do not depend on timing.
+/// Stride-1 layers with few channels take the direct kernels instead
+/// (`Tensor+DirectConvolution.swift`).
 
 extension Tensor {
     /// Checks the operands of a convolution and works out its geometry; throws with the
@@ -86,13 +88,17 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "conv2d", "bias \(describe(bias.shape)) for \(g.outChannels) output channels")
         }
         let out = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
-        convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: bias?.pointer, output: out.pointer)
+        // The forward's column matrices, kept for the weight gradient when they are small.
+        let kept = GradMode.isEnabled && weight.requiresGrad && keepsColumns(g)
+            ? TensorStorage(count: g.groups * g.batch * g.patchSize * g.outPlane, zeroed: false) : nil
+        convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: bias?.pointer, output: out.pointer,
+                           columns: kept?.pointer)
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         return record("conv2d", out, inputs: inputs) { dOut in
             let dInput = input.requiresGrad ? Tensor(zeros: input.shape) : nil
             let dWeight = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
             convolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dOut.pointer,
-                                dInput: dInput?.pointer, dWeight: dWeight?.pointer)
+                                dInput: dInput?.pointer, dWeight: dWeight?.pointer, columns: kept.map { UnsafePointer($0.pointer) })
             var grads: [Tensor?] = [dInput, dWeight]
             if let bias {
                 grads.append(bias.requiresGrad ? biasGradient(dOut, channels: g.outChannels) : nil)
@@ -112,6 +118,20 @@ extension Tensor {
         return Tensor(sums.map { Float($0) })
     }
 
+    /// Most floats of column matrices a training convolution keeps from its forward for its
+    /// backward (default 4M floats, 16 MiB), instead of lowering the images a second time;
+    /// 0 always lowers again. Set it at start-up (tests use 0 to check both ways), not
+    /// while convolutions run.
+    nonisolated(unsafe) public static var keptColumnLimit = 1 << 22
+
+    /// Whether the lowered path keeps this geometry's columns: it lowers at all (not
+    /// direct, not pointwise on large planes) and the whole batch's fit the limit
+    /// (LeNet_modify's conv2 at batch 64: 2M floats; CIFAR ResNet layers are far larger).
+    static func keepsColumns(_ g: ConvGeometry) -> Bool {
+        !usesDirectConvolution(g) && !(g.outPlane >= perImagePlane && g.isPointwise)
+            && g.groups * g.batch * g.patchSize * g.outPlane <= keptColumnLimit
+    }
+
     /// Output planes at least this large are multiplied image by image, reading and
     /// writing NCHW in place; smaller ones are multiplied for several images at once (so
     /// the GEMM has enough columns) through a gather / scatter copy.
@@ -122,7 +142,7 @@ extension Tensor {
     /// must be nil: fold it into the epilogue's shift), in the same pass that places it.
     public static func convolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                                          epilogue: ConvEpilogue? = nil) {
+                                          epilogue: ConvEpilogue? = nil, columns: UnsafeMutablePointer<Float>? = nil) {
         if usesDirectConvolution(g) {
             directConvolutionForward(g, input: input, weight: weight, bias: bias, output: output, epilogue: epilogue)
             return
@@ -134,7 +154,7 @@ extension Tensor {
         Parallel.forEachChunk(chunks) { chunk in
             let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
             let roundImages = Swift.min(perRound, Swift.max(n1 - n0, 1))
-            let col = pointwise ? nil : TensorStorage(count: K * roundImages * P, zeroed: false)
+            let scratch = pointwise || columns != nil ? nil : TensorStorage(count: K * roundImages * P, zeroed: false)
             let tmp = perImage ? nil : TensorStorage(count: CoG * roundImages * P, zeroed: false)
             var start = n0
             while start < n1 {
@@ -143,8 +163,10 @@ extension Tensor {
                 for grp in 0..<g.groups {
                     let groupInput = input + start * imageStride + grp * Cg * g.height * g.width
                     let groupWeight = weight + grp * CoG * K
+                    // This round's columns: kept for the backward, or in the scratch buffer.
+                    let col = pointwise ? nil : columns.map { $0 + (grp * g.batch + start) * K * P } ?? scratch!.pointer
                     if let col {
-                        Im2Col.im2col(g, input: groupInput, imageStride: imageStride, images: images, col: col.pointer, ldc: cols,
+                        Im2Col.im2col(g, input: groupInput, imageStride: imageStride, images: images, col: col, ldc: cols,
                                       threads: gemmThreads)
                     }
                     if perImage {
@@ -152,7 +174,7 @@ extension Tensor {
                         for b in 0..<images {
                             let dst = output + ((start + b) * g.outChannels + grp * CoG) * P
                             // Its columns: the image itself when pointwise.
-                            let colB = col.map { UnsafePointer($0.pointer + b * P) } ?? groupInput + b * imageStride
+                            let colB = col.map { UnsafePointer($0 + b * P) } ?? groupInput + b * imageStride
                             GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: colB, ldb: col == nil ? P : cols,
                                        c: dst, ldc: P, threads: gemmThreads)
                             if let epilogue {
@@ -163,7 +185,7 @@ extension Tensor {
                         }
                     } else if let col, let tmp {
                         GEMM.sgemm(m: CoG, n: cols, k: K, a: groupWeight, lda: K,
-                                   b: col.pointer, ldb: cols, c: tmp.pointer, ldc: cols, threads: gemmThreads)
+                                   b: col, ldb: cols, c: tmp.pointer, ldc: cols, threads: gemmThreads)
                         // Scatter [CoG, images*P] into NCHW, adding the bias.
                         for b in 0..<images {
                             for co in 0..<CoG {
@@ -194,7 +216,7 @@ extension Tensor {
     /// `dL/dweight` into `dWeight` (either may be nil when not needed).
     public static func convolutionBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                            dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?,
-                                           dWeight: UnsafeMutablePointer<Float>?) {
+                                           dWeight: UnsafeMutablePointer<Float>?, columns: UnsafePointer<Float>? = nil) {
         var dInput = dInput, dWeight = dWeight
         if usesDirectConvolution(g) {
             // The weight gradient always goes direct; the input gradient only where the
@@ -215,7 +237,11 @@ extension Tensor {
         Parallel.forEachChunk(chunks) { chunk in
             let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
             let roundImages = Swift.min(perRound, Swift.max(n1 - n0, 1))
-            let col = pointwise ? nil : TensorStorage(count: K * roundImages * P, zeroed: false)
+            // Scratch for the lowered columns (unless the forward kept them) and the column
+            // gradient; with kept columns the two are different buffers, and the kept ones
+            // are only read.
+            let scratch = pointwise || (columns != nil && dInput == nil) ? nil
+                : TensorStorage(count: K * roundImages * P, zeroed: false)
             let dOutG = perImage ? nil : TensorStorage(count: CoG * roundImages * P, zeroed: false)
             let myWeightGrad = partials.map { $0.pointer + chunk * weightCount }
             var start = n0
@@ -225,16 +251,19 @@ extension Tensor {
                 for grp in 0..<g.groups {
                     let inputOffset = start * imageStride + grp * Cg * g.height * g.width
                     let groupWeight = weight + grp * CoG * K
-                    if let col, myWeightGrad != nil {
+                    let kept = columns.map { $0 + (grp * g.batch + start) * K * P }
+                    let col: UnsafePointer<Float>? = pointwise ? nil : kept ?? UnsafePointer(scratch!.pointer)
+                    let dcol = scratch?.pointer
+                    if kept == nil, let dst = scratch?.pointer, myWeightGrad != nil {
                         Im2Col.im2col(g, input: input + inputOffset, imageStride: imageStride, images: images,
-                                      col: col.pointer, ldc: cols)
+                                      col: dst, ldc: cols)
                     }
                     if perImage {
                         for b in 0..<images {
                             // This image's output gradient, [CoG, P] in place.
                             let dOutB = dOutput + ((start + b) * g.outChannels + grp * CoG) * P
                             // Its columns: the image itself when pointwise.
-                            let colB = col.map { UnsafePointer($0.pointer + b * P) } ?? input + inputOffset + b * imageStride
+                            let colB = col.map { $0 + b * P } ?? input + inputOffset + b * imageStride
                             let ldCol = col == nil ? P : cols
                             if let myWeightGrad {
                                 // dW_g[CoG, K] += dOut_b[CoG, P] · col_bᵀ[P, K]
@@ -244,14 +273,14 @@ extension Tensor {
                             if let dInput {
                                 // dcol_b[K, P] = W_gᵀ[K, CoG] · dOut_b[CoG, P]; pointwise, that is
                                 // the image's input gradient itself, so it is added there.
-                                let (dst, ldd, beta): (UnsafeMutablePointer<Float>, Int, Float) = col.map { ($0.pointer + b * P, cols, 0) }
+                                let (dst, ldd, beta): (UnsafeMutablePointer<Float>, Int, Float) = dcol.map { ($0 + b * P, cols, 0) }
                                     ?? (dInput + inputOffset + b * imageStride, P, 1)
                                 GEMM.sgemm(transA: true, m: K, n: P, k: CoG, a: groupWeight, lda: K, b: dOutB, ldb: P,
                                            beta: beta, c: dst, ldc: ldd, threads: gemmThreads)
                             }
                         }
-                        if let dInput, let col {
-                            Im2Col.col2im(g, col: col.pointer, ldc: cols, images: images,
+                        if let dInput, let dcol {
+                            Im2Col.col2im(g, col: dcol, ldc: cols, images: images,
                                           input: dInput + inputOffset, imageStride: imageStride)
                         }
                     } else if let col, let dOutG {
@@ -265,14 +294,14 @@ extension Tensor {
                         if let myWeightGrad {
                             // dW_g[CoG, K] += dOut_g[CoG, cols] · colᵀ[cols, K]
                             GEMM.sgemm(transB: true, m: CoG, n: K, k: cols, a: dOutG.pointer, lda: cols,
-                                       b: col.pointer, ldb: cols, beta: 1, c: myWeightGrad + grp * CoG * K, ldc: K,
+                                       b: col, ldb: cols, beta: 1, c: myWeightGrad + grp * CoG * K, ldc: K,
                                        threads: gemmThreads)
                         }
-                        if let dInput {
+                        if let dInput, let dcol {
                             // dcol[K, cols] = W_gᵀ[K, CoG] · dOut_g[CoG, cols], then scatter-add to pixels.
                             GEMM.sgemm(transA: true, m: K, n: cols, k: CoG, a: groupWeight, lda: K,
-                                       b: dOutG.pointer, ldb: cols, c: col.pointer, ldc: cols, threads: gemmThreads)
-                            Im2Col.col2im(g, col: col.pointer, ldc: cols, images: images,
+                                       b: dOutG.pointer, ldb: cols, c: dcol, ldc: cols, threads: gemmThreads)
+                            Im2Col.col2im(g, col: dcol, ldc: cols, images: images,
                                           input: dInput + inputOffset, imageStride: imageStride)
                         }
                     }
