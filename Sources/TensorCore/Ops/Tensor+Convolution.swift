@@ -309,12 +309,16 @@ extension Tensor {
                 start += images
             }
         }
-        if let dWeight, let partials {
-            dWeight.update(from: partials.pointer, count: weightCount)
-            for c in 1..<Swift.max(chunks, 1) {
-                let src = partials.pointer + c * weightCount
-                for i in 0..<weightCount { dWeight[i] += src[i] }
-            }
+        if let dWeight, let partials { sumPartials(partials, chunks: chunks, count: weightCount, into: dWeight) }
+    }
+
+    /// `dst = Σ_c partials[c]` over `chunks` consecutive blocks of `count` floats, added in
+    /// chunk order (each thread's weight gradient), so the sum does not depend on timing.
+    static func sumPartials(_ partials: TensorStorage, chunks: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        dst.update(from: partials.pointer, count: count)
+        for c in 1..<Swift.max(chunks, 1) {
+            let src = partials.pointer + c * count
+            for i in 0..<count { dst[i] += src[i] }
         }
     }
 

@@ -270,12 +270,6 @@ extension Tensor {
             }
             if let myWeightGrad, n1 == n0 { myWeightGrad.initialize(repeating: 0, count: weightCount) }
         }
-        if let dWeight, let partials {
-            dWeight.update(from: partials.pointer, count: weightCount)
-            for c in 1..<Swift.max(chunks, 1) {
-                let src = partials.pointer + c * weightCount
-                for i in 0..<weightCount { dWeight[i] += src[i] }
-            }
-        }
+        if let dWeight, let partials { sumPartials(partials, chunks: chunks, count: weightCount, into: dWeight) }
     }
 }
