@@ -151,11 +151,13 @@ extension Tensor {
         let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
         let imageStride = g.channels * g.height * g.width
         let perImage = P >= perImagePlane, pointwise = perImage && g.isPointwise
+        let largestRound = Swift.min(perRound, Swift.max(1, (g.batch + chunks - 1) / chunks))
+        let scratches = ChunkScratch(chunks: chunks, count: K * largestRound * P, needed: !pointwise && columns == nil)
+        let tmps = ChunkScratch(chunks: chunks, count: CoG * largestRound * P, needed: !perImage)
         Parallel.forEachChunk(chunks) { chunk in
             let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
             let roundImages = Swift.min(perRound, Swift.max(n1 - n0, 1))
-            let scratch = pointwise || columns != nil ? nil : TensorStorage(count: K * roundImages * P, zeroed: false)
-            let tmp = perImage ? nil : TensorStorage(count: CoG * roundImages * P, zeroed: false)
+            let scratch = scratches.buffer(chunk), tmp = tmps.buffer(chunk)
             var start = n0
             while start < n1 {
                 let images = Swift.min(roundImages, n1 - start)
@@ -164,7 +166,7 @@ extension Tensor {
                     let groupInput = input + start * imageStride + grp * Cg * g.height * g.width
                     let groupWeight = weight + grp * CoG * K
                     // This round's columns: kept for the backward, or in the scratch buffer.
-                    let col = pointwise ? nil : columns.map { $0 + (grp * g.batch + start) * K * P } ?? scratch!.pointer
+                    let col = pointwise ? nil : columns.map { $0 + (grp * g.batch + start) * K * P } ?? scratch!
                     if let col {
                         Im2Col.im2col(g, input: groupInput, imageStride: imageStride, images: images, col: col, ldc: cols,
                                       threads: gemmThreads)
@@ -185,13 +187,13 @@ extension Tensor {
                         }
                     } else if let col, let tmp {
                         GEMM.sgemm(m: CoG, n: cols, k: K, a: groupWeight, lda: K,
-                                   b: col, ldb: cols, c: tmp.pointer, ldc: cols, threads: gemmThreads)
+                                   b: col, ldb: cols, c: tmp, ldc: cols, threads: gemmThreads)
                         // Scatter [CoG, images*P] into NCHW, adding the bias.
                         for b in 0..<images {
                             for co in 0..<CoG {
                                 let oc = grp * CoG + co
                                 let dst = output + ((start + b) * g.outChannels + oc) * P
-                                let src = tmp.pointer + co * cols + b * P
+                                let src = tmp + co * cols + b * P
                                 let bv = bias?[oc] ?? 0
                                 for p in 0..<P { dst[p] = src[p] + bv }
                             }
@@ -234,15 +236,17 @@ extension Tensor {
         let perImage = P >= perImagePlane, pointwise = perImage && g.isPointwise
         // One weight-gradient buffer per chunk, summed in chunk order afterwards.
         let partials = dWeight == nil ? nil : TensorStorage(count: weightCount * chunks)
+        // Scratch for the lowered columns (unless the forward kept them) and the column
+        // gradient; with kept columns the two are different buffers, and the kept ones are
+        // only read.
+        let largestRound = Swift.min(perRound, Swift.max(1, (g.batch + chunks - 1) / chunks))
+        let scratches = ChunkScratch(chunks: chunks, count: K * largestRound * P,
+                                     needed: !(pointwise || (columns != nil && dInput == nil)))
+        let dOutGs = ChunkScratch(chunks: chunks, count: CoG * largestRound * P, needed: !perImage)
         Parallel.forEachChunk(chunks) { chunk in
             let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
             let roundImages = Swift.min(perRound, Swift.max(n1 - n0, 1))
-            // Scratch for the lowered columns (unless the forward kept them) and the column
-            // gradient; with kept columns the two are different buffers, and the kept ones
-            // are only read.
-            let scratch = pointwise || (columns != nil && dInput == nil) ? nil
-                : TensorStorage(count: K * roundImages * P, zeroed: false)
-            let dOutG = perImage ? nil : TensorStorage(count: CoG * roundImages * P, zeroed: false)
+            let scratch = scratches.buffer(chunk), dOutG = dOutGs.buffer(chunk)
             let myWeightGrad = partials.map { $0.pointer + chunk * weightCount }
             var start = n0
             while start < n1 {
@@ -252,9 +256,9 @@ extension Tensor {
                     let inputOffset = start * imageStride + grp * Cg * g.height * g.width
                     let groupWeight = weight + grp * CoG * K
                     let kept = columns.map { $0 + (grp * g.batch + start) * K * P }
-                    let col: UnsafePointer<Float>? = pointwise ? nil : kept ?? UnsafePointer(scratch!.pointer)
-                    let dcol = scratch?.pointer
-                    if kept == nil, let dst = scratch?.pointer, myWeightGrad != nil {
+                    let col: UnsafePointer<Float>? = pointwise ? nil : kept ?? UnsafePointer(scratch!)
+                    let dcol = scratch
+                    if kept == nil, let dst = scratch, myWeightGrad != nil {
                         Im2Col.im2col(g, input: input + inputOffset, imageStride: imageStride, images: images,
                                       col: dst, ldc: cols)
                     }
@@ -287,20 +291,20 @@ extension Tensor {
                         // Gather this group's output gradient as [CoG, images*P].
                         for b in 0..<images {
                             for co in 0..<CoG {
-                                (dOutG.pointer + co * cols + b * P).update(
+                                (dOutG + co * cols + b * P).update(
                                     from: dOutput + ((start + b) * g.outChannels + grp * CoG + co) * P, count: P)
                             }
                         }
                         if let myWeightGrad {
                             // dW_g[CoG, K] += dOut_g[CoG, cols] · colᵀ[cols, K]
-                            GEMM.sgemm(transB: true, m: CoG, n: K, k: cols, a: dOutG.pointer, lda: cols,
+                            GEMM.sgemm(transB: true, m: CoG, n: K, k: cols, a: dOutG, lda: cols,
                                        b: col, ldb: cols, beta: 1, c: myWeightGrad + grp * CoG * K, ldc: K,
                                        threads: gemmThreads)
                         }
                         if let dInput, let dcol {
                             // dcol[K, cols] = W_gᵀ[K, CoG] · dOut_g[CoG, cols], then scatter-add to pixels.
                             GEMM.sgemm(transA: true, m: K, n: cols, k: CoG, a: groupWeight, lda: K,
-                                       b: dOutG.pointer, ldb: cols, c: dcol, ldc: cols, threads: gemmThreads)
+                                       b: dOutG, ldb: cols, c: dcol, ldc: cols, threads: gemmThreads)
                             Im2Col.col2im(g, col: dcol, ldc: cols, images: images,
                                           input: dInput + inputOffset, imageStride: imageStride)
                         }

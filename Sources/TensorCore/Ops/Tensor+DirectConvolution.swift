@@ -175,31 +175,35 @@ extension Tensor {
         let shared = byImages ? nil : TensorStorage(count: g.batch * d.paddedImage, zeroed: false)
         if let shared { d.pad(input, images: g.batch, into: shared.pointer) }
         let scale = epilogue?.scale ?? [], shift = epilogue?.shift ?? []
+        // Each chunk's padded image (when it pads its own) and wide output rows; a chunk
+        // of channel blocks has at most this many rows.
+        let largestRows = byImages ? CoG : Swift.min(CoG, (blocks + chunks - 1) / chunks * 6)
+        let owns = ChunkScratch(chunks: chunks, count: d.paddedImage, needed: shared == nil)
+        let wides = ChunkScratch(chunks: chunks, count: largestRows * d.ldd)
         Parallel.forEachChunk(chunks) { chunk in
             let (n0, n1) = byImages ? (g.batch * chunk / chunks, g.batch * (chunk + 1) / chunks) : (0, g.batch)
             let (b0, b1) = byImages ? (0, blocks) : (blocks * chunk / chunks, blocks * (chunk + 1) / chunks)
             let r0 = b0 * 6, r1 = Swift.min(CoG, b1 * 6)
-            guard n1 > n0, r1 > r0 else { return }
-            let own = shared == nil ? TensorStorage(count: d.paddedImage, zeroed: false) : nil
-            let wide = TensorStorage(count: (r1 - r0) * d.ldd, zeroed: false)
+            guard n1 > n0, r1 > r0, let wide = wides.buffer(chunk) else { return }
+            let own = owns.buffer(chunk)
             offsets.withUnsafeBufferPointer { off in
                 scale.withUnsafeBufferPointer { s in
                     shift.withUnsafeBufferPointer { t in
                         for n in n0..<n1 {
                             let image: UnsafeMutablePointer<Float>
                             if let own {
-                                d.pad(input + n * imageStride, images: 1, into: own.pointer)
-                                image = own.pointer
+                                d.pad(input + n * imageStride, images: 1, into: own)
+                                image = own
                             } else {
                                 image = shared!.pointer + n * d.paddedImage
                             }
                             for grp in 0..<g.groups {
                                 fovea_direct_conv(r1 - r0, d.L, K, off.baseAddress, packed.pointer + (grp * rows + r0) * K,
-                                                  image + grp * Cg * d.plane, wide.pointer, d.ldd)
+                                                  image + grp * Cg * d.plane, wide, d.ldd)
                                 let c0 = grp * CoG + r0
                                 let (sc, sh): (UnsafePointer<Float>?, UnsafePointer<Float>?) = epilogue == nil
                                     ? (nil, bias.map { $0 + c0 }) : (s.baseAddress! + c0, t.baseAddress! + c0)
-                                fovea_gather_planes(r1 - r0, g.outHeight, g.outWidth, wide.pointer, d.ldd, d.Wp, 0,
+                                fovea_gather_planes(r1 - r0, g.outHeight, g.outWidth, wide, d.ldd, d.Wp, 0,
                                                     sc, sh, epilogue?.relu == true ? 1 : 0, 0,
                                                     output + (n * g.outChannels + c0) * P)
                             }
@@ -230,24 +234,26 @@ extension Tensor {
         let perRound = Swift.max(1, Tensor.columnBudget / perImage)
         let weightCount = g.outChannels * K
         let partials = dWeight == nil ? nil : TensorStorage(count: weightCount * chunks)
+        let largestRound = Swift.max(1, Swift.min(perRound, (g.batch + chunks - 1) / chunks))
+        let paddeds = ChunkScratch(chunks: chunks, count: largestRound * d.paddedImage, needed: dWeight != nil)
+        let spreads = ChunkScratch(chunks: chunks, count: largestRound * gradImage)
+        let wideInputs = ChunkScratch(chunks: chunks, count: Cg * d.ldx, needed: dInput != nil)
         Parallel.forEachChunk(chunks) { chunk in
             let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
             let roundImages = Swift.max(1, Swift.min(perRound, n1 - n0))
-            let padded = dWeight == nil ? nil : TensorStorage(count: roundImages * d.paddedImage, zeroed: false)
-            let spread = TensorStorage(count: roundImages * gradImage, zeroed: false)
-            let wideInput = dInput == nil ? nil : TensorStorage(count: Cg * d.ldx, zeroed: false)
+            let padded = paddeds.buffer(chunk), spread = spreads.buffer(chunk)!, wideInput = wideInputs.buffer(chunk)
             let myWeightGrad = partials.map { $0.pointer + chunk * weightCount }
             var start = n0, first = true
             while start < n1 {
                 let images = Swift.min(roundImages, n1 - start)
-                d.spreadGradient(dOutput + start * outImage, images: images, into: spread.pointer)
+                d.spreadGradient(dOutput + start * outImage, images: images, into: spread)
                 if let padded, let myWeightGrad {
-                    d.pad(input + start * imageStride, images: images, into: padded.pointer)
+                    d.pad(input + start * imageStride, images: images, into: padded)
                     forwardOffsets.withUnsafeBufferPointer { off in
                         for grp in 0..<g.groups {
                             fovea_direct_weight_grad(CoG, K, d.L, images, off.baseAddress,
-                                                     spread.pointer + grp * CoG * d.gradRow + d.margin, d.gradRow, gradImage,
-                                                     padded.pointer + grp * Cg * d.plane, d.paddedImage,
+                                                     spread + grp * CoG * d.gradRow + d.margin, d.gradRow, gradImage,
+                                                     padded + grp * Cg * d.plane, d.paddedImage,
                                                      first ? 0 : 1, myWeightGrad + grp * CoG * K, K)
                         }
                     }
@@ -257,9 +263,9 @@ extension Tensor {
                         for b in 0..<images {
                             for grp in 0..<g.groups {
                                 fovea_direct_conv(Cg, d.Lx, T, off.baseAddress, packedT.pointer + grp * rowsT * T,
-                                                  spread.pointer + b * gradImage + grp * CoG * d.gradRow,
-                                                  wideInput.pointer, d.ldx)
-                                fovea_gather_planes(Cg, g.height, g.width, wideInput.pointer, d.ldx, d.Wp, 0, nil, nil, 0, 1,
+                                                  spread + b * gradImage + grp * CoG * d.gradRow,
+                                                  wideInput, d.ldx)
+                                fovea_gather_planes(Cg, g.height, g.width, wideInput, d.ldx, d.Wp, 0, nil, nil, 0, 1,
                                                     dInput + (start + b) * imageStride + grp * Cg * g.height * g.width)
                             }
                         }
