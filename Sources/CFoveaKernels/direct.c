@@ -78,6 +78,34 @@ static void direct_weight_grad_portable(long M, long T, long L, long images, con
     }
 }
 
+// The input gradient, scattered: for each tap t (the kernel's in-plane offsets only) and
+// position j, dx[r, j + off[t]] += sum_o W[o, r, t] * g[o, j]. The gradient's positions
+// are the output's, so nothing is computed for the zeros an input-side (gather) form
+// would read around the borders. Packed weights: blocks of DR rows r, each taps x O x DR.
+static void direct_scatter_portable(long M, long O, long taps, const long *off, const float *packed,
+                                    const float *g, long ldg, long L, float *dx, long ldx) {
+    for (long rb = 0; rb < M; rb += DR) {
+        const long m = M - rb < DR ? M - rb : DR;
+        const float *blk = packed + rb * taps * O;
+        for (long j0 = 0; j0 < L; j0 += DN) {
+            for (long t = 0; t < taps; t++) {
+                float acc[DR][DN] = {{0}};
+                for (long o = 0; o < O; o++) {
+                    const float *s = g + o * ldg + j0;
+                    const float *w = blk + (t * O + o) * DR;
+                    for (long r = 0; r < DR; r++) {
+                        for (long q = 0; q < DN; q++) acc[r][q] += w[r] * s[q];
+                    }
+                }
+                for (long r = 0; r < m; r++) {
+                    float *d = dx + (rb + r) * ldx + j0 + off[t];
+                    for (long q = 0; q < DN; q++) d[q] += acc[r][q];
+                }
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // AVX2 kernels.
 
@@ -118,6 +146,35 @@ FOVEA_AVX2 static void direct_conv_avx2(long M, long L, long T, const long *off,
             // The wide rows are padded to whole 16-float blocks (the caller's contract).
             float *d = dst + rb * ldd + j0;
             DIRECT_STORE(0) DIRECT_STORE(1) DIRECT_STORE(2) DIRECT_STORE(3) DIRECT_STORE(4) DIRECT_STORE(5)
+        }
+    }
+}
+
+#define SCATTER_ADD(r)                                                                      \
+    if (r < m) {                                                                            \
+        float *d = dx + (rb + r) * ldx + j0 + off[t];                                       \
+        _mm256_storeu_ps(d, _mm256_add_ps(_mm256_loadu_ps(d), c##r##0));                   \
+        _mm256_storeu_ps(d + 8, _mm256_add_ps(_mm256_loadu_ps(d + 8), c##r##1));           \
+    }
+
+FOVEA_AVX2 static void direct_scatter_avx2(long M, long O, long taps, const long *off, const float *packed,
+                                           const float *g, long ldg, long L, float *dx, long ldx) {
+    for (long rb = 0; rb < M; rb += DR) {
+        const long m = M - rb < DR ? M - rb : DR;
+        const float *blk = packed + rb * taps * O;
+        for (long j0 = 0; j0 < L; j0 += DN) {
+            const float *s = g + j0;
+            for (long t = 0; t < taps; t++) {
+                __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+                __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+                const float *w = blk + t * O * DR;
+                for (long o = 0; o < O; o++, w += DR) {
+                    const float *p = s + o * ldg;
+                    const __m256 b0 = _mm256_loadu_ps(p), b1 = _mm256_loadu_ps(p + 8);
+                    DIRECT_ROW(0) DIRECT_ROW(1) DIRECT_ROW(2) DIRECT_ROW(3) DIRECT_ROW(4) DIRECT_ROW(5)
+                }
+                SCATTER_ADD(0) SCATTER_ADD(1) SCATTER_ADD(2) SCATTER_ADD(3) SCATTER_ADD(4) SCATTER_ADD(5)
+            }
         }
     }
 }
@@ -203,4 +260,12 @@ void fovea_direct_weight_grad(long M, long T, long L, long images, const long *o
     }
 #endif
     direct_weight_grad_portable(M, T, L, images, offsets, g, ldg, g_image_stride, src, src_image_stride, beta, dw, ldw);
+}
+
+void fovea_direct_scatter(long M, long O, long taps, const long *offsets, const float *packed,
+                          const float *g, long ldg, long L, float *dx, long ldx) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fovea_sgemm_uses_avx2()) { direct_scatter_avx2(M, O, taps, offsets, packed, g, ldg, L, dx, ldx); return; }
+#endif
+    direct_scatter_portable(M, O, taps, offsets, packed, g, ldg, L, dx, ldx);
 }

@@ -6,14 +6,127 @@
 
 #include <string.h>
 
+// fovea_spread_planes and its masked form. Rows are short (10 to 56 floats in LeNet and
+// ResNet), so each row is written together with the gap after it (up to the next row, or
+// to dst_len after the last): every float of dst is written once, with no memset of the
+// whole buffer and no memcpy call per row. The portable rows are plain loops; the AVX2
+// ones use masked loads and stores for the ragged ends.
+#define SPREAD_BODY(FILL)                                                                   \
+    const long first_row = planes > 0 && H > 0 ? first : dst_len;                          \
+    for (long i = 0; i < first_row; i++) dst[i] = 0.0f;                                    \
+    for (long p = 0; p < planes; p++) {                                                     \
+        for (long y = 0; y < H; y++) {                                                      \
+            const long at = p * plane_stride + first + y * row_stride;                      \
+            const long next = y + 1 < H ? at + row_stride                                   \
+                : p + 1 < planes ? (p + 1) * plane_stride + first : dst_len;               \
+            const long i0 = (p * H + y) * W;                                                \
+            FILL(dst + at, next - at, src + i0, mask ? mask + i0 : NULL, W);                \
+        }                                                                                   \
+    }
+
+// d[0 ..< n) = src (masked: where mask > 0) for x < W, zeros after; W <= n.
+static inline __attribute__((always_inline))
+void fill_row_portable(float *restrict d, long n, const float *restrict s, const float *restrict m, long W) {
+    if (m) {
+        for (long x = 0; x < W; x++) d[x] = m[x] > 0.0f ? s[x] : 0.0f;
+    } else {
+        for (long x = 0; x < W; x++) d[x] = s[x];
+    }
+    for (long x = W; x < n; x++) d[x] = 0.0f;
+}
+
+static void spread_portable(long planes, long H, long W, const float *src, const float *mask, float *dst,
+                            long dst_len, long plane_stride, long row_stride, long first) {
+    SPREAD_BODY(fill_row_portable)
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+__m256i lanes_below(long n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+void fill_row_avx2(float *d, long n, const float *s, const float *m, long W) {
+    const __m256 zero = _mm256_setzero_ps();
+    long x = 0;
+    for (; x + 8 <= W; x += 8) {
+        __m256 v = _mm256_loadu_ps(s + x);
+        if (m) v = _mm256_and_ps(v, _mm256_cmp_ps(_mm256_loadu_ps(m + x), zero, _CMP_GT_OQ));
+        _mm256_storeu_ps(d + x, v);
+    }
+    if (x < W) {
+        // The last values, zeros in the lanes past W (a masked load reads nothing there).
+        const __m256i k = lanes_below(W - x);
+        __m256 v = _mm256_maskload_ps(s + x, k);
+        if (m) v = _mm256_and_ps(v, _mm256_cmp_ps(_mm256_maskload_ps(m + x, k), zero, _CMP_GT_OQ));
+        if (x + 8 <= n) _mm256_storeu_ps(d + x, v);
+        else _mm256_maskstore_ps(d + x, lanes_below(n - x), v);
+        x += 8;
+    }
+    for (; x + 8 <= n; x += 8) _mm256_storeu_ps(d + x, zero);
+    if (x < n) _mm256_maskstore_ps(d + x, lanes_below(n - x), zero);
+}
+
+__attribute__((target("avx2,fma")))
+static void spread_avx2(long planes, long H, long W, const float *src, const float *mask, float *dst,
+                        long dst_len, long plane_stride, long row_stride, long first) {
+    SPREAD_BODY(fill_row_avx2)
+}
+#endif
+
+static void spread(long planes, long H, long W, const float *src, const float *mask, float *dst, long dst_len,
+                   long plane_stride, long row_stride, long first) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fovea_sgemm_uses_avx2()) {
+        spread_avx2(planes, H, W, src, mask, dst, dst_len, plane_stride, row_stride, first);
+        return;
+    }
+#endif
+    spread_portable(planes, H, W, src, mask, dst, dst_len, plane_stride, row_stride, first);
+}
+
 void fovea_spread_planes(long planes, long H, long W, const float *src, float *dst, long dst_len,
                          long plane_stride, long row_stride, long first) {
-    memset(dst, 0, (size_t)dst_len * sizeof(float));
-    for (long p = 0; p < planes; p++) {
-        for (long y = 0; y < H; y++) {
-            memcpy(dst + p * plane_stride + first + y * row_stride, src + (p * H + y) * W, (size_t)W * sizeof(float));
-        }
+    spread(planes, H, W, src, NULL, dst, dst_len, plane_stride, row_stride, first);
+}
+
+void fovea_spread_planes_masked(long planes, long H, long W, const float *src, const float *mask, float *dst,
+                                long dst_len, long plane_stride, long row_stride, long first) {
+    spread(planes, H, W, src, mask, dst, dst_len, plane_stride, row_stride, first);
+}
+
+// Sums of one plane: eight running lanes, then the lanes and the tail in a fixed order,
+// so the portable and AVX2 builds (which vectorise the lanes differently) agree exactly.
+static inline __attribute__((always_inline)) double plane_sum(const float *s, long n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        for (int l = 0; l < 8; l++) acc[l] += s[i + l];
     }
+    float total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; i < n; i++) total += s[i];
+    return (double)total;
+}
+
+static void plane_sums_portable(long planes, long n, const float *src, double *out) {
+    for (long p = 0; p < planes; p++) out[p] = plane_sum(src + p * n, n);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma")))
+static void plane_sums_avx2(long planes, long n, const float *src, double *out) {
+    for (long p = 0; p < planes; p++) out[p] = plane_sum(src + p * n, n);
+}
+#endif
+
+void fovea_plane_sums(long planes, long n, const float *src, double *out) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fovea_sgemm_uses_avx2()) { plane_sums_avx2(planes, n, src, out); return; }
+#endif
+    plane_sums_portable(planes, n, src, out);
 }
 
 // One row of fovea_gather_planes; relu and accumulate are constants at each call site, so

@@ -26,23 +26,28 @@ extension Conv2D {
     }
 
     /// `activation(self(input))`, with the bias and the ReLU applied as the convolution
-    /// writes its output when no tape is wanted and no `LayerTrace` records (AlexNet and VGG
-    /// at inference); exactly `activation(self(input))` otherwise, so a trace records the
-    /// ReLU layer by its name.
+    /// writes its output (AlexNet and VGG): at inference with nothing on the tape, in
+    /// training as one op whose backward masks the gradient once (`Tensor.conv2dReLU`).
+    /// While a `LayerTrace` records it is exactly `activation(self(input))`, so the trace
+    /// records the ReLU layer by its name.
     public func callAsFunction(_ input: Tensor, then activation: ReLU) throws -> Tensor {
         try fusedReLU(input) ?? activation(self(input))
     }
 
     /// `self(input).relu()` for models whose ReLU is the tensor function rather than a
-    /// layer (LeNet-5): fused at inference as `callAsFunction(_:then:)` is.
+    /// layer (LeNet-5), fused as `callAsFunction(_:then:)` is.
     public func reluOutput(_ input: Tensor) throws -> Tensor {
         try fusedReLU(input) ?? self(input).relu()
     }
 
-    /// The fused conv + bias + ReLU, or nil when a tape is wanted or a trace records.
+    /// The fused conv + bias + ReLU, or nil while a trace records.
     private func fusedReLU(_ input: Tensor) throws -> Tensor? {
+        guard LayerTrace.current == nil else { return nil }
         let wantsTape = GradMode.isEnabled && ([input, weight] + (bias.map { [$0] } ?? [])).contains { $0.requiresGrad }
-        guard !wantsTape, LayerTrace.current == nil else { return nil }
+        if wantsTape {
+            return try Tensor.conv2dReLU(input, weight: weight, bias: bias, stride: stride, padding: padding,
+                                         dilation: dilation, groups: groups)
+        }
         let epilogue = ConvEpilogue(scale: [Float](repeating: 1, count: outChannels),
                                     shift: bias?.values ?? [Float](repeating: 0, count: outChannels), relu: true)
         return try Tensor.conv2dInference(input, weight: weight, epilogue: epilogue, stride: stride, padding: padding,

@@ -5,7 +5,8 @@ import FoveaTestSupport
 /// The convolution's and pooling's fast paths (per-image GEMMs into NCHW for large planes,
 /// no im2col for pointwise convolutions, batched rounds for small planes, the AVX2 row
 /// kernels of im2col / col2im and 2x2 max pooling) against direct definitions computed in
-/// Double, forward and backward, on the AVX2 and the portable kernels, on 1 and 2 threads.
+/// Double, forward and backward, on the AVX2 and the portable kernels, on 1 and 2 threads,
+/// for `conv2d` and the fused `conv2dReLU`.
 final class ConvolutionPathTests: XCTestCase {
     struct Case {
         var n, c, h, w, cout, k: Int
@@ -69,17 +70,29 @@ final class ConvolutionPathTests: XCTestCase {
         Case(n: 2, c: 20, h: 12, w: 12, cout: 50, k: 5),
     ]
 
-    func check(_ c: Case, label: String) throws {
+    /// Checks `conv2d`, or with `relu` the fused `conv2dReLU` against `max(0, conv)` with
+    /// the incoming gradient masked where the reference output is not positive.
+    func check(_ c: Case, relu: Bool = false, label: String) throws {
         let x = randomTensor([c.n, c.c, c.h, c.w], seed: UInt64(c.h * 31 + c.w), requiresGrad: true)
         let w = randomTensor([c.cout, c.c / c.groups, c.k, c.k], seed: UInt64(c.cout * 7 + c.k), requiresGrad: true)
         let b = randomTensor([c.cout], seed: 9, requiresGrad: true)
         let geo = try Tensor.convolutionGeometry(input: x.shape, weight: w.shape, stride: c.stride, padding: c.padding,
                                                  dilation: c.dilation, groups: c.groups)
         let dy = randomTensor([c.n, c.cout, geo.outHeight, geo.outWidth], seed: 11)
-        let y = try Tensor.conv2d(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
+        let y = relu
+            ? try Tensor.conv2dReLU(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation,
+                                    groups: c.groups)
+            : try Tensor.conv2d(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation,
+                                groups: c.groups)
         try (y * dy).sum().backward()
-        let ref = reference(x, w, b, dy, geo)
-        let what = "\(label) \(c)"
+        var ref = reference(x, w, b, dy, geo)
+        if relu {
+            let raw = ref.y
+            let masked = try Tensor(shape: dy.shape, values: zip(dy.values, raw).map { $1 > 0 ? $0 : 0 })
+            ref = reference(x, w, b, masked, geo)
+            ref.y = raw.map { Swift.max($0, 0) }
+        }
+        let what = "\(label)\(relu ? ", conv2dReLU" : "") \(c)"
         assertClose(y.values, ref.y, rtol: 1e-4, atol: 1e-4, "y, \(what)")
         assertClose(x.grad!.values, ref.dx, rtol: 1e-4, atol: 1e-4, "dx, \(what)")
         assertClose(w.grad!.values, ref.dw, rtol: 1e-4, atol: 1e-4, "dw, \(what)")
@@ -94,8 +107,12 @@ final class ConvolutionPathTests: XCTestCase {
             for method in [Tensor.ConvolutionMethod.automatic, .lowered, .direct] {
                 try Tensor.withConvolutionMethod(method) {
                     for c in cases + directCases {
-                        try check(c, label: "\(method), \(threads) threads, \(GEMM.usesAVX2 ? "AVX2" : "portable")")
-                        try GEMM.withPortableKernels { try check(c, label: "\(method), \(threads) threads, portable") }
+                        for relu in [false, true] {
+                            try check(c, relu: relu, label: "\(method), \(threads) threads, \(GEMM.usesAVX2 ? "AVX2" : "portable")")
+                            try GEMM.withPortableKernels {
+                                try check(c, relu: relu, label: "\(method), \(threads) threads, portable")
+                            }
+                        }
                     }
                 }
             }
@@ -104,7 +121,9 @@ final class ConvolutionPathTests: XCTestCase {
             Tensor.keptColumnLimit = 0
             defer { Tensor.keptColumnLimit = limit }
             try Tensor.withConvolutionMethod(.lowered) {
-                for c in cases + directCases { try check(c, label: "lowered, columns not kept, \(threads) threads") }
+                for c in cases + directCases {
+                    for relu in [false, true] { try check(c, relu: relu, label: "lowered, columns not kept, \(threads) threads") }
+                }
             }
         }
     }

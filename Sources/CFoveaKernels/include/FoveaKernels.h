@@ -84,13 +84,27 @@ void fovea_direct_conv(long M, long L, long T, const long *offsets, const float 
 void fovea_direct_weight_grad(long M, long T, long L, long images, const long *offsets,
                               const float *g, long ldg, long g_image_stride,
                               const float *src, long src_image_stride, float beta, float *dw, long ldw);
+/// The input gradient as a scatter: dx[r * ldx + j + offsets[t]] += sum_o W[o, r, t] *
+/// g[o * ldg + j] for r < M, taps t, j < L rounded up to 16 (packed by fovea_direct_pack with
+/// rows r, outer t, inner o). Rows of g must be readable, and zero past L, up to that
+/// rounded L; rows of dx must hold it plus max(offsets).
+void fovea_direct_scatter(long M, long O, long taps, const long *offsets, const float *packed,
+                          const float *g, long ldg, long L, float *dx, long ldx);
 /// data[p, i] = scale[p] * data[p, i] + shift[p], then max(0, .) when relu, over `planes`
 /// contiguous planes of `plane` floats (planes.c). scale and shift may be NULL (1 and 0).
 void fovea_scale_shift_planes(long planes, long plane, float *data, const float *scale, const float *shift, int relu);
-/// Zeroes dst[0 ..< dst_len), then copies planes of H x W floats (contiguous in src) to
-/// dst[p * plane_stride + first + y * row_stride + x].
+/// Copies planes of H x W floats (contiguous in src) to dst[p * plane_stride + first +
+/// y * row_stride + x] and zeroes the rest of dst[0 ..< dst_len) (rows must not overlap and
+/// must come in increasing order, W <= row_stride).
 void fovea_spread_planes(long planes, long H, long W, const float *src, float *dst, long dst_len,
                          long plane_stride, long row_stride, long first);
+/// fovea_spread_planes of src where mask > 0 and of zeros elsewhere (mask shaped as src):
+/// a ReLU's backward on the way into a convolution's backward.
+void fovea_spread_planes_masked(long planes, long H, long W, const float *src, const float *mask, float *dst,
+                                long dst_len, long plane_stride, long row_stride, long first);
+/// out[p] = the sum of src[p * n ..< (p + 1) * n], for `planes` contiguous planes (planes.c):
+/// eight float lanes, combined in a fixed order, so every build gives the same sums.
+void fovea_plane_sums(long planes, long n, const float *src, double *out);
 /// The reverse of fovea_spread_planes (planes.c): dst[p, y, x] (contiguous planes) = scale[p] * src[p * plane_stride + first +
 /// y * row_stride + x] + shift[p], then max(0, .) when relu, added to dst when accumulate.
 /// scale and shift may be NULL (1 and 0).

@@ -82,39 +82,97 @@ extension Tensor {
     /// - Returns: `[N, Cout, OH, OW]`, `OH = floor((H + pt + pb - (dh*(kh-1)+1)) / sh) + 1`.
     public static func conv2d(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
                               padding: Padding = .valid, dilation: Size2D = 1, groups: Int = 1) throws -> Tensor {
+        try convolution(input, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                        groups: groups, relu: false)
+    }
+
+    /// `conv2d(...).relu()` as one op, for training as well as inference: the bias and the
+    /// ReLU are applied as the convolution places its output, and the backward masks the
+    /// incoming gradient by `output > 0` once before the convolution's own backward, instead
+    /// of a separate ReLU pass each way. Arguments and shapes as `conv2d`.
+    public static func conv2dReLU(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
+                                  padding: Padding = .valid, dilation: Size2D = 1, groups: Int = 1) throws -> Tensor {
+        try convolution(input, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                        groups: groups, relu: true)
+    }
+
+    /// `conv2d`, followed by a ReLU when `relu`.
+    static func convolution(_ input: Tensor, weight: Tensor, bias: Tensor?, stride: Size2D, padding: Padding,
+                            dilation: Size2D, groups: Int, relu: Bool) throws -> Tensor {
+        let op = relu ? "conv2dReLU" : "conv2d"
         let g = try convolutionGeometry(input: input.shape, weight: weight.shape, stride: stride,
                                         padding: padding, dilation: dilation, groups: groups)
         if let bias, bias.shape != [g.outChannels] {
-            throw TensorError.shapeMismatch(op: "conv2d", "bias \(describe(bias.shape)) for \(g.outChannels) output channels")
+            throw TensorError.shapeMismatch(op: op, "bias \(describe(bias.shape)) for \(g.outChannels) output channels")
         }
         let out = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
         // The forward's column matrices, kept for the weight gradient when they are small.
         let kept = GradMode.isEnabled && weight.requiresGrad && keepsColumns(g)
             ? TensorStorage(count: g.groups * g.batch * g.patchSize * g.outPlane, zeroed: false) : nil
-        convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: bias?.pointer, output: out.pointer,
-                           columns: kept?.pointer)
+        // The ReLU rides on the epilogue, which then carries the bias too.
+        let epilogue = relu ? ConvEpilogue(scale: [Float](repeating: 1, count: g.outChannels),
+                                           shift: bias?.values ?? [Float](repeating: 0, count: g.outChannels), relu: true) : nil
+        convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: relu ? nil : bias?.pointer,
+                           output: out.pointer, epilogue: epilogue, columns: kept?.pointer)
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
-        return record("conv2d", out, inputs: inputs) { dOut in
+        let y = UncheckedSendable(UnsafePointer(out.pointer))
+        return record(op, out, inputs: inputs) { dOut in
             let dInput = input.requiresGrad ? Tensor(zeros: input.shape) : nil
             let dWeight = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
-            convolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dOut.pointer,
+            // On the direct path the ReLU's mask and the bias sums ride on the spread of
+            // the gradient into wide rows; that needs the direct kernels to do the whole
+            // backward (not a lowered input gradient) and something for them to do.
+            if relu, usesDirectConvolution(g), dInput == nil || usesDirectInputGradient(g), dInput != nil || dWeight != nil {
+                var planeSums = [Double](repeating: 0, count: bias?.requiresGrad == true ? g.batch * g.outChannels : 0)
+                planeSums.withUnsafeMutableBufferPointer { sums in
+                    directConvolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dOut.pointer,
+                                              dInput: dInput?.pointer, dWeight: dWeight?.pointer, reluOutput: y.value,
+                                              biasPlanes: sums.baseAddress)
+                }
+                var grads: [Tensor?] = [dInput, dWeight]
+                if let bias {
+                    grads.append(bias.requiresGrad ? channelTotals(planeSums, channels: g.outChannels) : nil)
+                }
+                return grads
+            }
+            // Through the ReLU first: the gradient where the output is positive.
+            let dConv = relu ? Tensor.uninitialized(dOut.shape) : dOut
+            if relu {
+                let src = UncheckedSendable(UnsafePointer(dOut.pointer)), dst = UncheckedSendable(dConv.pointer)
+                Parallel.forRanges(dOut.count, minPerChunk: 1 << 16) { r in
+                    fovea_relu_mask(r.count, y.value + r.lowerBound, src.value + r.lowerBound, dst.value + r.lowerBound)
+                }
+            }
+            convolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dConv.pointer,
                                 dInput: dInput?.pointer, dWeight: dWeight?.pointer, columns: kept.map { UnsafePointer($0.pointer) })
             var grads: [Tensor?] = [dInput, dWeight]
             if let bias {
-                grads.append(bias.requiresGrad ? biasGradient(dOut, channels: g.outChannels) : nil)
+                grads.append(bias.requiresGrad ? biasGradient(dConv, channels: g.outChannels) : nil)
             }
             return grads
         }
     }
 
-    /// `dBias[c] = Σ_{n,h,w} dOut[n, c, h, w]` for an NCHW gradient (planes summed with
-    /// eight lanes, in parallel, combined in a fixed order: `channelSums`).
+    /// `dBias[c] = Σ_{n,h,w} dOut[n, c, h, w]` for an NCHW gradient: each plane summed
+    /// with eight lanes (`fovea_plane_sums`), planes split over threads, and the planes of
+    /// a channel added in image order, so the result does not depend on the thread count.
     static func biasGradient(_ dOut: Tensor, channels: Int) -> Tensor {
-        let plane = dOut.count / Swift.max(1, dOut.shape[0] * channels)
-        let g = UnsafePointer(dOut.pointer)
-        let sums = channelSums(N: dOut.shape[0], C: channels, plane: plane) { i in g[i] } lanes: { i in
-            UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+        let N = dOut.shape[0], rows = N * channels
+        let plane = dOut.count / Swift.max(1, rows)
+        var planeSums = [Double](repeating: 0, count: rows)
+        planeSums.withUnsafeMutableBufferPointer { out in
+            let o = UncheckedSendable(out.baseAddress!), g = UncheckedSendable(UnsafePointer(dOut.pointer))
+            Parallel.forRanges(rows, minPerChunk: Swift.max(1, (1 << 15) / Swift.max(1, plane))) { r in
+                fovea_plane_sums(r.count, plane, g.value + r.lowerBound * plane, o.value + r.lowerBound)
+            }
         }
+        return channelTotals(planeSums, channels: channels)
+    }
+
+    /// `[channels]` totals of per-(image, channel) plane sums, added in image order.
+    static func channelTotals(_ planeSums: [Double], channels: Int) -> Tensor {
+        var sums = [Double](repeating: 0, count: channels)
+        for r in 0..<planeSums.count { sums[r % channels] += planeSums[r] }
         return Tensor(sums.map { Float($0) })
     }
 

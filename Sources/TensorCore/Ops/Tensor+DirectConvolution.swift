@@ -15,9 +15,9 @@ import CFoveaKernels
 ///   bias or the inference epilogue.
 /// - Weight gradient: `dW[co, t] = Σ_n Σ_j dOut_wide[co, j] · x_pad[j + off_t]`, the output
 ///   gradient spread into wide rows with zeros in the thrown-away columns.
-/// - Input gradient: the same kernel as the forward with channels swapped and offsets
-///   negated, reading the wide output gradient with a leading margin of zeros:
-///   `dx_pad[c, i] = Σ_{co, ky, kx} W[co, c, ky, kx] · dOut_wide[co, i - off]`.
+/// - Input gradient, scattered from the output positions: for each tap (ky, kx),
+///   `dx_pad[c, j + ky*dh*Wp + kx*dw] += Σ_co W[co, c, ky, kx] · dOut_wide[co, j]`, then the
+///   unpadded part of `dx_pad` is added into the input's gradient.
 struct DirectConvolution {
     let g: ConvGeometry
     /// Padded plane.
@@ -26,11 +26,11 @@ struct DirectConvolution {
     let L, ldd: Int
     /// Floats of one padded image (all channels, plus read slack).
     let paddedImage: Int
-    /// Zeros before an output-gradient row (the largest tap offset within a plane), and
-    /// the row stride of the wide output gradient.
-    let margin, gradRow: Int
-    /// Wide input-gradient positions per image (from the first unpadded pixel) and stride.
-    let Lx, ldx: Int
+    /// Row stride of the wide output gradient (zeros past `L`).
+    let gradRow: Int
+    /// Plane stride of the padded input gradient the scatter adds into: `ldd` plus the
+    /// largest in-plane tap offset, rounded up to 16.
+    let ldx: Int
 
     init(_ g: ConvGeometry) {
         self.g = g
@@ -40,10 +40,9 @@ struct DirectConvolution {
         L = (g.outHeight - 1) * Wp + g.outWidth
         ldd = (L + 15) / 16 * 16
         paddedImage = g.channels * plane + 16
-        margin = (g.kernel.h - 1) * g.dilation.h * Wp + (g.kernel.w - 1) * g.dilation.w
-        gradRow = margin + plane + 16
-        Lx = (g.height - 1) * Wp + g.width
-        ldx = (Lx + 15) / 16 * 16
+        gradRow = ldd
+        let reach = (g.kernel.h - 1) * g.dilation.h * Wp + (g.kernel.w - 1) * g.dilation.w
+        ldx = (ldd + reach + 15) / 16 * 16
     }
 
     /// Offsets of taps (outer, ky, kx) in weight order: `base + outer * step ± in-plane`
@@ -64,11 +63,8 @@ struct DirectConvolution {
     /// Forward / weight-gradient offsets into a padded group, tap t = (c, ky, kx).
     var forwardOffsets: [Int] { offsets(outer: g.groupChannels, step: plane, base: 0, sign: 1) }
 
-    /// Input-gradient offsets into a group's wide output gradient, tap (co, ky, kx),
-    /// relative to the first unpadded input pixel.
-    var inputGradientOffsets: [Int] {
-        offsets(outer: g.groupOutChannels, step: gradRow, base: margin + g.padTop * Wp + g.padLeft, sign: -1)
-    }
+    /// The input-gradient scatter's offsets: tap (ky, kx) within a plane.
+    var inPlaneOffsets: [Int] { offsets(outer: 1, step: 0, base: 0, sign: 1) }
 
     /// Weights packed for the forward, one block per group.
     func packForward(_ weight: UnsafePointer<Float>) -> TensorStorage {
@@ -80,13 +76,14 @@ struct DirectConvolution {
         return packed
     }
 
-    /// Weights packed for the input gradient: rows c, taps (co, ky, kx).
+    /// Weights packed for the input-gradient scatter: rows c, then taps (ky, kx), then
+    /// output channels.
     func packTransposed(_ weight: UnsafePointer<Float>) -> TensorStorage {
         let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels
         let taps = g.kernel.h * g.kernel.w, rows = (Cg + 5) / 6 * 6, T = CoG * taps
         let packed = TensorStorage(count: g.groups * rows * T, zeroed: false)
         for grp in 0..<g.groups {
-            fovea_direct_pack(Cg, CoG, taps, weight + grp * CoG * K, taps, K, 1, packed.pointer + grp * rows * T)
+            fovea_direct_pack(Cg, taps, CoG, weight + grp * CoG * K, taps, 1, K, packed.pointer + grp * rows * T)
         }
         return packed
     }
@@ -100,12 +97,21 @@ struct DirectConvolution {
         }
     }
 
-    /// Spreads `images` output gradients into wide rows (`Cout * gradRow` floats each).
-    func spreadGradient(_ dOut: UnsafePointer<Float>, images: Int, into dst: UnsafeMutablePointer<Float>) {
+    /// Spreads `images` output gradients into wide rows (`Cout * gradRow` floats each),
+    /// zero where `reluOutput` (the forward's output after a fused ReLU, same shape as
+    /// `dOut`) is not positive.
+    func spreadGradient(_ dOut: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?, images: Int,
+                        into dst: UnsafeMutablePointer<Float>) {
         let imageStride = g.outChannels * g.outPlane
         for b in 0..<images {
-            fovea_spread_planes(g.outChannels, g.outHeight, g.outWidth, dOut + b * imageStride,
-                                dst + b * g.outChannels * gradRow, g.outChannels * gradRow, gradRow, Wp, margin)
+            let wide = dst + b * g.outChannels * gradRow, length = g.outChannels * gradRow
+            if let reluOutput {
+                fovea_spread_planes_masked(g.outChannels, g.outHeight, g.outWidth, dOut + b * imageStride,
+                                           reluOutput + b * imageStride, wide, length, gradRow, Wp, 0)
+            } else {
+                fovea_spread_planes(g.outChannels, g.outHeight, g.outWidth, dOut + b * imageStride, wide, length,
+                                    gradRow, Wp, 0)
+            }
         }
     }
 }
@@ -216,14 +222,18 @@ extension Tensor {
 
     /// Direct backward on raw NCHW buffers: adds `dL/dinput` into `dInput` and writes
     /// `dL/dweight` into `dWeight` (either may be nil), as `convolutionBackward` does.
+    /// With `reluOutput` (the output of a fused ReLU) the gradient is first masked by
+    /// `output > 0` as it is spread. With `biasPlanes` (`N * Cout` entries), entry
+    /// `n * Cout + c` receives the sum of image n's (masked) gradient plane c.
     static func directConvolutionBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?,
-                                          dWeight: UnsafeMutablePointer<Float>?) {
+                                          dWeight: UnsafeMutablePointer<Float>?, reluOutput: UnsafePointer<Float>? = nil,
+                                          biasPlanes: UnsafeMutablePointer<Double>? = nil) {
         let d = DirectConvolution(g)
         let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels, P = g.outPlane
         let taps = g.kernel.h * g.kernel.w, rowsT = (Cg + 5) / 6 * 6, T = CoG * taps
         let packedT = dInput == nil ? nil : d.packTransposed(weight)
-        let forwardOffsets = d.forwardOffsets, gradientOffsets = d.inputGradientOffsets
+        let forwardOffsets = d.forwardOffsets, scatterOffsets = d.inPlaneOffsets
         let imageStride = g.channels * g.height * g.width, outImage = g.outChannels * P
         let gradImage = g.outChannels * d.gradRow
         let work = g.batch * P * K * g.outChannels
@@ -246,26 +256,33 @@ extension Tensor {
             var start = n0, first = true
             while start < n1 {
                 let images = Swift.min(roundImages, n1 - start)
-                d.spreadGradient(dOutput + start * outImage, images: images, into: spread)
+                d.spreadGradient(dOutput + start * outImage, reluOutput: reluOutput.map { $0 + start * outImage },
+                                 images: images, into: spread)
+                if let biasPlanes {
+                    // The wide rows hold each plane's values and zeros, so their sums are the planes'.
+                    fovea_plane_sums(images * g.outChannels, d.gradRow, spread, biasPlanes + start * g.outChannels)
+                }
                 if let padded, let myWeightGrad {
                     d.pad(input + start * imageStride, images: images, into: padded)
                     forwardOffsets.withUnsafeBufferPointer { off in
                         for grp in 0..<g.groups {
                             fovea_direct_weight_grad(CoG, K, d.L, images, off.baseAddress,
-                                                     spread + grp * CoG * d.gradRow + d.margin, d.gradRow, gradImage,
+                                                     spread + grp * CoG * d.gradRow, d.gradRow, gradImage,
                                                      padded + grp * Cg * d.plane, d.paddedImage,
                                                      first ? 0 : 1, myWeightGrad + grp * CoG * K, K)
                         }
                     }
                 }
                 if let dInput, let packedT, let wideInput {
-                    gradientOffsets.withUnsafeBufferPointer { off in
+                    scatterOffsets.withUnsafeBufferPointer { off in
                         for b in 0..<images {
                             for grp in 0..<g.groups {
-                                fovea_direct_conv(Cg, d.Lx, T, off.baseAddress, packedT.pointer + grp * rowsT * T,
-                                                  spread + b * gradImage + grp * CoG * d.gradRow,
-                                                  wideInput, d.ldx)
-                                fovea_gather_planes(Cg, g.height, g.width, wideInput, d.ldx, d.Wp, 0, nil, nil, 0, 1,
+                                wideInput.initialize(repeating: 0, count: Cg * d.ldx)
+                                fovea_direct_scatter(Cg, CoG, taps, off.baseAddress, packedT.pointer + grp * rowsT * T,
+                                                     spread + b * gradImage + grp * CoG * d.gradRow, d.gradRow, d.L,
+                                                     wideInput, d.ldx)
+                                fovea_gather_planes(Cg, g.height, g.width, wideInput, d.ldx, d.Wp, g.padTop * d.Wp + g.padLeft,
+                                                    nil, nil, 0, 1,
                                                     dInput + (start + b) * imageStride + grp * Cg * g.height * g.width)
                             }
                         }
