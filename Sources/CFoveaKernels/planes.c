@@ -3,6 +3,7 @@
 // epilogue in place. Each loop is compiled for AVX2 (8 lanes) and portably; relu and
 // accumulate are literals at each call site, so every variant is its own vectorised loop.
 #include "FoveaKernels.h"
+#include "reductions.h"
 
 #include <string.h>
 
@@ -98,27 +99,14 @@ void fovea_spread_planes_masked(long planes, long H, long W, const float *src, c
     spread(planes, H, W, src, mask, dst, dst_len, plane_stride, row_stride, first);
 }
 
-// Sums of one plane: eight running lanes, then the lanes and the tail in a fixed order,
-// so the portable and AVX2 builds (which vectorise the lanes differently) agree exactly.
-static inline __attribute__((always_inline)) double plane_sum(const float *s, long n) {
-    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        for (int l = 0; l < 8; l++) acc[l] += s[i + l];
-    }
-    float total = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < n; i++) total += s[i];
-    return (double)total;
-}
-
 static void plane_sums_portable(long planes, long n, const float *src, double *out) {
-    for (long p = 0; p < planes; p++) out[p] = plane_sum(src + p * n, n);
+    for (long p = 0; p < planes; p++) out[p] = fovea_row_reduce(src + p * n, NULL, 0.0f, n, FOVEA_SUM);
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx2,fma")))
 static void plane_sums_avx2(long planes, long n, const float *src, double *out) {
-    for (long p = 0; p < planes; p++) out[p] = plane_sum(src + p * n, n);
+    for (long p = 0; p < planes; p++) out[p] = fovea_row_reduce(src + p * n, NULL, 0.0f, n, FOVEA_SUM);
 }
 #endif
 

@@ -38,8 +38,9 @@ final class NormalizationPathTests: XCTestCase {
         let saved = Parallel.threadCount
         defer { Parallel.threadCount = saved }
         for shape in [[16, 6, 33, 33], [64, 20], [5, 3, 2, 3]] {
-            for threads in [1, 2] {
+            for (threads, portable) in [(1, false), (2, false), (2, true)] {
                 Parallel.threadCount = threads
+                try onKernels(portable: portable) {
                 let x = randomTensor(shape, seed: 6, requiresGrad: true, low: -2, high: 3)
                 let C = shape[1], plane = shape.count == 4 ? shape[2] * shape[3] : 1, M = shape[0] * plane
                 let gamma = randomTensor([C], seed: 7, requiresGrad: true), beta = randomTensor([C], seed: 8, requiresGrad: true)
@@ -68,10 +69,49 @@ final class NormalizationPathTests: XCTestCase {
                     XCTAssertEqual(Double(dbeta[c]), sumDy, accuracy: 1e-3 * max(1, abs(sumDy)))
                     XCTAssertEqual(Double(dgamma[c]), sumDyXh, accuracy: 1e-3 * max(1, abs(sumDyXh)))
                 }
-                let label = "\(shape), \(threads) threads"
+                let label = "\(shape), \(threads) threads\(portable ? ", portable" : "")"
                 assertClose(y.values, ey.map(Float.init), rtol: 1e-4, atol: 1e-4, label)
                 assertClose(x.grad!.values, edx.map(Float.init), rtol: 1e-3, atol: 1e-4, label)
+                }
             }
         }
     }
+
+    func testEvaluationBatchNormMatchesTheDefinition() throws {
+        // Planes of 1089 (the row kernels, with tails) and [N, C] rows (the channel loops).
+        for shape in [[4, 5, 33, 33], [64, 20]] {
+            for portable in [false, true] {
+                try onKernels(portable: portable) {
+                    let x = randomTensor(shape, seed: 16, requiresGrad: true)
+                    let C = shape[1], plane = shape.count == 4 ? shape[2] * shape[3] : 1
+                    let gamma = randomTensor([C], seed: 17, requiresGrad: true), beta = randomTensor([C], seed: 18, requiresGrad: true)
+                    let rm = randomTensor([C], seed: 19), rv = randomTensor([C], seed: 20, low: 0.5, high: 2)
+                    let dy = randomTensor(shape, seed: 21)
+                    let y = try Tensor.batchNorm(x, weight: gamma, bias: beta, runningMean: rm, runningVar: rv, training: false)
+                    try (y * dy).sum().backward()
+                    var ey = [Float](), edx = [Float](), edg = [Double](repeating: 0, count: C), edb = edg
+                    let gv = gamma.values, bv = beta.values, rmv = rm.values, rvv = rv.values, dyv = dy.values
+                    for (i, v) in x.values.enumerated() {
+                        let c = (i / plane) % C, invstd = 1 / (Double(rvv[c]) + 1e-5).squareRoot()
+                        let h = (Double(v) - Double(rmv[c])) * invstd
+                        ey.append(Float(Double(gv[c]) * h + Double(bv[c])))
+                        edx.append(Float(Double(gv[c]) * invstd * Double(dyv[i])))
+                        edg[c] += Double(dyv[i]) * h
+                        edb[c] += Double(dyv[i])
+                    }
+                    let label = "\(shape)\(portable ? ", portable" : "")"
+                    assertClose(y.values, ey, rtol: 1e-4, atol: 1e-4, label)
+                    assertClose(x.grad!.values, edx, rtol: 1e-4, atol: 1e-5, label)
+                    assertClose(gamma.grad!.values, edg.map(Float.init), rtol: 1e-3, atol: 1e-3, label)
+                    assertClose(beta.grad!.values, edb.map(Float.init), rtol: 1e-3, atol: 1e-3, label)
+                    XCTAssertEqual(rm.values, try randomTensor([C], seed: 19).values, "evaluation leaves the running mean alone")
+                }
+            }
+        }
+    }
+}
+
+/// `body` on the portable kernels when `portable`, on the machine's best otherwise.
+private func onKernels<T>(portable: Bool, _ body: () throws -> T) rethrows -> T {
+    portable ? try GEMM.withPortableKernels(body) : try body()
 }

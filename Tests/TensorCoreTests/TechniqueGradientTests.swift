@@ -25,7 +25,8 @@ final class TechniqueGradientTests: XCTestCase {
     }
 
     func testBatchNormTrainingAndEvaluation() throws {
-        for shape in [[4, 3], [3, 2, 3, 2]] {
+        // [2, 3, 4, 4] has planes of 16, which take the C row kernels; the others do not.
+        for shape in [[4, 3], [3, 2, 3, 2], [2, 3, 4, 4]] {
             let x = randomTensor(shape, seed: 3)
             let gamma = randomTensor([shape[1]], seed: 4, low: 0.5, high: 1.5)
             let beta = randomTensor([shape[1]], seed: 5)

@@ -90,6 +90,19 @@ void fovea_direct_weight_grad(long M, long T, long L, long images, const long *o
 /// rounded L; rows of dx must hold it plus max(offsets).
 void fovea_direct_scatter(long M, long O, long taps, const long *offsets, const float *packed,
                           const float *g, long ldg, long L, float *dx, long ldx);
+// Batch normalisation over rows of n floats (batchnorm.c): row r of a call is row
+// first_row + r of an [N, C, n] tensor, whose channel is (first_row + r) % C. Sums use
+// eight float lanes per row, combined in a fixed order, and are returned per row in double.
+/// out[r] = sum of row r, or with mean the sum of (x - mean[channel])^2.
+void fovea_bn_statistics(long rows, long n, long C, long first_row, const float *x, const float *mean, double *out);
+/// xh = (x - mean[c]) * invstd[c], y = gamma[c] * xh + beta[c] (gamma, beta may be NULL: 1, 0).
+void fovea_bn_forward(long rows, long n, long C, long first_row, const float *x, const float *mean,
+                      const float *invstd, const float *gamma, const float *beta, float *xh, float *y);
+/// sum_dy[r] = sum of dy's row r, sum_dy_xh[r] = sum of dy * xh over it.
+void fovea_bn_backward_sums(long rows, long n, const float *dy, const float *xh, double *sum_dy, double *sum_dy_xh);
+/// dx = k[c] * (a * dy - sd[c] - xh * sdx[c]) (batch statistics), or k[c] * dy when sd is NULL.
+void fovea_bn_backward(long rows, long n, long C, long first_row, const float *dy, const float *xh, const float *k,
+                       float a, const float *sd, const float *sdx, float *dx);
 /// data[p, i] = scale[p] * data[p, i] + shift[p], then max(0, .) when relu, over `planes`
 /// contiguous planes of `plane` floats (planes.c). scale and shift may be NULL (1 and 0).
 void fovea_scale_shift_planes(long planes, long plane, float *data, const float *scale, const float *shift, int relu);

@@ -1,3 +1,4 @@
+import CFoveaKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,17 +39,22 @@ extension Tensor {
         // Per-channel statistics, two passes (mean, then squared deviations).
         var mean = [Float](repeating: 0, count: C), invstd = [Float](repeating: 0, count: C)
         let x = UnsafePointer(input.pointer)
+        // Planes of 8 or more go through the C row kernels (batchnorm.c), narrower ones
+        // (`[N, C]`) through `channelSums`'s loops over channels.
+        let rowKernels = plane >= 8
         if useBatch {
-            let sums = channelSums(N: N, C: C, plane: plane) { i in x[i] } lanes: { i in
-                UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            }
+            let sums = rowKernels ? rowSums(N: N, C: C, plane: plane, x, mean: nil) :
+                channelSums(N: N, C: C, plane: plane) { i in x[i] } lanes: { i in
+                    UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                }
             let mu = sums.map { $0 / Double(M) }
             let muF = mu.map { Float($0) }
-            let squares = channelSums(N: N, C: C, plane: plane) { i, c in
-                let d = x[i] - muF[c]; return d * d
-            } lanes: { i, c in
-                let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - SIMD8(repeating: muF[c]); return d * d
-            }
+            let squares = rowKernels ? rowSums(N: N, C: C, plane: plane, x, mean: muF) :
+                channelSums(N: N, C: C, plane: plane) { i, c in
+                    let d = x[i] - muF[c]; return d * d
+                } lanes: { i, c in
+                    let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - SIMD8(repeating: muF[c]); return d * d
+                }
             for c in 0..<C {
                 let variance = squares[c] / Double(M)
                 mean[c] = muF[c]
@@ -68,12 +74,27 @@ extension Tensor {
         let normalized = Tensor.uninitialized(input.shape)   // x^, kept for backward
         let y = out.pointer, xh = normalized.pointer
         let gamma = weight?.pointer, beta = bias?.pointer
+        if rowKernels {
+            let xs = UncheckedSendable(x), ys = UncheckedSendable(y), hs = UncheckedSendable(xh)
+            let gs = UncheckedSendable(gamma.map { UnsafePointer($0) }), bs = UncheckedSendable(beta.map { UnsafePointer($0) })
+            mean.withUnsafeBufferPointer { mp in
+                invstd.withUnsafeBufferPointer { sp in
+                    let m = UncheckedSendable(mp.baseAddress!), s = UncheckedSendable(sp.baseAddress!)
+                    Parallel.forRanges(N * C, minPerChunk: Swift.max(1, (1 << 14) / plane)) { rows in
+                        let at = rows.lowerBound * plane
+                        fovea_bn_forward(rows.count, plane, C, rows.lowerBound, xs.value + at, m.value, s.value, gs.value,
+                                         bs.value, hs.value + at, ys.value + at)
+                    }
+                }
+            }
+        } else {
         Parallel.forRanges(N * C, minPerChunk: 16) { rows in
             for r in rows {
                 let c = r % C, base = r * plane
                 let m = mean[c], s = invstd[c], g = gamma?[c] ?? 1, b = beta?[c] ?? 0
                 for i in base..<(base + plane) { let h = (x[i] - m) * s; xh[i] = h; y[i] = g * h + b }
             }
+        }
         }
         var inputs = [input]
         if let weight { inputs.append(weight) }
@@ -82,6 +103,10 @@ extension Tensor {
         return record("batchNorm", out, inputs: inputs) { dOut in
             let dy = dOut.pointer, xh = normalized.pointer
             let dyc = UnsafePointer(dy), xhc = UnsafePointer(xh)
+            if rowKernels {
+                return rowKernelBackward(shape: input.shape, N: N, C: C, plane: plane, dy: dyc, xh: xhc, gamma: gamma.map { UnsafePointer($0) },
+                                         invstd: invstd, batchStatistics: useBatch, hasWeight: hasWeight, hasBias: hasBias)
+            }
             let sumDy = channelSums(N: N, C: C, plane: plane) { i in dyc[i] } lanes: { i in
                 UnsafeRawPointer(dyc + i).loadUnaligned(as: SIMD8<Float>.self)
             }.map { Float($0) }
@@ -109,6 +134,72 @@ extension Tensor {
             if hasBias { grads.append(Tensor(sumDy)) }
             return grads
         }
+    }
+}
+
+extension Tensor {
+    /// Per-channel totals of the rows of `[N, C, plane]` (`fovea_bn_statistics`): sums, or
+    /// with `mean` squared deviations from it; rows in parallel, added in image order.
+    static func rowSums(N: Int, C: Int, plane: Int, _ x: UnsafePointer<Float>, mean: [Float]?) -> [Double] {
+        var perRow = [Double](repeating: 0, count: N * C)
+        perRow.withUnsafeMutableBufferPointer { out in
+            let o = UncheckedSendable(out.baseAddress!), xs = UncheckedSendable(x)
+            let run = { (m: UnsafePointer<Float>?) in
+                let ms = UncheckedSendable(m)
+                Parallel.forRanges(N * C, minPerChunk: Swift.max(1, (1 << 14) / plane)) { rows in
+                    fovea_bn_statistics(rows.count, plane, C, rows.lowerBound, xs.value + rows.lowerBound * plane, ms.value,
+                                        o.value + rows.lowerBound)
+                }
+            }
+            if let mean { mean.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
+        }
+        var sums = [Double](repeating: 0, count: C)
+        for r in 0..<(N * C) { sums[r % C] += perRow[r] }
+        return sums
+    }
+
+    /// Batch norm's backward on the C row kernels: `[dx, dgamma?, dbeta?]`.
+    static func rowKernelBackward(shape: [Int], N: Int, C: Int, plane: Int, dy: UnsafePointer<Float>, xh: UnsafePointer<Float>,
+                                  gamma: UnsafePointer<Float>?, invstd: [Float], batchStatistics: Bool,
+                                  hasWeight: Bool, hasBias: Bool) -> [Tensor?] {
+        let rows = N * C, M = N * plane
+        let chunk = Swift.max(1, (1 << 14) / plane)
+        var rowDy = [Double](repeating: 0, count: rows), rowDyXh = [Double](repeating: 0, count: rows)
+        let dys = UncheckedSendable(dy), xhs = UncheckedSendable(xh)
+        rowDy.withUnsafeMutableBufferPointer { a in
+            rowDyXh.withUnsafeMutableBufferPointer { b in
+                let sa = UncheckedSendable(a.baseAddress!), sb = UncheckedSendable(b.baseAddress!)
+                Parallel.forRanges(rows, minPerChunk: chunk) { r in
+                    let at = r.lowerBound * plane
+                    fovea_bn_backward_sums(r.count, plane, dys.value + at, xhs.value + at, sa.value + r.lowerBound,
+                                           sb.value + r.lowerBound)
+                }
+            }
+        }
+        var sumDy = [Double](repeating: 0, count: C), sumDyXh = [Double](repeating: 0, count: C)
+        for r in 0..<rows { sumDy[r % C] += rowDy[r]; sumDyXh[r % C] += rowDyXh[r] }
+        let sd = sumDy.map { Float($0) }, sdx = sumDyXh.map { Float($0) }
+        // dx^ = dy * gamma, so the sums of dx^ are gamma times those of dy: k folds gamma in.
+        let k = (0..<C).map { c in (gamma?[c] ?? 1) * invstd[c] / (batchStatistics ? Float(M) : 1) }
+        let dInput = Tensor.uninitialized(shape)
+        let dx = UncheckedSendable(dInput.pointer)
+        k.withUnsafeBufferPointer { kp in
+            sd.withUnsafeBufferPointer { sdp in
+                sdx.withUnsafeBufferPointer { sdxp in
+                    let ks = UncheckedSendable(kp.baseAddress!)
+                    let sds = UncheckedSendable(batchStatistics ? sdp.baseAddress : nil), sdxs = UncheckedSendable(sdxp.baseAddress!)
+                    Parallel.forRanges(rows, minPerChunk: chunk) { r in
+                        let at = r.lowerBound * plane
+                        fovea_bn_backward(r.count, plane, C, r.lowerBound, dys.value + at, xhs.value + at, ks.value, Float(M),
+                                          sds.value, sdxs.value, dx.value + at)
+                    }
+                }
+            }
+        }
+        var grads: [Tensor?] = [dInput]
+        if hasWeight { grads.append(Tensor(sdx)) }
+        if hasBias { grads.append(Tensor(sd)) }
+        return grads
     }
 }
 
