@@ -138,6 +138,11 @@ void fovea_adam_update(long n, float *theta, const float *g, float *m, float *v,
 void fovea_add_relu(long n, const float *a, const float *b, float *out);
 /// d[i] = y[i] > 0 ? g[i] : 0: the backward of a ReLU whose output is y.
 void fovea_relu_mask(long n, const float *y, const float *g, float *d);
+/// y = x > 0 ? x : slope * x (PReLU with one slope over n values; elementwise.c).
+void fovea_prelu_forward(long n, const float *x, float slope, float *y);
+/// dx = x > 0 ? dy : slope * dy; returns the sum of dy * x over x <= 0 (eight float lanes,
+/// combined in a fixed order).
+float fovea_prelu_backward(long n, const float *x, float slope, const float *dy, float *dx);
 #ifdef __cplusplus
 }
 #endif

@@ -1,3 +1,4 @@
+import CFoveaKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -162,8 +163,7 @@ struct PReLUWalk {
 
     func forward(_ range: Range<Int>, _ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
         runs(range, { values, c in
-            let s = a[c]
-            for i in values { let v = x[i]; y[i] = v > 0 ? v : s * v }
+            fovea_prelu_forward(values.count, x + values.lowerBound, a[c], y + values.lowerBound)
         }, rowBody: { base in
             for c in 0..<channels { let v = x[base + c]; y[base + c] = v > 0 ? v : a[c] * v }
         })
@@ -173,25 +173,9 @@ struct PReLUWalk {
     func backward(_ range: Range<Int>, _ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                   _ dx: UnsafeMutablePointer<Float>, _ da: UnsafeMutablePointer<Float>) {
         runs(range, { values, c in
-            let s = a[c]
-            // Eight partial sums at a time: one running float sum would wait on each add.
-            var acc8 = SIMD8<Float>()
-            var i = values.lowerBound
-            while i + 8 <= values.upperBound {
-                let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                let g = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
-                let positive = v .> 0
-                UnsafeMutableRawPointer(dx + i).storeBytes(of: (s * g).replacing(with: g, where: positive), as: SIMD8<Float>.self)
-                acc8 += (g * v).replacing(with: 0, where: positive)
-                i += 8
-            }
-            var acc = acc8.sum()
-            for j in i..<values.upperBound {
-                let v = x[j], g = dy[j], negative = !(v > 0)
-                dx[j] = negative ? s * g : g
-                acc += negative ? g * v : 0
-            }
-            da[c] += acc
+            // In C: eight partial sums at a time (one running float sum would wait on each add).
+            let j = values.lowerBound
+            da[c] += fovea_prelu_backward(values.count, x + j, a[c], dy + j, dx + j)
         }, rowBody: { base in
             for c in 0..<channels {
                 let v = x[base + c], g = dy[base + c], negative = !(v > 0)
