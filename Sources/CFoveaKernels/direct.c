@@ -128,11 +128,34 @@ static void direct_scatter_portable(long M, long O, long taps, const long *off, 
         _mm256_storeu_ps(d + r * ldd + 8, c##r##1);                     \
     }
 
+// A last block of at most 4 rows (16 channels = 6 + 6 + 4): the same tile with four rows,
+// so the two zero rows of the packed block cost nothing.
+FOVEA_AVX2 static void direct_conv_4rows_avx2(long m, long L, long T, const long *off, const float *blk,
+                                              const float *src, float *dst, long ldd) {
+    for (long j0 = 0; j0 < L; j0 += DN) {
+        __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+        __m256 c30 = c00, c31 = c00;
+        const float *s = src + j0;
+        const float *w = blk;
+        for (long t = 0; t < T; t++, w += DR) {
+            const float *p = s + off[t];
+            const __m256 b0 = _mm256_loadu_ps(p), b1 = _mm256_loadu_ps(p + 8);
+            DIRECT_ROW(0) DIRECT_ROW(1) DIRECT_ROW(2) DIRECT_ROW(3)
+        }
+        float *d = dst + j0;
+        DIRECT_STORE(0) DIRECT_STORE(1) DIRECT_STORE(2) DIRECT_STORE(3)
+    }
+}
+
 FOVEA_AVX2 static void direct_conv_avx2(long M, long L, long T, const long *off, const float *packed,
                                         const float *src, float *dst, long ldd) {
     for (long rb = 0; rb < M; rb += DR) {
         const long m = M - rb < DR ? M - rb : DR;
         const float *blk = packed + rb * T;
+        if (m <= 4) {
+            direct_conv_4rows_avx2(m, L, T, off, blk, src, dst + rb * ldd, ldd);
+            continue;
+        }
         for (long j0 = 0; j0 < L; j0 += DN) {
             __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
             __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
