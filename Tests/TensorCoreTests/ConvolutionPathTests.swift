@@ -128,6 +128,33 @@ final class ConvolutionPathTests: XCTestCase {
         }
     }
 
+    /// `conv2dReLU` without a bias, with a frozen bias and with an input that needs no
+    /// gradient (LeNet-5's first layer) against `conv2d(...).relu()`, on both methods.
+    func testConvReLUWithoutABiasGradientMatchesConvThenReLU() throws {
+        for method in [Tensor.ConvolutionMethod.direct, .lowered] {
+            for (biased, inputGrad) in [(false, true), (true, true), (true, false)] {
+                let x = randomTensor([5, 6, 14, 14], seed: 31, requiresGrad: inputGrad)
+                let w = randomTensor([16, 6, 5, 5], seed: 32, requiresGrad: true)
+                let b: Tensor? = biased ? randomTensor([16], seed: 33) : nil   // frozen: no gradient
+                let dy = randomTensor([5, 16, 10, 10], seed: 34)
+                let (fused, fusedDx, fusedDw) = try Tensor.withConvolutionMethod(method) { () throws -> ([Float], [Float]?, [Float]) in
+                    let y = try Tensor.conv2dReLU(x, weight: w, bias: b)
+                    try (y * dy).sum().backward()
+                    defer { x.grad = nil; w.grad = nil }
+                    return (y.values, x.grad?.values, w.grad!.values)
+                }
+                let y = try Tensor.conv2d(x, weight: w, bias: b).relu()
+                try (y * dy).sum().backward()
+                let label = "\(method), bias \(biased), input gradient \(inputGrad)"
+                assertClose(fused, y.values, rtol: 1e-5, atol: 1e-5, label)
+                assertClose(fusedDw, w.grad!.values, rtol: 1e-4, atol: 1e-4, label)
+                XCTAssertEqual(fusedDx == nil, !inputGrad, label)
+                if let fusedDx { assertClose(fusedDx, x.grad!.values, rtol: 1e-4, atol: 1e-4, label) }
+                XCTAssertNil(b?.grad, label)
+            }
+        }
+    }
+
     /// 2x2 max pooling by the definition: the first of (top-left, top-right, bottom-left,
     /// bottom-right) that no later value beats strictly; NaN never wins over a number.
     func referenceMaxPool(_ x: [Float], planes: Int, h: Int, w: Int) -> (y: [Float], argmax: [Int]) {

@@ -123,11 +123,14 @@ extension Tensor {
             // the gradient into wide rows; that needs the direct kernels to do the whole
             // backward (not a lowered input gradient) and something for them to do.
             if relu, usesDirectConvolution(g), dInput == nil || usesDirectInputGradient(g), dInput != nil || dWeight != nil {
-                var planeSums = [Double](repeating: 0, count: bias?.requiresGrad == true ? g.batch * g.outChannels : 0)
+                // Without a bias gradient no sums are asked for (an empty array's address
+                // is not nil, so it is not passed).
+                let wantsBias = bias?.requiresGrad == true
+                var planeSums = [Double](repeating: 0, count: wantsBias ? g.batch * g.outChannels : 0)
                 planeSums.withUnsafeMutableBufferPointer { sums in
                     directConvolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dOut.pointer,
                                               dInput: dInput?.pointer, dWeight: dWeight?.pointer, reluOutput: y.value,
-                                              biasPlanes: sums.baseAddress)
+                                              biasPlanes: wantsBias ? sums.baseAddress : nil)
                 }
                 var grads: [Tensor?] = [dInput, dWeight]
                 if let bias {
