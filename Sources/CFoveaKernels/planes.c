@@ -5,8 +5,6 @@
 #include "FoveaKernels.h"
 #include "reductions.h"
 
-#include <string.h>
-
 // fovea_spread_planes and its masked form. Rows are short (10 to 56 floats in LeNet and
 // ResNet), so each row is written together with the gap after it (up to the next row, or
 // to dst_len after the last): every float of dst is written once, with no memset of the

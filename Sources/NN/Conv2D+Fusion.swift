@@ -40,17 +40,11 @@ extension Conv2D {
         try fusedReLU(input) ?? self(input).relu()
     }
 
-    /// The fused conv + bias + ReLU, or nil while a trace records.
+    /// The fused conv + bias + ReLU (`Tensor.conv2dReLU`, which records on the tape only
+    /// when a gradient is wanted), or nil while a trace records.
     private func fusedReLU(_ input: Tensor) throws -> Tensor? {
         guard LayerTrace.current == nil else { return nil }
-        let wantsTape = GradMode.isEnabled && ([input, weight] + (bias.map { [$0] } ?? [])).contains { $0.requiresGrad }
-        if wantsTape {
-            return try Tensor.conv2dReLU(input, weight: weight, bias: bias, stride: stride, padding: padding,
-                                         dilation: dilation, groups: groups)
-        }
-        let epilogue = ConvEpilogue(scale: [Float](repeating: 1, count: outChannels),
-                                    shift: bias?.values ?? [Float](repeating: 0, count: outChannels), relu: true)
-        return try Tensor.conv2dInference(input, weight: weight, epilogue: epilogue, stride: stride, padding: padding,
-                                          dilation: dilation, groups: groups)
+        return try Tensor.conv2dReLU(input, weight: weight, bias: bias, stride: stride, padding: padding,
+                                     dilation: dilation, groups: groups)
     }
 }

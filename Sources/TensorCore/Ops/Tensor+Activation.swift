@@ -17,14 +17,19 @@ extension Tensor {
         Parallel.forRanges(n, minPerChunk: 1 << 16) { r in
             for i in r { let x = p[i]; o[i] = x > 0 ? x : 0 }
         }
-        return Tensor.record("relu", out, inputs: [self]) { g in
-            let d = Tensor.uninitialized(g.shape)
-            let dp = d.pointer, gp = g.pointer
-            Parallel.forRanges(n, minPerChunk: 1 << 16) { r in
-                for i in r { let y = o[i], v = gp[i]; dp[i] = y > 0 ? v : 0 }
-            }
-            return [d]
+        let y = UnsafePointer(o)
+        return Tensor.record("relu", out, inputs: [self]) { g in [Tensor.reluGradient(g, output: y)] }
+    }
+
+    /// A ReLU's backward: `g` where the ReLU's output `output` (shaped as `g`) is positive,
+    /// 0 elsewhere, as a new tensor (`fovea_relu_mask`, split over threads).
+    static func reluGradient(_ g: Tensor, output: UnsafePointer<Float>) -> Tensor {
+        let d = Tensor.uninitialized(g.shape)
+        let dp = UncheckedSendable(d.pointer), gp = UncheckedSendable(UnsafePointer(g.pointer)), y = UncheckedSendable(output)
+        Parallel.forRanges(d.count, minPerChunk: 1 << 16) { r in
+            fovea_relu_mask(r.count, y.value + r.lowerBound, gp.value + r.lowerBound, dp.value + r.lowerBound)
         }
+        return d
     }
 
     /// `max(0, a + b)` for tensors of one shape, in one pass (a residual block's output);
@@ -39,17 +44,10 @@ extension Tensor {
         Parallel.forRanges(out.count, minPerChunk: 1 << 16) { r in
             fovea_add_relu(r.count, pa.value + r.lowerBound, pb.value + r.lowerBound, o.value + r.lowerBound)
         }
+        let y = UnsafePointer(out.pointer)
         return record("reluOfSum", out, inputs: [a, b]) { g in
-            func masked() -> Tensor {
-                let d = Tensor.uninitialized(g.shape)
-                let dp = UncheckedSendable(d.pointer), gp = UncheckedSendable(UnsafePointer(g.pointer))
-                Parallel.forRanges(d.count, minPerChunk: 1 << 16) { r in
-                    fovea_relu_mask(r.count, o.value + r.lowerBound, gp.value + r.lowerBound, dp.value + r.lowerBound)
-                }
-                return d
-            }
             // Separate tensors: each input's gradient may later be accumulated in place.
-            return [a.requiresGrad ? masked() : nil, b.requiresGrad ? masked() : nil]
+            [a.requiresGrad ? reluGradient(g, output: y) : nil, b.requiresGrad ? reluGradient(g, output: y) : nil]
         }
     }
 

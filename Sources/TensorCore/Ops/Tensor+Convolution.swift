@@ -134,18 +134,12 @@ extension Tensor {
                 }
                 var grads: [Tensor?] = [dInput, dWeight]
                 if let bias {
-                    grads.append(bias.requiresGrad ? channelTotals(planeSums, channels: g.outChannels) : nil)
+                    grads.append(bias.requiresGrad ? Tensor(channelTotals(planeSums, channels: g.outChannels).map { Float($0) }) : nil)
                 }
                 return grads
             }
             // Through the ReLU first: the gradient where the output is positive.
-            let dConv = relu ? Tensor.uninitialized(dOut.shape) : dOut
-            if relu {
-                let src = UncheckedSendable(UnsafePointer(dOut.pointer)), dst = UncheckedSendable(dConv.pointer)
-                Parallel.forRanges(dOut.count, minPerChunk: 1 << 16) { r in
-                    fovea_relu_mask(r.count, y.value + r.lowerBound, src.value + r.lowerBound, dst.value + r.lowerBound)
-                }
-            }
+            let dConv = relu ? reluGradient(dOut, output: y.value) : dOut
             convolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dConv.pointer,
                                 dInput: dInput?.pointer, dWeight: dWeight?.pointer, columns: kept.map { UnsafePointer($0.pointer) })
             var grads: [Tensor?] = [dInput, dWeight]
@@ -169,14 +163,15 @@ extension Tensor {
                 fovea_plane_sums(r.count, plane, g.value + r.lowerBound * plane, o.value + r.lowerBound)
             }
         }
-        return channelTotals(planeSums, channels: channels)
+        return Tensor(channelTotals(planeSums, channels: channels).map { Float($0) })
     }
 
-    /// `[channels]` totals of per-(image, channel) plane sums, added in image order.
-    static func channelTotals(_ planeSums: [Double], channels: Int) -> Tensor {
+    /// `[channels]` totals of per-(image, channel) sums (entry `n * channels + c`), added in
+    /// image order, so they do not depend on how the rows were split over threads.
+    static func channelTotals(_ rowSums: [Double], channels: Int) -> [Double] {
         var sums = [Double](repeating: 0, count: channels)
-        for r in 0..<planeSums.count { sums[r % channels] += planeSums[r] }
-        return Tensor(sums.map { Float($0) })
+        for r in 0..<rowSums.count { sums[r % channels] += rowSums[r] }
+        return sums
     }
 
     /// Most floats of column matrices a training convolution keeps from its forward for its

@@ -88,13 +88,13 @@ extension Tensor {
                 }
             }
         } else {
-        Parallel.forRanges(N * C, minPerChunk: 16) { rows in
-            for r in rows {
-                let c = r % C, base = r * plane
-                let m = mean[c], s = invstd[c], g = gamma?[c] ?? 1, b = beta?[c] ?? 0
-                for i in base..<(base + plane) { let h = (x[i] - m) * s; xh[i] = h; y[i] = g * h + b }
+            Parallel.forRanges(N * C, minPerChunk: 16) { rows in
+                for r in rows {
+                    let c = r % C, base = r * plane
+                    let m = mean[c], s = invstd[c], g = gamma?[c] ?? 1, b = beta?[c] ?? 0
+                    for i in base..<(base + plane) { let h = (x[i] - m) * s; xh[i] = h; y[i] = g * h + b }
+                }
             }
-        }
         }
         var inputs = [input]
         if let weight { inputs.append(weight) }
@@ -153,9 +153,7 @@ extension Tensor {
             }
             if let mean { mean.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
         }
-        var sums = [Double](repeating: 0, count: C)
-        for r in 0..<(N * C) { sums[r % C] += perRow[r] }
-        return sums
+        return channelTotals(perRow, channels: C)
     }
 
     /// Batch norm's backward on the C row kernels: `[dx, dgamma?, dbeta?]`.
@@ -176,9 +174,8 @@ extension Tensor {
                 }
             }
         }
-        var sumDy = [Double](repeating: 0, count: C), sumDyXh = [Double](repeating: 0, count: C)
-        for r in 0..<rows { sumDy[r % C] += rowDy[r]; sumDyXh[r % C] += rowDyXh[r] }
-        let sd = sumDy.map { Float($0) }, sdx = sumDyXh.map { Float($0) }
+        let sd = channelTotals(rowDy, channels: C).map { Float($0) }
+        let sdx = channelTotals(rowDyXh, channels: C).map { Float($0) }
         // dx^ = dy * gamma, so the sums of dx^ are gamma times those of dy: k folds gamma in.
         let k = (0..<C).map { c in (gamma?[c] ?? 1) * invstd[c] / (batchStatistics ? Float(M) : 1) }
         let dInput = Tensor.uninitialized(shape)
