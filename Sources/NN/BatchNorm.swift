@@ -47,6 +47,20 @@ public class BatchNorm: Layer, @unchecked Sendable {
                                     training: isTraining, momentum: momentum, eps: eps)
     }
 
+    /// `activation(self(input))` as one op (`Tensor.batchNormPReLU`): the PReLU is applied
+    /// as the normalised values are written and its gradient is folded into batch norm's
+    /// backward. While a `LayerTrace` records, or when the slope does not fit this layer's
+    /// channels, it is exactly the two layers one after the other.
+    public func callAsFunction(_ input: Tensor, then activation: PReLU) throws -> Tensor {
+        guard LayerTrace.current == nil, activation.weight.count == 1 || activation.weight.count == features,
+              input.rank == inputRank, input.shape[1] == features else {
+            return try activation(self(input))
+        }
+        if isTraining { batchesTracked.pointer[0] += 1 }
+        return try Tensor.batchNormPReLU(input, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                                         training: isTraining, momentum: momentum, eps: eps, slope: activation.weight)
+    }
+
     public override var parameterSlots: [(name: String, tensor: Tensor)] {
         (weight.map { [("weight", $0)] } ?? []) + (bias.map { [("bias", $0)] } ?? [])
     }

@@ -5,6 +5,42 @@ import TensorCore
 import XCTest
 
 final class TechniqueLayerTests: XCTestCase {
+    /// `bn(x, then: prelu)` is `prelu(bn(x))` as one op: same output, gradients, running
+    /// statistics and batch count; under a `LayerTrace` both layers are recorded.
+    func testBatchNormThenPReLUMatchesTheTwoLayers() throws {
+        for (shape, slopes) in [([4, 3, 5, 5], 1), ([4, 3, 5, 5], 3), ([6, 3], 1)] {
+            let fusedBN = shape.count == 4 ? try BatchNorm2D(3) as BatchNorm : try BatchNorm1D(3)
+            let plainBN = shape.count == 4 ? try BatchNorm2D(3) as BatchNorm : try BatchNorm1D(3)
+            let fusedPReLU = try PReLU(parameters: slopes), plainPReLU = try PReLU(parameters: slopes)
+            for step in 0..<2 {
+                let x = randomTensor(shape, seed: UInt64(40 + step))
+                let dy = randomTensor(shape, seed: UInt64(50 + step))
+                let y = try fusedBN(x, then: fusedPReLU)
+                try (y * dy).sum().backward()
+                let z = try plainPReLU(plainBN(x))
+                try (z * dy).sum().backward()
+                assertClose(y.values, z.values, rtol: 1e-6, atol: 1e-6, "\(shape)")
+            }
+            assertClose(fusedBN.weight!.grad!.values, plainBN.weight!.grad!.values, rtol: 1e-5, atol: 1e-5)
+            assertClose(fusedBN.bias!.grad!.values, plainBN.bias!.grad!.values, rtol: 1e-5, atol: 1e-5)
+            assertClose(fusedPReLU.weight.grad!.values, plainPReLU.weight.grad!.values, rtol: 1e-4, atol: 1e-4)
+            XCTAssertEqual(fusedBN.runningMean.values, plainBN.runningMean.values)
+            XCTAssertEqual(fusedBN.runningVar.values, plainBN.runningVar.values)
+            XCTAssertEqual(fusedBN.batchesTracked.values, [2])
+            fusedBN.train(false)
+            plainBN.train(false)
+            let x = randomTensor(shape, seed: 60)
+            assertClose(try fusedBN(x, then: fusedPReLU).values, try plainPReLU(plainBN(x)).values, rtol: 1e-6, atol: 1e-6)
+        }
+        let bn = try BatchNorm2D(3), prelu = try PReLU()
+        let (_, calls) = try LayerTrace.record { try bn(randomTensor([2, 3, 4, 4], seed: 1), then: prelu) }
+        XCTAssertEqual(calls.map(\.layer.typeName), ["BatchNorm2D", "PReLU"])
+        // A slope per channel that does not fit the layer falls back to the two layers, whose error names it.
+        XCTAssertThrowsError(try bn(randomTensor([2, 3, 4, 4], seed: 1), then: try PReLU(parameters: 2))) { error in
+            XCTAssertTrue("\(error)".contains("needs 1 or 3 values"), "\(error)")
+        }
+    }
+
     func testBatchNormLayerTrainsThenEvaluatesWithRunningStatistics() throws {
         let bn = try BatchNorm2D(2, momentum: 0.5)
         XCTAssertEqual(bn.stateDict().map(\.name), ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"])

@@ -109,6 +109,51 @@ final class NormalizationPathTests: XCTestCase {
             }
         }
     }
+
+    func testBatchNormPReLUMatchesBatchNormThenPReLU() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        // Planes of 81 (row kernels, with tails, split over threads), [N, C] and planes of 6
+        // (channel kernels); shared and per-channel slopes; batch and running statistics.
+        for shape in [[8, 6, 9, 9], [64, 20], [5, 3, 2, 3]] {
+            for perChannel in [false, true] {
+                for training in [true, false] {
+                    for (threads, portable) in [(1, false), (2, false), (2, true)] {
+                        Parallel.threadCount = threads
+                        try onKernels(portable: portable) {
+                            let C = shape[1]
+                            // Two copies of every input: one for the fused op, one for the two ops.
+                            func inputs() -> (x: Tensor, gamma: Tensor, beta: Tensor, slope: Tensor, rm: Tensor, rv: Tensor) {
+                                (randomTensor(shape, seed: 31, requiresGrad: true, low: -2, high: 2),
+                                 randomTensor([C], seed: 32, requiresGrad: true, low: 0.5, high: 1.5),
+                                 randomTensor([C], seed: 33, requiresGrad: true, low: -0.5, high: 0.5),
+                                 randomTensor([perChannel ? C : 1], seed: 34, requiresGrad: true, low: 0.05, high: 0.5),
+                                 randomTensor([C], seed: 35), randomTensor([C], seed: 36, low: 0.5, high: 2))
+                            }
+                            let dy = randomTensor(shape, seed: 37)
+                            let f = inputs(), u = inputs()
+                            let fused = try Tensor.batchNormPReLU(f.x, weight: f.gamma, bias: f.beta, runningMean: f.rm,
+                                                                  runningVar: f.rv, training: training, slope: f.slope)
+                            try (fused * dy).sum().backward()
+                            let unfused = try Tensor.batchNorm(u.x, weight: u.gamma, bias: u.beta, runningMean: u.rm,
+                                                               runningVar: u.rv, training: training).prelu(slope: u.slope)
+                            try (unfused * dy).sum().backward()
+                            let label = "\(shape), per channel \(perChannel), training \(training), \(threads) threads\(portable ? ", portable" : "")"
+                            XCTAssertGreaterThan(unfused.values.filter { $0 < 0 }.count, shape.reduce(1, *) / 10,
+                                                 "the PReLU's negative side is exercised: \(label)")
+                            assertClose(fused.values, unfused.values, rtol: 1e-6, atol: 1e-6, label)
+                            assertClose(f.x.grad!.values, u.x.grad!.values, rtol: 1e-5, atol: 1e-5, label)
+                            assertClose(f.gamma.grad!.values, u.gamma.grad!.values, rtol: 1e-5, atol: 1e-5, label)
+                            assertClose(f.beta.grad!.values, u.beta.grad!.values, rtol: 1e-5, atol: 1e-5, label)
+                            assertClose(f.slope.grad!.values, u.slope.grad!.values, rtol: 1e-4, atol: 1e-4, label)
+                            XCTAssertEqual(f.rm.values, u.rm.values, label)
+                            XCTAssertEqual(f.rv.values, u.rv.values, label)
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `body` on the portable kernels when `portable`, on the machine's best otherwise.

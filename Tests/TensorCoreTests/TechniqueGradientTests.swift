@@ -40,6 +40,33 @@ final class TechniqueGradientTests: XCTestCase {
         }
     }
 
+    func testBatchNormPReLUGradients() throws {
+        // Planes of 16 (row kernels) and [N, C] (channel kernels); a shared and a per-channel
+        // slope. Kinks: finite differences across v = 0 would be wrong, so x is spread out
+        // and the check's step is small against the gaps.
+        for shape in [[4, 3], [2, 3, 4, 4]] {
+            let x = randomTensor(shape, seed: 13)
+            let gamma = randomTensor([shape[1]], seed: 14, low: 0.5, high: 1.5)
+            let beta = randomTensor([shape[1]], seed: 15, low: -0.3, high: 0.3)
+            for slope in [Tensor([0.25]), randomTensor([shape[1]], seed: 16, low: 0.05, high: 0.5)] {
+                try checkGradients([x, gamma, beta, slope], eps: 1e-3, rtol: 3e-2, atol: 3e-3) {
+                    try Tensor.batchNormPReLU(x, weight: gamma, bias: beta, runningMean: nil, runningVar: nil, training: true,
+                                              slope: slope)
+                }
+                let mean = randomTensor([shape[1]], seed: 17), variance = randomTensor([shape[1]], seed: 18, low: 0.5, high: 2)
+                try checkGradients([x, gamma, beta, slope], eps: 1e-3, rtol: 3e-2, atol: 3e-3) {
+                    try Tensor.batchNormPReLU(x, weight: gamma, bias: beta, runningMean: mean, runningVar: variance,
+                                              training: false, slope: slope)
+                }
+            }
+        }
+        XCTAssertThrowsError(try Tensor.batchNormPReLU(randomTensor([2, 3, 4, 4], seed: 1), weight: nil, bias: nil,
+                                                       runningMean: nil, runningVar: nil, training: true,
+                                                       slope: Tensor([0.1, 0.2]))) { error in
+            XCTAssertTrue("\(error)".contains("needs 1 or 3 values"), "\(error)")
+        }
+    }
+
     func testBatchNormNormalisesAndTracksRunningStatistics() throws {
         let x = try Tensor(shape: [4, 1], values: [1, 2, 3, 6])
         let rm = Tensor(zeros: [1]), rv = Tensor(repeating: 1, shape: [1])

@@ -20,6 +20,29 @@ import Glibc
 extension Tensor {
     public static func batchNorm(_ input: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
                                  training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) throws -> Tensor {
+        try normalize(input, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                      training: training, momentum: momentum, eps: eps, slope: nil)
+    }
+
+    /// `batchNorm(...).prelu(slope:)` as one op: the PReLU is applied as the normalised
+    /// values are written, and its mask is recomputed from x^ in the backward, so neither
+    /// batch norm's output nor the gradient between the two is stored. `slope` is `[1]`
+    /// (shared) or `[C]`. On planes of fewer than 8 values (`[N, C]`) it is the two ops
+    /// one after the other. Same values and gradients as the two ops, within rounding.
+    public static func batchNormPReLU(_ input: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
+                                      training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, slope: Tensor) throws -> Tensor {
+        let channels = input.rank >= 2 ? input.shape[1] : 1
+        guard slope.count == 1 || slope.count == channels else {
+            throw TensorError.shapeMismatch(op: "batchNormPReLU",
+                "slope \(describe(slope.shape)) for input \(describe(input.shape)): needs 1 or \(channels) values")
+        }
+        return try normalize(input, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+                             training: training, momentum: momentum, eps: eps, slope: slope)
+    }
+
+    /// `batchNorm`, followed by a PReLU with `slope` unless it is nil.
+    static func normalize(_ input: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor?, runningVar: Tensor?,
+                          training: Bool, momentum: Float, eps: Float, slope: Tensor?) throws -> Tensor {
         guard input.rank == 2 || input.rank == 4 else {
             throw TensorError.shapeMismatch(op: "batchNorm", "input must be [N, C] or [N, C, H, W], got \(describe(input.shape))")
         }
@@ -37,24 +60,14 @@ extension Tensor {
                 "training needs more than one value per channel, got input \(describe(input.shape))")
         }
         // Per-channel statistics, two passes (mean, then squared deviations).
+        let kernels = NormalizationKernels(N: N, C: C, plane: plane)
         var mean = [Float](repeating: 0, count: C), invstd = [Float](repeating: 0, count: C)
         let x = UnsafePointer(input.pointer)
-        // Planes of 8 or more go through the C row kernels (batchnorm.c), narrower ones
-        // (`[N, C]`) through `channelSums`'s loops over channels.
-        let rowKernels = plane >= 8
         if useBatch {
-            let sums = rowKernels ? rowSums(N: N, C: C, plane: plane, x, mean: nil) :
-                channelSums(N: N, C: C, plane: plane) { i in x[i] } lanes: { i in
-                    UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-                }
+            let sums = kernels.statistics(x, mean: nil)
             let mu = sums.map { $0 / Double(M) }
             let muF = mu.map { Float($0) }
-            let squares = rowKernels ? rowSums(N: N, C: C, plane: plane, x, mean: muF) :
-                channelSums(N: N, C: C, plane: plane) { i, c in
-                    let d = x[i] - muF[c]; return d * d
-                } lanes: { i, c in
-                    let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - SIMD8(repeating: muF[c]); return d * d
-                }
+            let squares = kernels.statistics(x, mean: muF)
             for c in 0..<C {
                 let variance = squares[c] / Double(M)
                 mean[c] = muF[c]
@@ -72,173 +85,151 @@ extension Tensor {
         }
         let out = Tensor.uninitialized(input.shape)
         let normalized = Tensor.uninitialized(input.shape)   // x^, kept for backward
-        let y = out.pointer, xh = normalized.pointer
-        let gamma = weight?.pointer, beta = bias?.pointer
-        if rowKernels {
-            let xs = UncheckedSendable(x), ys = UncheckedSendable(y), hs = UncheckedSendable(xh)
-            let gs = UncheckedSendable(gamma.map { UnsafePointer($0) }), bs = UncheckedSendable(beta.map { UnsafePointer($0) })
-            mean.withUnsafeBufferPointer { mp in
-                invstd.withUnsafeBufferPointer { sp in
-                    let m = UncheckedSendable(mp.baseAddress!), s = UncheckedSendable(sp.baseAddress!)
-                    Parallel.forRanges(N * C, minPerChunk: Swift.max(1, (1 << 14) / plane)) { rows in
-                        let at = rows.lowerBound * plane
-                        fovea_bn_forward(rows.count, plane, C, rows.lowerBound, xs.value + at, m.value, s.value, gs.value,
-                                         bs.value, hs.value + at, ys.value + at)
-                    }
-                }
-            }
-        } else {
-            Parallel.forRanges(N * C, minPerChunk: 16) { rows in
-                for r in rows {
-                    let c = r % C, base = r * plane
-                    let m = mean[c], s = invstd[c], g = gamma?[c] ?? 1, b = beta?[c] ?? 0
-                    for i in base..<(base + plane) { let h = (x[i] - m) * s; xh[i] = h; y[i] = g * h + b }
-                }
-            }
-        }
+        let affine = NormalizationKernels.Affine(gamma: weight.map { UnsafePointer($0.pointer) },
+                                                 beta: bias.map { UnsafePointer($0.pointer) },
+                                                 slope: slope.map { UnsafePointer($0.pointer) }, perChannelSlope: (slope?.count ?? 1) > 1)
+        kernels.forward(x, mean: mean, invstd: invstd, affine, xh: normalized.pointer, y: out.pointer)
         var inputs = [input]
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
-        let hasWeight = weight != nil, hasBias = bias != nil
-        return record("batchNorm", out, inputs: inputs) { dOut in
-            let dy = dOut.pointer, xh = normalized.pointer
-            let dyc = UnsafePointer(dy), xhc = UnsafePointer(xh)
-            if rowKernels {
-                return rowKernelBackward(shape: input.shape, N: N, C: C, plane: plane, dy: dyc, xh: xhc, gamma: gamma.map { UnsafePointer($0) },
-                                         invstd: invstd, batchStatistics: useBatch, hasWeight: hasWeight, hasBias: hasBias)
-            }
-            let sumDy = channelSums(N: N, C: C, plane: plane) { i in dyc[i] } lanes: { i in
-                UnsafeRawPointer(dyc + i).loadUnaligned(as: SIMD8<Float>.self)
-            }.map { Float($0) }
-            let sumDyXh = channelSums(N: N, C: C, plane: plane) { i in dyc[i] * xhc[i] } lanes: { i in
-                UnsafeRawPointer(dyc + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(xhc + i).loadUnaligned(as: SIMD8<Float>.self)
-            }.map { Float($0) }
+        if let slope { inputs.append(slope) }
+        let slopeShape = slope?.shape
+        return record(slope == nil ? "batchNorm" : "batchNormPReLU", out, inputs: inputs) { dOut in
+            let sums = kernels.backwardSums(dy: UnsafePointer(dOut.pointer), xh: UnsafePointer(normalized.pointer), affine)
+            let sd = sums.dy.map { Float($0) }, sdx = sums.dyXh.map { Float($0) }
+            // dx^ = dy * gamma, so the sums of dx^ are gamma times those of dy: k folds gamma in.
+            let k = (0..<C).map { c in (affine.gamma?[c] ?? 1) * invstd[c] / (useBatch ? Float(M) : 1) }
             let dInput = Tensor.uninitialized(input.shape)
-            let dx = dInput.pointer
-            Parallel.forRanges(N * C, minPerChunk: 16) { rows in
-                for r in rows {
-                    let c = r % C, base = r * plane
-                    let g = gamma?[c] ?? 1, s = invstd[c]
-                    if useBatch {
-                        // dx^ = dy * g, so the sums of dx^ are g times those of dy.
-                        let k = g * s / Float(M), a = Float(M), sd = sumDy[c], sdx = sumDyXh[c]
-                        for i in base..<(base + plane) { dx[i] = k * (a * dy[i] - sd - xh[i] * sdx) }
-                    } else {
-                        let k = g * s
-                        for i in base..<(base + plane) { dx[i] = k * dy[i] }
-                    }
-                }
-            }
+            kernels.inputGradient(dy: UnsafePointer(dOut.pointer), xh: UnsafePointer(normalized.pointer), affine, k: k,
+                                  M: M, sd: useBatch ? sd : nil, sdx: sdx, dx: dInput.pointer)
             var grads: [Tensor?] = [dInput]
-            if hasWeight { grads.append(Tensor(sumDyXh)) }
-            if hasBias { grads.append(Tensor(sumDy)) }
+            if weight != nil { grads.append(Tensor(sdx)) }
+            if bias != nil { grads.append(Tensor(sd)) }
+            if let slopeShape, let da = sums.slope {
+                // The slope's gradient: per channel, or the channels' sums added in order when shared.
+                let total = affine.perChannelSlope ? da : [da.reduce(0, +)]
+                grads.append(try! Tensor(shape: slopeShape, values: total.map { Float($0) }))
+            }
             return grads
         }
     }
 }
 
-extension Tensor {
-    /// Per-channel totals of the rows of `[N, C, plane]` (`fovea_bn_statistics`): sums, or
-    /// with `mean` squared deviations from it; rows in parallel, added in image order.
-    static func rowSums(N: Int, C: Int, plane: Int, _ x: UnsafePointer<Float>, mean: [Float]?) -> [Double] {
-        var perRow = [Double](repeating: 0, count: N * C)
-        perRow.withUnsafeMutableBufferPointer { out in
-            let o = UncheckedSendable(out.baseAddress!), xs = UncheckedSendable(x)
-            let run = { (m: UnsafePointer<Float>?) in
-                let ms = UncheckedSendable(m)
-                Parallel.forRanges(N * C, minPerChunk: Swift.max(1, (1 << 14) / plane)) { rows in
-                    fovea_bn_statistics(rows.count, plane, C, rows.lowerBound, xs.value + rows.lowerBound * plane, ms.value,
-                                        o.value + rows.lowerBound)
-                }
-            }
-            if let mean { mean.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
-        }
-        return channelTotals(perRow, channels: C)
+/// Batch norm's passes over `[N, C, plane]` on the C kernels of batchnorm.c. Planes of 8 or
+/// more go row by row (a row is one image's plane of one channel), rows split over threads
+/// and their sums added in image order; shorter planes (`[N, C]` has planes of 1) go
+/// through the whole tensor channel by channel in one call. Either way the sums do not
+/// depend on the thread count.
+struct NormalizationKernels {
+    let N: Int, C: Int, plane: Int
+    var rows: Int { N * C }
+    var byRows: Bool { plane >= 8 }
+    /// Rows per thread chunk: about 16K values.
+    var chunk: Int { Swift.max(1, (1 << 14) / plane) }
+
+    /// gamma and beta (nil: 1 and 0), and the PReLU applied after them (nil: none).
+    struct Affine {
+        let gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?
+        let slope: UnsafePointer<Float>?
+        let perChannelSlope: Bool
+        var perChannelFlag: Int32 { perChannelSlope ? 1 : 0 }
     }
 
-    /// Batch norm's backward on the C row kernels: `[dx, dgamma?, dbeta?]`.
-    static func rowKernelBackward(shape: [Int], N: Int, C: Int, plane: Int, dy: UnsafePointer<Float>, xh: UnsafePointer<Float>,
-                                  gamma: UnsafePointer<Float>?, invstd: [Float], batchStatistics: Bool,
-                                  hasWeight: Bool, hasBias: Bool) -> [Tensor?] {
-        let rows = N * C, M = N * plane
-        let chunk = Swift.max(1, (1 << 14) / plane)
-        var rowDy = [Double](repeating: 0, count: rows), rowDyXh = [Double](repeating: 0, count: rows)
-        let dys = UncheckedSendable(dy), xhs = UncheckedSendable(xh)
-        rowDy.withUnsafeMutableBufferPointer { a in
-            rowDyXh.withUnsafeMutableBufferPointer { b in
-                let sa = UncheckedSendable(a.baseAddress!), sb = UncheckedSendable(b.baseAddress!)
+    /// `[C]` sums of each channel's values, or with `mean` of their squared deviations.
+    func statistics(_ x: UnsafePointer<Float>, mean: [Float]?) -> [Double] {
+        mean.withOptionalBuffer { m in
+            guard byRows else {
+                var sums = [Double](repeating: 0, count: C)
+                fovea_bn_columns_statistics(N, C, plane, x, m, &sums)
+                return sums
+            }
+            var perRow = [Double](repeating: 0, count: rows)
+            perRow.withUnsafeMutableBufferPointer { out in
+                let o = UncheckedSendable(out.baseAddress!), xs = UncheckedSendable(x), ms = UncheckedSendable(m)
                 Parallel.forRanges(rows, minPerChunk: chunk) { r in
-                    let at = r.lowerBound * plane
-                    fovea_bn_backward_sums(r.count, plane, dys.value + at, xhs.value + at, sa.value + r.lowerBound,
-                                           sb.value + r.lowerBound)
+                    fovea_bn_statistics(r.count, plane, C, r.lowerBound, xs.value + r.lowerBound * plane, ms.value,
+                                        o.value + r.lowerBound)
+                }
+            }
+            return Tensor.channelTotals(perRow, channels: C)
+        }
+    }
+
+    /// `xh = (x - mean) * invstd`, `y = gamma * xh + beta`, then the PReLU if there is one.
+    func forward(_ x: UnsafePointer<Float>, mean: [Float], invstd: [Float], _ affine: Affine,
+                 xh: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        let xs = UncheckedSendable(x), ys = UncheckedSendable(y), hs = UncheckedSendable(xh), af = UncheckedSendable(affine)
+        let plane = plane, C = C
+        mean.withUnsafeBufferPointer { mp in
+            invstd.withUnsafeBufferPointer { sp in
+                let m = UncheckedSendable(mp.baseAddress!), s = UncheckedSendable(sp.baseAddress!)
+                Parallel.forRanges(rows, minPerChunk: chunk) { r in
+                    let at = r.lowerBound * plane, a = af.value
+                    fovea_bn_forward(r.count, plane, C, r.lowerBound, xs.value + at, m.value, s.value, a.gamma, a.beta,
+                                     a.slope, a.perChannelFlag, hs.value + at, ys.value + at)
                 }
             }
         }
-        let sd = channelTotals(rowDy, channels: C).map { Float($0) }
-        let sdx = channelTotals(rowDyXh, channels: C).map { Float($0) }
-        // dx^ = dy * gamma, so the sums of dx^ are gamma times those of dy: k folds gamma in.
-        let k = (0..<C).map { c in (gamma?[c] ?? 1) * invstd[c] / (batchStatistics ? Float(M) : 1) }
-        let dInput = Tensor.uninitialized(shape)
-        let dx = UncheckedSendable(dInput.pointer)
-        k.withUnsafeBufferPointer { kp in
-            sd.withUnsafeBufferPointer { sdp in
-                sdx.withUnsafeBufferPointer { sdxp in
-                    let ks = UncheckedSendable(kp.baseAddress!)
-                    let sds = UncheckedSendable(batchStatistics ? sdp.baseAddress : nil), sdxs = UncheckedSendable(sdxp.baseAddress!)
+    }
+
+    /// Per channel: the sums of d and of d * xh, d being the gradient that reaches batch norm
+    /// (dy, or through the PReLU), and with a PReLU its slope's gradient.
+    func backwardSums(dy: UnsafePointer<Float>, xh: UnsafePointer<Float>, _ affine: Affine)
+        -> (dy: [Double], dyXh: [Double], slope: [Double]?) {
+        let count = byRows ? rows : C
+        var sd = [Double](repeating: 0, count: count), sdx = sd, da = sd
+        let hasSlope = affine.slope != nil
+        sd.withUnsafeMutableBufferPointer { a in
+            sdx.withUnsafeMutableBufferPointer { b in
+                da.withUnsafeMutableBufferPointer { d in
+                    guard byRows else {
+                        fovea_bn_columns_backward_sums(N, C, plane, dy, xh, affine.gamma, affine.beta, affine.slope,
+                                                       affine.perChannelFlag, a.baseAddress!, b.baseAddress!, d.baseAddress!)
+                        return
+                    }
+                    let sa = UncheckedSendable(a.baseAddress!), sb = UncheckedSendable(b.baseAddress!)
+                    let sda = UncheckedSendable(d.baseAddress!), dys = UncheckedSendable(dy), xhs = UncheckedSendable(xh)
+                    let af = UncheckedSendable(affine), plane = plane, C = C
                     Parallel.forRanges(rows, minPerChunk: chunk) { r in
-                        let at = r.lowerBound * plane
-                        fovea_bn_backward(r.count, plane, C, r.lowerBound, dys.value + at, xhs.value + at, ks.value, Float(M),
-                                          sds.value, sdxs.value, dx.value + at)
+                        let at = r.lowerBound * plane, f = af.value, o = r.lowerBound
+                        fovea_bn_backward_sums(r.count, plane, C, o, dys.value + at, xhs.value + at, f.gamma, f.beta, f.slope,
+                                               f.perChannelFlag, sa.value + o, sb.value + o, sda.value + o)
                     }
                 }
             }
         }
-        var grads: [Tensor?] = [dInput]
-        if hasWeight { grads.append(Tensor(sdx)) }
-        if hasBias { grads.append(Tensor(sd)) }
-        return grads
-    }
-}
-
-extension Tensor {
-    /// Per-channel sums `Σ_{n,i} f(index)` over an `[N, C, plane]` layout, in Double.
-    ///
-    /// With planes of 8 or more, each `(n, c)` plane is summed with eight float partial
-    /// sums (`lanes(i)` gives `f` at indices `i..<i+8`), planes run in parallel, and the
-    /// plane sums are added in Double in a fixed order, so the result does not depend on
-    /// threads. Without planes (`[N, C]`) the rows are added in order, vectorised over c.
-    @inline(__always)
-    static func channelSums(N: Int, C: Int, plane: Int, _ f: (Int) -> Float,
-                            lanes: (Int) -> SIMD8<Float>) -> [Double] {
-        channelSums(N: N, C: C, plane: plane, { i, _ in f(i) }, lanes: { i, _ in lanes(i) })
+        guard byRows else { return (sd, sdx, hasSlope ? da : nil) }
+        return (Tensor.channelTotals(sd, channels: C), Tensor.channelTotals(sdx, channels: C),
+                hasSlope ? Tensor.channelTotals(da, channels: C) : nil)
     }
 
-    /// `channelSums` where `f` and `lanes` also get the channel.
-    @inline(__always)
-    static func channelSums(N: Int, C: Int, plane: Int, _ f: (Int, Int) -> Float,
-                            lanes: (Int, Int) -> SIMD8<Float>) -> [Double] {
-        var sums = [Double](repeating: 0, count: C)
-        if plane < 8 {
-            for n in 0..<N { for c in 0..<C { for i in 0..<plane { sums[c] += Double(f((n * C + c) * plane + i, c)) } } }
-            return sums
-        }
-        let rows = N * C
-        var rowSums = [Double](repeating: 0, count: rows)
-        rowSums.withUnsafeMutableBufferPointer { out in
-            let o = out.baseAddress!
-            Parallel.forRanges(rows, minPerChunk: Swift.max(1, 4096 / plane)) { range in
-                for r in range {
-                    let c = r % C, base = r * plane
-                    var acc = SIMD8<Float>()
-                    var i = base
-                    while i + 8 <= base + plane { acc += lanes(i, c); i += 8 }
-                    var total = Double(acc.sum())
-                    while i < base + plane { total += Double(f(i, c)); i += 1 }
-                    o[r] = total
+    /// `dx = k[c] * (M * d - sd[c] - xh * sdx[c])`, or `k[c] * d` without `sd` (running statistics).
+    func inputGradient(dy: UnsafePointer<Float>, xh: UnsafePointer<Float>, _ affine: Affine, k: [Float], M: Int,
+                       sd: [Float]?, sdx: [Float], dx: UnsafeMutablePointer<Float>) {
+        let dys = UncheckedSendable(dy), xhs = UncheckedSendable(xh), dxs = UncheckedSendable(dx), af = UncheckedSendable(affine)
+        let plane = plane, C = C
+        k.withUnsafeBufferPointer { kp in
+            sd.withOptionalBuffer { sdp in
+                sdx.withUnsafeBufferPointer { sdxp in
+                    let ks = UncheckedSendable(kp.baseAddress!), sds = UncheckedSendable(sdp), sdxs = UncheckedSendable(sdxp.baseAddress!)
+                    Parallel.forRanges(rows, minPerChunk: chunk) { r in
+                        let at = r.lowerBound * plane, f = af.value
+                        fovea_bn_backward(r.count, plane, C, r.lowerBound, dys.value + at, xhs.value + at, f.gamma, f.beta,
+                                          f.slope, f.perChannelFlag, ks.value, Float(M), sds.value, sdxs.value, dxs.value + at)
+                    }
                 }
             }
         }
-        for r in 0..<rows { sums[r % C] += rowSums[r] }
-        return sums
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// Calls `body` with the array's base address, or with nil when there is no array
+    /// (an empty array's address is not nil, so it cannot stand for "absent").
+    func withOptionalBuffer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let values): return values.withUnsafeBufferPointer { body($0.baseAddress!) }
+        case .none: return body(nil)
+        }
     }
 }
