@@ -91,36 +91,37 @@ void fovea_direct_weight_grad(long M, long T, long L, long images, const long *o
 void fovea_direct_scatter(long M, long O, long taps, const long *offsets, const float *packed,
                           const float *g, long ldg, long L, float *dx, long ldx);
 // Batch normalisation over rows of n floats (batchnorm.c): row r of a call is row
-// first_row + r of an [N, C, n] tensor, whose channel is (first_row + r) % C. Sums use
+// first_row + r of an [N, C, n] tensor, whose channel c is (first_row + r) % C. Sums use
 // eight float lanes per row, combined in a fixed order, and are returned per row in double.
+// The backward takes the forward's input and recomputes xh = (x - mean[c]) * invstd[c]
+// (and v below) exactly as the forward computed them.
 /// out[r] = sum of row r, or with mean the sum of (x - mean[channel])^2.
 void fovea_bn_statistics(long rows, long n, long C, long first_row, const float *x, const float *mean, double *out);
-/// xh = (x - mean[c]) * invstd[c], v = gamma[c] * xh + beta[c] (gamma, beta may be NULL:
-/// 1, 0), and y = v, or with slope y = prelu(v) = v > 0 ? v : a * v, a being slope[c] when
-/// per_channel and slope[0] otherwise.
+/// v = gamma[c] * xh + beta[c] (gamma, beta may be NULL: 1, 0), and y = v, or with slope
+/// y = prelu(v) = v > 0 ? v : a * v, a being slope[c] when per_channel and slope[0] otherwise.
 void fovea_bn_forward(long rows, long n, long C, long first_row, const float *x, const float *mean,
                       const float *invstd, const float *gamma, const float *beta, const float *slope, int per_channel,
-                      float *xh, float *y);
+                      float *y);
 /// sum_dy[r] = sum of d over row r and sum_dy_xh[r] = sum of d * xh, where d = dy, or with
-/// slope (as in fovea_bn_forward, v recomputed from xh) d = v > 0 ? dy : a * dy; then also
-/// sum_da[r] = sum of dy * v over v <= 0 (sum_da is not touched without slope).
-void fovea_bn_backward_sums(long rows, long n, long C, long first_row, const float *dy, const float *xh,
-                            const float *gamma, const float *beta, const float *slope, int per_channel,
-                            double *sum_dy, double *sum_dy_xh, double *sum_da);
-/// dx = k[c] * (a * d - sd[c] - xh * sdx[c]) (batch statistics), or k[c] * d when sd is
-/// NULL, with d as in fovea_bn_backward_sums.
-void fovea_bn_backward(long rows, long n, long C, long first_row, const float *dy, const float *xh,
-                       const float *gamma, const float *beta, const float *slope, int per_channel, const float *k,
-                       float a, const float *sd, const float *sdx, float *dx);
+/// slope d = v > 0 ? dy : a * dy; then also sum_da[r] = sum of dy * v over v <= 0
+/// (sum_da is not touched without slope).
+void fovea_bn_backward_sums(long rows, long n, long C, long first_row, const float *dy, const float *x,
+                            const float *mean, const float *invstd, const float *gamma, const float *beta,
+                            const float *slope, int per_channel, double *sum_dy, double *sum_dy_xh, double *sum_da);
+/// dx = k[c] * (count * d - sd[c] - xh * sdx[c]) (batch statistics), or k[c] * d when sd
+/// is NULL, with d as in fovea_bn_backward_sums.
+void fovea_bn_backward(long rows, long n, long C, long first_row, const float *dy, const float *x, const float *mean,
+                       const float *invstd, const float *gamma, const float *beta, const float *slope, int per_channel,
+                       const float *k, float count, const float *sd, const float *sdx, float *dx);
 // Batch normalisation of short rows (n < 8; [N, C] is n = 1), whole tensor per call: sums
 // per channel ([C] doubles), accumulated sample by sample in double. The elementwise
 // passes of short rows use fovea_bn_forward and fovea_bn_backward over all N * C rows.
 /// out[c] = sum of channel c's values, or with mean the sum of (x - mean[c])^2.
 void fovea_bn_columns_statistics(long N, long C, long n, const float *x, const float *mean, double *out);
 /// fovea_bn_backward_sums' sums, per channel.
-void fovea_bn_columns_backward_sums(long N, long C, long n, const float *dy, const float *xh, const float *gamma,
-                                    const float *beta, const float *slope, int per_channel, double *sum_dy,
-                                    double *sum_dy_xh, double *sum_da);
+void fovea_bn_columns_backward_sums(long N, long C, long n, const float *dy, const float *x, const float *mean,
+                                    const float *invstd, const float *gamma, const float *beta, const float *slope,
+                                    int per_channel, double *sum_dy, double *sum_dy_xh, double *sum_da);
 /// data[p, i] = scale[p] * data[p, i] + shift[p], then max(0, .) when relu, over `planes`
 /// contiguous planes of `plane` floats (planes.c). scale and shift may be NULL (1 and 0).
 void fovea_scale_shift_planes(long planes, long plane, float *data, const float *scale, const float *shift, int relu);

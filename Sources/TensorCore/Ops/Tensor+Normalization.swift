@@ -84,23 +84,23 @@ extension Tensor {
             }
         }
         let out = Tensor.uninitialized(input.shape)
-        let normalized = Tensor.uninitialized(input.shape)   // x^, kept for backward
         let affine = NormalizationKernels.Affine(gamma: weight.map { UnsafePointer($0.pointer) },
                                                  beta: bias.map { UnsafePointer($0.pointer) },
                                                  slope: slope.map { UnsafePointer($0.pointer) }, perChannelSlope: (slope?.count ?? 1) > 1)
-        kernels.forward(x, mean: mean, invstd: invstd, affine, xh: normalized.pointer, y: out.pointer)
+        kernels.forward(x, mean: mean, invstd: invstd, affine, y: out.pointer)
         var inputs = [input]
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         if let slope { inputs.append(slope) }
         let slopeShape = slope?.shape
         return record(slope == nil ? "batchNorm" : "batchNormPReLU", out, inputs: inputs) { dOut in
-            let sums = kernels.backwardSums(dy: UnsafePointer(dOut.pointer), xh: UnsafePointer(normalized.pointer), affine)
+            // x^ is recomputed from the input (kept on the tape) rather than stored.
+            let sums = kernels.backwardSums(dy: UnsafePointer(dOut.pointer), x: x, mean: mean, invstd: invstd, affine)
             let sd = sums.dy.map { Float($0) }, sdx = sums.dyXh.map { Float($0) }
             // dx^ = dy * gamma, so the sums of dx^ are gamma times those of dy: k folds gamma in.
             let k = (0..<C).map { c in (affine.gamma?[c] ?? 1) * invstd[c] / (useBatch ? Float(M) : 1) }
             let dInput = Tensor.uninitialized(input.shape)
-            kernels.inputGradient(dy: UnsafePointer(dOut.pointer), xh: UnsafePointer(normalized.pointer), affine, k: k,
+            kernels.inputGradient(dy: UnsafePointer(dOut.pointer), x: x, mean: mean, invstd: invstd, affine, k: k,
                                   M: M, sd: useBatch ? sd : nil, sdx: sdx, dx: dInput.pointer)
             var grads: [Tensor?] = [dInput]
             if weight != nil { grads.append(Tensor(sdx)) }
@@ -155,45 +155,45 @@ struct NormalizationKernels {
         }
     }
 
-    /// `xh = (x - mean) * invstd`, `y = gamma * xh + beta`, then the PReLU if there is one.
-    func forward(_ x: UnsafePointer<Float>, mean: [Float], invstd: [Float], _ affine: Affine,
-                 xh: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        let xs = UncheckedSendable(x), ys = UncheckedSendable(y), hs = UncheckedSendable(xh), af = UncheckedSendable(affine)
+    /// `y = gamma * (x - mean) * invstd + beta`, then the PReLU if there is one.
+    func forward(_ x: UnsafePointer<Float>, mean: [Float], invstd: [Float], _ affine: Affine, y: UnsafeMutablePointer<Float>) {
+        let xs = UncheckedSendable(x), ys = UncheckedSendable(y), af = UncheckedSendable(affine)
         let plane = plane, C = C
-        mean.withUnsafeBufferPointer { mp in
-            invstd.withUnsafeBufferPointer { sp in
-                let m = UncheckedSendable(mp.baseAddress!), s = UncheckedSendable(sp.baseAddress!)
-                Parallel.forRanges(rows, minPerChunk: chunk) { r in
-                    let at = r.lowerBound * plane, a = af.value
-                    fovea_bn_forward(r.count, plane, C, r.lowerBound, xs.value + at, m.value, s.value, a.gamma, a.beta,
-                                     a.slope, a.perChannelFlag, hs.value + at, ys.value + at)
-                }
+        withStatistics(mean, invstd) { m, s in
+            Parallel.forRanges(rows, minPerChunk: chunk) { r in
+                let at = r.lowerBound * plane, a = af.value
+                fovea_bn_forward(r.count, plane, C, r.lowerBound, xs.value + at, m.value, s.value, a.gamma, a.beta,
+                                 a.slope, a.perChannelFlag, ys.value + at)
             }
         }
     }
 
-    /// Per channel: the sums of d and of d * xh, d being the gradient that reaches batch norm
+    /// Per channel: the sums of d and of d * x^, d being the gradient that reaches batch norm
     /// (dy, or through the PReLU), and with a PReLU its slope's gradient.
-    func backwardSums(dy: UnsafePointer<Float>, xh: UnsafePointer<Float>, _ affine: Affine)
+    func backwardSums(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: [Float], invstd: [Float], _ affine: Affine)
         -> (dy: [Double], dyXh: [Double], slope: [Double]?) {
         let count = byRows ? rows : C
         var sd = [Double](repeating: 0, count: count), sdx = sd, da = sd
         let hasSlope = affine.slope != nil
-        sd.withUnsafeMutableBufferPointer { a in
-            sdx.withUnsafeMutableBufferPointer { b in
-                da.withUnsafeMutableBufferPointer { d in
-                    guard byRows else {
-                        fovea_bn_columns_backward_sums(N, C, plane, dy, xh, affine.gamma, affine.beta, affine.slope,
-                                                       affine.perChannelFlag, a.baseAddress!, b.baseAddress!, d.baseAddress!)
-                        return
-                    }
-                    let sa = UncheckedSendable(a.baseAddress!), sb = UncheckedSendable(b.baseAddress!)
-                    let sda = UncheckedSendable(d.baseAddress!), dys = UncheckedSendable(dy), xhs = UncheckedSendable(xh)
-                    let af = UncheckedSendable(affine), plane = plane, C = C
-                    Parallel.forRanges(rows, minPerChunk: chunk) { r in
-                        let at = r.lowerBound * plane, f = af.value, o = r.lowerBound
-                        fovea_bn_backward_sums(r.count, plane, C, o, dys.value + at, xhs.value + at, f.gamma, f.beta, f.slope,
-                                               f.perChannelFlag, sa.value + o, sb.value + o, sda.value + o)
+        withStatistics(mean, invstd) { m, s in
+            sd.withUnsafeMutableBufferPointer { a in
+                sdx.withUnsafeMutableBufferPointer { b in
+                    da.withUnsafeMutableBufferPointer { d in
+                        guard byRows else {
+                            fovea_bn_columns_backward_sums(N, C, plane, dy, x, m.value, s.value, affine.gamma, affine.beta,
+                                                           affine.slope, affine.perChannelFlag, a.baseAddress!, b.baseAddress!,
+                                                           d.baseAddress!)
+                            return
+                        }
+                        let sa = UncheckedSendable(a.baseAddress!), sb = UncheckedSendable(b.baseAddress!)
+                        let sda = UncheckedSendable(d.baseAddress!), dys = UncheckedSendable(dy), xs = UncheckedSendable(x)
+                        let af = UncheckedSendable(affine), plane = plane, C = C
+                        Parallel.forRanges(rows, minPerChunk: chunk) { r in
+                            let at = r.lowerBound * plane, f = af.value, o = r.lowerBound
+                            fovea_bn_backward_sums(r.count, plane, C, o, dys.value + at, xs.value + at, m.value, s.value,
+                                                   f.gamma, f.beta, f.slope, f.perChannelFlag, sa.value + o, sb.value + o,
+                                                   sda.value + o)
+                        }
                     }
                 }
             }
@@ -203,22 +203,34 @@ struct NormalizationKernels {
                 hasSlope ? Tensor.channelTotals(da, channels: C) : nil)
     }
 
-    /// `dx = k[c] * (M * d - sd[c] - xh * sdx[c])`, or `k[c] * d` without `sd` (running statistics).
-    func inputGradient(dy: UnsafePointer<Float>, xh: UnsafePointer<Float>, _ affine: Affine, k: [Float], M: Int,
-                       sd: [Float]?, sdx: [Float], dx: UnsafeMutablePointer<Float>) {
-        let dys = UncheckedSendable(dy), xhs = UncheckedSendable(xh), dxs = UncheckedSendable(dx), af = UncheckedSendable(affine)
+    /// `dx = k[c] * (M * d - sd[c] - x^ * sdx[c])`, or `k[c] * d` without `sd` (running statistics).
+    func inputGradient(dy: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: [Float], invstd: [Float], _ affine: Affine,
+                       k: [Float], M: Int, sd: [Float]?, sdx: [Float], dx: UnsafeMutablePointer<Float>) {
+        let dys = UncheckedSendable(dy), xs = UncheckedSendable(x), dxs = UncheckedSendable(dx), af = UncheckedSendable(affine)
         let plane = plane, C = C
-        k.withUnsafeBufferPointer { kp in
-            sd.withOptionalBuffer { sdp in
-                sdx.withUnsafeBufferPointer { sdxp in
-                    let ks = UncheckedSendable(kp.baseAddress!), sds = UncheckedSendable(sdp), sdxs = UncheckedSendable(sdxp.baseAddress!)
-                    Parallel.forRanges(rows, minPerChunk: chunk) { r in
-                        let at = r.lowerBound * plane, f = af.value
-                        fovea_bn_backward(r.count, plane, C, r.lowerBound, dys.value + at, xhs.value + at, f.gamma, f.beta,
-                                          f.slope, f.perChannelFlag, ks.value, Float(M), sds.value, sdxs.value, dxs.value + at)
+        withStatistics(mean, invstd) { m, s in
+            k.withUnsafeBufferPointer { kp in
+                sd.withOptionalBuffer { sdp in
+                    sdx.withUnsafeBufferPointer { sdxp in
+                        let ks = UncheckedSendable(kp.baseAddress!), sds = UncheckedSendable(sdp)
+                        let sdxs = UncheckedSendable(sdxp.baseAddress!)
+                        Parallel.forRanges(rows, minPerChunk: chunk) { r in
+                            let at = r.lowerBound * plane, f = af.value
+                            fovea_bn_backward(r.count, plane, C, r.lowerBound, dys.value + at, xs.value + at, m.value, s.value,
+                                              f.gamma, f.beta, f.slope, f.perChannelFlag, ks.value, Float(M), sds.value,
+                                              sdxs.value, dxs.value + at)
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// `body` with the addresses of the per-channel mean and inverse standard deviation.
+    private func withStatistics<R>(_ mean: [Float], _ invstd: [Float],
+                                   _ body: (UncheckedSendable<UnsafePointer<Float>>, UncheckedSendable<UnsafePointer<Float>>) -> R) -> R {
+        mean.withUnsafeBufferPointer { mp in
+            invstd.withUnsafeBufferPointer { sp in body(UncheckedSendable(mp.baseAddress!), UncheckedSendable(sp.baseAddress!)) }
         }
     }
 }
