@@ -35,7 +35,7 @@ enum { MR = FOVEA_MR, NR = FOVEA_NR };
 // with 512 in alternating runs (noisy, shared machine). KC from 192 to 384 and MC from 72
 // to 240 measured the same within noise.
 // MC is a multiple of MR and NC of NR so that only the last block has edge tiles.
-enum { KC = 256, MC = 144, NC = 512 };
+enum { KC = FOVEA_KC, MC = FOVEA_MC, NC = FOVEA_NC };
 
 // ---------------------------------------------------------------------------------------
 // Choosing the implementation.
@@ -142,6 +142,16 @@ static int ensure_capacity(float **p, size_t *cap, size_t need) {
     return 1;
 }
 
+static pack_buffers *get_buffers(size_t a_need, size_t b_need);
+
+int fovea_sgemm_buffers(size_t a_need, size_t b_need, float **Ap, float **Bp) {
+    pack_buffers *buf = get_buffers(a_need, b_need);
+    if (!buf) return 0;
+    *Ap = buf->a;
+    *Bp = buf->b;
+    return 1;
+}
+
 static pack_buffers *get_buffers(size_t a_need, size_t b_need) {
     pack_buffers *buf = &tls_buffers;
     if (!ensure_capacity(&buf->a, &buf->a_cap, a_need)) return NULL;
@@ -168,17 +178,6 @@ static void scale_c(long M, long N, float beta, float *C, long ldc) {
             for (long j = 0; j < N; j++) c[j] *= beta;
         }
     }
-}
-
-/// The block size for splitting `total` into pieces of at most `max`, balanced so the
-/// last piece is not a sliver (K = 300 gives 152 + 148, not 256 + 44), rounded up to a
-/// multiple of `align` (max must be a multiple of align).
-static long balanced_block(long total, long max, long align) {
-    if (total <= max) return total;
-    const long pieces = (total + max - 1) / max;
-    long size = (total + pieces - 1) / pieces;
-    size = (size + align - 1) / align * align;
-    return size < max ? size : max;
 }
 
 /// The unblocked product, used only if the packing buffers cannot be allocated: slow but
@@ -239,15 +238,15 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
     }
 #endif
 
-    const long kc_max = balanced_block(K, KC, 8);
-    const long mc_max = balanced_block(M, MC, MR);
+    const long kc_max = fovea_balanced_block(K, KC, 8);
+    const long mc_max = fovea_balanced_block(M, MC, MR);
     // When all of M fits in one A panel, each packed B sliver is used by that one panel
     // only, so there is nothing to gain from packing a whole kc x nc panel of B first
     // (it would be written out to L2/L3 and read back). Instead each B sliver is packed
     // just before use and is still in L1 when the kernel reads it. This is the common
     // case for convolutions, whose M (output channels) is small.
     const int one_panel = M <= mc_max;
-    const long nc_max = one_panel ? NR : balanced_block(N, NC, NR);
+    const long nc_max = one_panel ? NR : fovea_balanced_block(N, NC, NR);
     // With more than one B panel (jc block), every A panel would be packed once per jc
     // block; instead all of op(A) is packed during the first jc block and reused by the
     // others (ResNet-50's 56x56 layers at batch 1 have 7 jc blocks). Panel (ic, pc) sits at

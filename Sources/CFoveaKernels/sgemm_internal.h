@@ -8,10 +8,33 @@
 #ifndef FOVEA_SGEMM_INTERNAL_H
 #define FOVEA_SGEMM_INTERNAL_H
 
+#include <stddef.h>
+
 // Micro-tile: 6 rows x 16 columns. On AVX2 that is 6 x 2 = 12 ymm accumulators, leaving
 // 2 registers for a row of B and 1-2 for broadcasts of A, inside the 16 ymm registers.
 #define FOVEA_MR 6
 #define FOVEA_NR 16
+
+// Block sizes of the driver (the reasons are in sgemm.c): the depth of a packed panel, the
+// rows of an A panel, the columns of a B panel.
+#define FOVEA_KC 256
+#define FOVEA_MC 144
+#define FOVEA_NC 512
+
+/// The block size for splitting `total` into pieces of at most `max`, balanced so the
+/// last piece is not a sliver (K = 300 gives 152 + 148, not 256 + 44), rounded up to a
+/// multiple of `align` (max must be a multiple of align).
+static inline long fovea_balanced_block(long total, long max, long align) {
+    if (total <= max) return total;
+    const long pieces = (total + max - 1) / max;
+    long size = (total + pieces - 1) / pieces;
+    size = (size + align - 1) / align * align;
+    return size < max ? size : max;
+}
+
+/// The calling thread's packing buffers (sgemm.c), grown to hold a_need and b_need floats
+/// (64-byte aligned, with slack for the A packer's last store). 0 when memory ran out.
+int fovea_sgemm_buffers(size_t a_need, size_t b_need, float **Ap, float **Bp);
 
 // Packed layouts (both zero-padded past the live rows / columns, so the micro-kernel
 // never needs to know about edges while multiplying):

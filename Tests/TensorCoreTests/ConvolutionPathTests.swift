@@ -4,7 +4,7 @@ import FoveaTestSupport
 
 /// The convolution's and pooling's fast paths (per-image GEMMs into NCHW for large planes,
 /// no im2col for pointwise convolutions, batched rounds for small planes, the AVX2 row
-/// kernels of im2col / col2im and 2x2 max pooling) against direct definitions computed in
+/// kernels of im2col / col2im, the implicit columns and 2x2 max pooling) against direct definitions computed in
 /// Double, forward and backward, on the AVX2 and the portable kernels, on 1 and 2 threads,
 /// for `conv2d` and the fused `conv2dReLU`.
 final class ConvolutionPathTests: XCTestCase {
@@ -70,6 +70,19 @@ final class ConvolutionPathTests: XCTestCase {
         Case(n: 2, c: 20, h: 12, w: 12, cout: 50, k: 5),
     ]
 
+    /// Unpadded stride-1 shapes for the implicit columns: output rows of 8 (each 8-column
+    /// run one row: loads and 8x8 transposes), of 10, 7 and 3 (runs that cross rows and
+    /// images: gathers), column and patch counts that are not multiples of 16 or 8, more
+    /// than 144 output channels (two A panels), a patch deeper than one 256 block, 1 x 3
+    /// kernels, groups, and a batch of 40 in several rounds per thread.
+    let implicitCases: [Case] = [
+        Case(n: 3, c: 20, h: 12, w: 12, cout: 50, k: 5),
+        Case(n: 40, c: 3, h: 12, w: 12, cout: 5, k: 3),
+        Case(n: 3, c: 4, h: 9, w: 11, cout: 150, k: 2),
+        Case(n: 2, c: 30, h: 7, w: 7, cout: 7, k: 3),
+        Case(n: 5, c: 6, h: 5, w: 5, cout: 4, k: 3, groups: 2),
+    ]
+
     /// Checks `conv2d`, or with `relu` the fused `conv2dReLU` against `max(0, conv)` with
     /// the incoming gradient masked where the reference output is not positive.
     func check(_ c: Case, relu: Bool = false, label: String) throws {
@@ -104,9 +117,9 @@ final class ConvolutionPathTests: XCTestCase {
         defer { Parallel.threadCount = saved }
         for threads in [1, 2] {
             Parallel.threadCount = threads
-            for method in [Tensor.ConvolutionMethod.automatic, .lowered, .direct] {
+            for method in [Tensor.ConvolutionMethod.automatic, .lowered, .direct, .implicit] {
                 try Tensor.withConvolutionMethod(method) {
-                    for c in cases + directCases {
+                    for c in cases + directCases + implicitCases {
                         for relu in [false, true] {
                             try check(c, relu: relu, label: "\(method), \(threads) threads, \(GEMM.usesAVX2 ? "AVX2" : "portable")")
                             try GEMM.withPortableKernels {

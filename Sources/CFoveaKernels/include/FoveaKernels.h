@@ -52,6 +52,17 @@ void fovea_im2col(const fovea_conv_shape *g, const float *input, long image_stri
 void fovea_col2im(const fovea_conv_shape *g, const float *col, long ldc, long images,
                   float *input, long image_stride);
 
+// Implicit GEMM (implicit.c) for a group with sh = sw = dh = dw = 1 and pt = pl = 0 (no
+// padding): the products that read the column matrix of fovea_im2col, with its B slivers
+// packed straight from the images instead. Both return 0, computing nothing, when the
+// packing buffers cannot be allocated or the images span more than INT_MAX floats.
+/// C[M, images * OH * OW] = W[M, K] * col (C's row stride ldc; W's ldw).
+int fovea_implicit_forward(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
+                           const float *W, long ldw, float *C, long ldc);
+/// dw[M, K] = dout[M, images * OH * OW] * col^T + beta * dw (beta == 0 does not read dw).
+int fovea_implicit_weight_grad(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
+                               const float *dout, long ldd, float beta, float *dw, long ldw);
+
 /// 2x2, stride-2, unpadded max pooling of `planes` H x W planes into OH x OW ones
 /// (2*OH <= H, 2*OW <= W). argmax receives each maximum's flat in-plane index; the first
 /// maximum wins ties, as in PyTorch.

@@ -184,8 +184,21 @@ extension Tensor {
     /// direct, not pointwise on large planes) and the whole batch's fit the limit
     /// (LeNet_modify's conv2 at batch 64: 2M floats; CIFAR ResNet layers are far larger).
     static func keepsColumns(_ g: ConvGeometry) -> Bool {
-        !usesDirectConvolution(g) && !(g.outPlane >= perImagePlane && g.isPointwise)
+        !usesDirectConvolution(g) && !(g.outPlane >= perImagePlane && g.isPointwise) && !usesImplicitColumns(g)
             && g.groups * g.batch * g.patchSize * g.outPlane <= keptColumnLimit
+    }
+
+    /// Whether the lowered path's two products that read the columns (the forward and the
+    /// weight gradient) pack them straight from the images (`fovea_implicit_forward`,
+    /// `fovea_implicit_weight_grad`) instead of through im2col: for unpadded, stride-1,
+    /// undilated, non-pointwise geometries with small planes (the batched rounds), one
+    /// thread per GEMM. LeNet_modify's conv2 (20 -> 50 channels, 12x12 -> 8x8) is the case
+    /// it was measured on: its 2M-float column matrix is neither written nor kept.
+    static func usesImplicitColumns(_ g: ConvGeometry) -> Bool {
+        guard forcedConvolutionMethod != .lowered, !usesDirectConvolution(g), !g.isPointwise,
+              g.stride.h == 1, g.stride.w == 1, g.dilation.h == 1, g.dilation.w == 1,
+              g.padTop == 0, g.padBottom == 0, g.padLeft == 0, g.padRight == 0, g.outPlane < perImagePlane else { return false }
+        return convolutionPlan(g).gemmThreads == 1
     }
 
     /// Output planes at least this large are multiplied image by image, reading and
@@ -207,7 +220,12 @@ extension Tensor {
         let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
         let imageStride = g.channels * g.height * g.width
         let perImage = P >= perImagePlane, pointwise = perImage && g.isPointwise
+        // Kept columns must be written, so a caller that wants them gets im2col.
+        let implicit = columns == nil && usesImplicitColumns(g)
+        var shape = g.loweringShape
         let largestRound = Swift.min(perRound, Swift.max(1, (g.batch + chunks - 1) / chunks))
+        // With implicit columns the scratch is only for lowering after all, should the
+        // implicit product find no packing memory.
         let scratches = ChunkScratch(chunks: chunks, count: K * largestRound * P, needed: !pointwise && columns == nil)
         let tmps = ChunkScratch(chunks: chunks, count: CoG * largestRound * P, needed: !perImage)
         Parallel.forEachChunk(chunks) { chunk in
@@ -223,7 +241,10 @@ extension Tensor {
                     let groupWeight = weight + grp * CoG * K
                     // This round's columns: kept for the backward, or in the scratch buffer.
                     let col = pointwise ? nil : columns.map { $0 + (grp * g.batch + start) * K * P } ?? scratch!
-                    if let col {
+                    // tmp[CoG, cols] = W_g · col, the columns packed from the images.
+                    let packedImplicitly = implicit && fovea_implicit_forward(&shape, groupInput, imageStride, images, CoG,
+                                                                              groupWeight, K, tmp!, cols) != 0
+                    if let col, !packedImplicitly {
                         Im2Col.im2col(g, input: groupInput, imageStride: imageStride, images: images, col: col, ldc: cols,
                                       threads: gemmThreads)
                     }
@@ -242,8 +263,10 @@ extension Tensor {
                             }
                         }
                     } else if let col, let tmp {
-                        GEMM.sgemm(m: CoG, n: cols, k: K, a: groupWeight, lda: K,
-                                   b: col, ldb: cols, c: tmp, ldc: cols, threads: gemmThreads)
+                        if !packedImplicitly {
+                            GEMM.sgemm(m: CoG, n: cols, k: K, a: groupWeight, lda: K,
+                                       b: col, ldb: cols, c: tmp, ldc: cols, threads: gemmThreads)
+                        }
                         // Scatter [CoG, images*P] into NCHW, adding the bias.
                         for b in 0..<images {
                             for co in 0..<CoG {
@@ -288,6 +311,8 @@ extension Tensor {
         let (chunks, perRound, gemmThreads) = convolutionPlan(g)
         let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
         let imageStride = g.channels * g.height * g.width
+        let implicit = columns == nil && usesImplicitColumns(g)
+        var shape = g.loweringShape
         let weightCount = g.outChannels * K
         let perImage = P >= perImagePlane, pointwise = perImage && g.isPointwise
         // One weight-gradient buffer per chunk, summed in chunk order afterwards.
@@ -314,7 +339,7 @@ extension Tensor {
                     let kept = columns.map { $0 + (grp * g.batch + start) * K * P }
                     let col: UnsafePointer<Float>? = pointwise ? nil : kept ?? UnsafePointer(scratch!)
                     let dcol = scratch
-                    if kept == nil, let dst = scratch, myWeightGrad != nil {
+                    if kept == nil, !implicit, let dst = scratch, myWeightGrad != nil {
                         Im2Col.im2col(g, input: input + inputOffset, imageStride: imageStride, images: images,
                                       col: dst, ldc: cols)
                     }
@@ -352,10 +377,20 @@ extension Tensor {
                             }
                         }
                         if let myWeightGrad {
-                            // dW_g[CoG, K] += dOut_g[CoG, cols] · colᵀ[cols, K]
-                            GEMM.sgemm(transB: true, m: CoG, n: K, k: cols, a: dOutG, lda: cols,
-                                       b: col, ldb: cols, beta: 1, c: myWeightGrad + grp * CoG * K, ldc: K,
-                                       threads: gemmThreads)
+                            // dW_g[CoG, K] += dOut_g[CoG, cols] · colᵀ[cols, K], the columns packed
+                            // from the images when implicit (else lowered above, or now if the
+                            // implicit product found no packing memory).
+                            let dw = myWeightGrad + grp * CoG * K
+                            let done = implicit && fovea_implicit_weight_grad(&shape, input + inputOffset, imageStride, images, CoG,
+                                                                               dOutG, cols, 1, dw, K) != 0
+                            if !done {
+                                if implicit, let dst = scratch {
+                                    Im2Col.im2col(g, input: input + inputOffset, imageStride: imageStride, images: images,
+                                                  col: dst, ldc: cols)
+                                }
+                                GEMM.sgemm(transB: true, m: CoG, n: K, k: cols, a: dOutG, lda: cols,
+                                           b: col, ldb: cols, beta: 1, c: dw, ldc: K, threads: gemmThreads)
+                            }
                         }
                         if let dInput, let dcol {
                             // dcol[K, cols] = W_gᵀ[K, CoG] · dOut_g[CoG, cols], then scatter-add to pixels.

@@ -118,8 +118,11 @@ struct DirectConvolution {
 
 extension Tensor {
     /// How `conv2d` computes: `.automatic` picks per geometry; the others force a method
-    /// where it applies (direct needs stride 1), for tests and benchmarks.
-    public enum ConvolutionMethod: Sendable { case automatic, lowered, direct }
+    /// where it applies, for tests and benchmarks: `.lowered` im2col + GEMM, `.implicit`
+    /// the lowered products with the columns packed straight from the images (unpadded,
+    /// stride 1, undilated, small planes; elsewhere lowered), `.direct` the direct kernels
+    /// (stride 1).
+    public enum ConvolutionMethod: Sendable { case automatic, lowered, direct, implicit }
 
     /// The method in force (`automatic` unless inside `withConvolutionMethod`).
     nonisolated(unsafe) static var forcedConvolutionMethod = ConvolutionMethod.automatic
@@ -145,7 +148,7 @@ extension Tensor {
         guard g.stride.h == 1, g.stride.w == 1, !g.isPointwise else { return false }
         switch forcedConvolutionMethod {
         case .direct: return true
-        case .lowered: return false
+        case .lowered, .implicit: return false
         case .automatic:
             let Wp = g.width + g.padLeft + g.padRight
             return g.groupOutChannels >= 4 && g.patchSize <= 576 && (g.groupOutChannels <= 16 || 4 * g.outWidth >= 3 * Wp)

@@ -1,0 +1,243 @@
+// Implicit GEMM for unpadded, stride-1, undilated convolutions: the two products of the
+// lowered convolution that read the column matrix (the forward, W * col, and the weight
+// gradient, dOut * col^T) pack their B slivers straight from the images, so im2col's
+// matrix is never written to memory and read back.
+//
+// Names: the geometry is a fovea_conv_shape with sh = sw = dh = dw = 1 and pt = pl = 0.
+// The column matrix col[k, p] of `images` images has K = Cg * kh * kw rows, k = (c, i, j),
+// and P = images * OH * OW columns, p = (n, y, x), with
+//   col[k, p] = x[base(p) + off(k)],  base(p) = n * image_stride + y * W + x,
+//                                     off(k) = c * H * W + i * W + j.
+// A run of 8 columns whose bases are consecutive (8 pixels of one output row) reads 8
+// consecutive floats; other runs are gathered. The driver loops are those of the general
+// GEMM's single-A-panel path (sgemm.c), with the micro-kernels and A packers of the GEMM.
+#include "FoveaKernels.h"
+#include "sgemm_internal.h"
+
+#include <limits.h>
+
+enum { MR = FOVEA_MR, NR = FOVEA_NR, KC = FOVEA_KC, MC = FOVEA_MC };
+
+/// base(p) of `count` consecutive columns from p0 (count <= NR); columns past the matrix's
+/// last get base 0 and valid[t] = 0.
+static void column_bases(const fovea_conv_shape *g, long image_stride, long columns, long p0, long count,
+                         int base[NR], int valid[NR]) {
+    const long plane = g->out_height * g->out_width;
+    for (long t = 0; t < NR; t++) {
+        const long p = p0 + t;
+        valid[t] = t < count && p < columns;
+        if (!valid[t]) { base[t] = 0; continue; }
+        const long n = p / plane, r = p % plane;
+        base[t] = (int)(n * image_stride + (r / g->out_width) * g->width + r % g->out_width);
+    }
+}
+
+/// off(k) for k0 <= k < k0 + count (count <= NR); rows past K get 0 and valid[t] = 0.
+static void row_offsets(const fovea_conv_shape *g, long K, long k0, long count, int off[NR], int valid[NR]) {
+    const long taps = g->kh * g->kw;
+    for (long t = 0; t < NR; t++) {
+        const long k = k0 + t;
+        valid[t] = t < count && k < K;
+        if (!valid[t]) { off[t] = 0; continue; }
+        const long c = k / taps, i = (k % taps) / g->kw, j = k % g->kw;
+        off[t] = (int)(c * g->height * g->width + i * g->width + j);
+    }
+}
+
+/// Whether lanes [h, h + 8) of base are 8 consecutive valid offsets.
+static inline int consecutive8(const int base[NR], const int valid[NR], int h) {
+    return valid[h + 7] && base[h + 7] - base[h] == 7;
+}
+
+// ---------------------------------------------------------------------------------------
+// Portable packers.
+
+/// The forward's B sliver: rows k0 .. k0 + kc of col, columns p0 .. p0 + 15 (zero past P).
+static void pack_columns_portable(const fovea_conv_shape *g, const float *x, long image_stride, long columns,
+                                  long k0, long kc, long p0, long n, float *dst) {
+    int base[NR], valid[NR], off[NR], vk[NR];
+    column_bases(g, image_stride, columns, p0, n, base, valid);
+    const long K = g->channels * g->kh * g->kw;
+    for (long k = 0; k < kc; k++) {
+        row_offsets(g, K, k0 + k, 1, off, vk);
+        for (int t = 0; t < NR; t++) dst[k * NR + t] = valid[t] ? x[base[t] + off[0]] : 0.0f;
+    }
+}
+
+/// The weight gradient's B sliver (op(B) = col^T): rows p0 .. p0 + kc (columns of col),
+/// columns k0 .. k0 + 15 (rows of col, zero past K).
+static void pack_columns_t_portable(const fovea_conv_shape *g, const float *x, long image_stride, long columns,
+                                    long p0, long kc, long k0, long n, float *dst) {
+    int off[NR], valid[NR], base[NR], vp[NR];
+    const long K = g->channels * g->kh * g->kw;
+    row_offsets(g, K, k0, n, off, valid);
+    for (long p = 0; p < kc; p++) {
+        column_bases(g, image_stride, columns, p0 + p, 1, base, vp);
+        for (int t = 0; t < NR; t++) dst[p * NR + t] = valid[t] ? x[base[0] + off[t]] : 0.0f;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// AVX2 packers.
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+#define FOVEA_AVX2 __attribute__((target("avx2,fma")))
+
+FOVEA_AVX2 static inline __m256i lane_mask(const int valid[NR], int h) {
+    return _mm256_setr_epi32(-valid[h], -valid[h + 1], -valid[h + 2], -valid[h + 3], -valid[h + 4],
+                             -valid[h + 5], -valid[h + 6], -valid[h + 7]);
+}
+
+FOVEA_AVX2 static void pack_columns_avx2(const fovea_conv_shape *g, const float *x, long image_stride, long columns,
+                                         long k0, long kc, long p0, long n, float *dst) {
+    int base[NR], valid[NR];
+    column_bases(g, image_stride, columns, p0, n, base, valid);
+    const int run0 = consecutive8(base, valid, 0), run1 = consecutive8(base, valid, 8);
+    const __m256i i0 = _mm256_loadu_si256((const __m256i *)base), i1 = _mm256_loadu_si256((const __m256i *)(base + 8));
+    const __m256 m0 = _mm256_castsi256_ps(lane_mask(valid, 0)), m1 = _mm256_castsi256_ps(lane_mask(valid, 8));
+    const __m256 zero = _mm256_setzero_ps();
+    // Step k = (c, i, j) without divisions.
+    const long taps = g->kh * g->kw;
+    long c = k0 / taps, i = (k0 % taps) / g->kw, j = k0 % g->kw;
+    for (long k = 0; k < kc; k++) {
+        const float *src = x + c * g->height * g->width + i * g->width + j;
+        const __m256 lo = run0 ? _mm256_loadu_ps(src + base[0]) : _mm256_mask_i32gather_ps(zero, src, i0, m0, 4);
+        const __m256 hi = run1 ? _mm256_loadu_ps(src + base[8]) : _mm256_mask_i32gather_ps(zero, src, i1, m1, 4);
+        _mm256_store_ps(dst + k * NR, lo);
+        _mm256_store_ps(dst + k * NR + 8, hi);
+        if (++j == g->kw) {
+            j = 0;
+            if (++i == g->kh) { i = 0; c++; }
+        }
+    }
+}
+
+// Transposes the 8x8 block held in r[0..7] (r[i] = row i) in place, so r[j] = column j.
+FOVEA_AVX2 static inline void transpose8(__m256 r[8]) {
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+FOVEA_AVX2 static void pack_columns_t_avx2(const fovea_conv_shape *g, const float *x, long image_stride, long columns,
+                                           long p0, long kc, long k0, long n, float *dst) {
+    int off[NR], valid[NR];
+    const long K = g->channels * g->kh * g->kw;
+    row_offsets(g, K, k0, n, off, valid);
+    const __m256i o0 = _mm256_loadu_si256((const __m256i *)off), o1 = _mm256_loadu_si256((const __m256i *)(off + 8));
+    const __m256 m0 = _mm256_castsi256_ps(lane_mask(valid, 0)), m1 = _mm256_castsi256_ps(lane_mask(valid, 8));
+    const __m256 zero = _mm256_setzero_ps();
+    long p = 0;
+    while (p < kc) {
+        int base[NR], vp[NR];
+        column_bases(g, image_stride, columns, p0 + p, 8, base, vp);
+        if (p + 8 <= kc && consecutive8(base, vp, 0)) {
+            // 8 pixels of one output row: each of the 16 rows of col gives 8 consecutive
+            // floats, and two 8x8 transposes turn them into 8 k steps of the sliver.
+            const float *src = x + base[0];
+            __m256 r[8];
+            for (int half = 0; half < 2; half++) {
+                for (int t = 0; t < 8; t++) {
+                    const int lane = half * 8 + t;
+                    r[t] = valid[lane] ? _mm256_loadu_ps(src + off[lane]) : zero;
+                }
+                transpose8(r);
+                for (int s = 0; s < 8; s++) _mm256_store_ps(dst + (p + s) * NR + half * 8, r[s]);
+            }
+            p += 8;
+        } else {
+            // A row boundary or the end: one pixel at a time, its 16 values gathered.
+            for (int s = 0; s < 8 && p < kc; s++, p++) {
+                const float *src = x + (vp[s] ? base[s] : 0);
+                const __m256 lo = vp[s] ? _mm256_mask_i32gather_ps(zero, src, o0, m0, 4) : zero;
+                const __m256 hi = vp[s] ? _mm256_mask_i32gather_ps(zero, src, o1, m1, 4) : zero;
+                _mm256_store_ps(dst + p * NR, lo);
+                _mm256_store_ps(dst + p * NR + 8, hi);
+            }
+        }
+    }
+}
+#endif
+
+// ---------------------------------------------------------------------------------------
+// The drivers.
+
+typedef void (*columns_packer)(const fovea_conv_shape *g, const float *x, long image_stride, long columns,
+                               long a0, long kc, long b0, long n, float *dst);
+
+typedef struct {
+    fovea_microkernel_fn kernel;
+    fovea_pack_a_fn pack_a;
+    columns_packer pack_columns, pack_columns_t;
+} implicit_impl;
+
+static implicit_impl select_implicit(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fovea_sgemm_uses_avx2())
+        return (implicit_impl){fovea_microkernel_avx2, fovea_pack_a_avx2, pack_columns_avx2, pack_columns_t_avx2};
+#endif
+    return (implicit_impl){fovea_microkernel_portable, fovea_pack_a_portable, pack_columns_portable,
+                           pack_columns_t_portable};
+}
+
+/// C[M, N] = A[M, depth] * B[depth, N] + beta * C, B's slivers coming from `pack`:
+/// pack(.., d0, kc, j0, n, dst) writes depth d0 .. d0 + kc of columns j0 .. j0 + n.
+/// Returns 0 (and computes nothing) when the packing buffers cannot be had.
+static int implicit_product(const implicit_impl *impl, columns_packer pack, const fovea_conv_shape *g,
+                            const float *x, long image_stride, long columns, long M, long N, long depth,
+                            const float *A, long lda, float beta, float *C, long ldc) {
+    const long kc_max = fovea_balanced_block(depth, KC, 8);
+    const long mc_max = fovea_balanced_block(M, MC, MR);
+    float *Ap, *Bp;
+    if (!fovea_sgemm_buffers((size_t)((mc_max + MR - 1) / MR * MR) * (size_t)kc_max, (size_t)NR * (size_t)kc_max,
+                             &Ap, &Bp))
+        return 0;
+    for (long ic = 0; ic < M; ic += mc_max) {
+        const long mc = M - ic < mc_max ? M - ic : mc_max;
+        for (long pc = 0; pc < depth; pc += kc_max) {
+            const long kc = depth - pc < kc_max ? depth - pc : kc_max;
+            const float beta_pass = pc == 0 ? beta : 1.0f;
+            impl->pack_a(0, mc, kc, A + ic * lda + pc, lda, Ap);
+            for (long jr = 0; jr < N; jr += NR) {
+                const long n = N - jr < NR ? N - jr : NR;
+                pack(g, x, image_stride, columns, pc, kc, jr, n, Bp);
+                for (long ir = 0; ir < mc; ir += MR) {
+                    const long m = mc - ir < MR ? mc - ir : MR;
+                    impl->kernel(kc, Ap + ir * kc, Bp, NR, C + (ic + ir) * ldc + jr, ldc, m, n, 1.0f, beta_pass);
+                }
+            }
+        }
+    }
+    return 1;
+}
+
+int fovea_implicit_forward(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
+                           const float *W, long ldw, float *C, long ldc) {
+    if (images * image_stride > INT_MAX) return 0;
+    const implicit_impl impl = select_implicit();
+    const long K = g->channels * g->kh * g->kw, P = images * g->out_height * g->out_width;
+    return implicit_product(&impl, impl.pack_columns, g, x, image_stride, P, M, P, K, W, ldw, 0.0f, C, ldc);
+}
+
+int fovea_implicit_weight_grad(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
+                               const float *dout, long ldd, float beta, float *dw, long ldw) {
+    if (images * image_stride > INT_MAX) return 0;
+    const implicit_impl impl = select_implicit();
+    const long K = g->channels * g->kh * g->kw, P = images * g->out_height * g->out_width;
+    return implicit_product(&impl, impl.pack_columns_t, g, x, image_stride, P, M, K, P, dout, ldd, beta, dw, ldw);
+}
