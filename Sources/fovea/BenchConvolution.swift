@@ -1,7 +1,8 @@
 import Foundation
 import Fovea
 
-/// `fovea bench --convolutions`: each convolution method (im2col + GEMM, direct) on the
+/// `fovea bench --convolutions`: each convolution method (im2col + GEMM, direct, and the
+/// implicit columns where the shape allows them: unpadded) on the
 /// stride-1 layer shapes of the suite's models, forward alone and forward + backward, so
 /// the rule that picks a method per geometry can be checked on this machine.
 extension FoveaCommand.Bench {
@@ -31,7 +32,9 @@ extension FoveaCommand.Bench {
             let repeats = max(3, min(400, Int(2e9 / macs)))
             var cells: [String] = []
             var medians: [Double] = []
-            for method in [Tensor.ConvolutionMethod.lowered, .direct] {
+            // Implicit columns need an unpadded convolution; elsewhere `.implicit` is lowered.
+            let methods: [Tensor.ConvolutionMethod] = pad == 0 ? [.lowered, .direct, .implicit] : [.lowered, .direct]
+            for method in methods {
                 try Tensor.withConvolutionMethod(method) {
                     let forward = try time(repeats: repeats) {
                         _ = try withNoGrad { try Tensor.conv2d(x, weight: w, padding: .uniform(pad)) }
@@ -45,12 +48,16 @@ extension FoveaCommand.Bench {
                         }.median)
                     }
                     medians += [forward] + backward
-                    cells.append(String(format: "%@ %.3f / %.3f / %.3f", method == .lowered ? "lowered" : "direct",
+                    cells.append(String(format: "%@ %.3f / %.3f / %.3f", "\(method)",
                                         forward * 1e3, backward[0] * 1e3, backward[1] * 1e3))
                 }
             }
-            Console.write(String(format: "%-30@ %@  direct/lowered %.2fx / %.2fx / %.2fx", label, cells.joined(separator: ", "),
-                                 medians[3] / medians[0], medians[4] / medians[1], medians[5] / medians[2]))
+            var ratios = String(format: "direct/lowered %.2fx / %.2fx / %.2fx",
+                                medians[3] / medians[0], medians[4] / medians[1], medians[5] / medians[2])
+            if methods.count == 3 {
+                ratios += String(format: ", implicit/lowered %.2fx / %.2fx", medians[6] / medians[0], medians[7] / medians[1])
+            }
+            Console.write(String(format: "%-30@ %@  %@", label, cells.joined(separator: ", "), ratios))
         }
     }
 }
