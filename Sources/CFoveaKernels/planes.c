@@ -5,6 +5,8 @@
 #include "FoveaKernels.h"
 #include "reductions.h"
 
+#include <string.h>
+
 // fovea_spread_planes and its masked form. Rows are short (10 to 56 floats in LeNet and
 // ResNet), so each row is written together with the gap after it (up to the next row, or
 // to dst_len after the last): every float of dst is written once, with no memset of the
@@ -95,6 +97,26 @@ void fovea_spread_planes(long planes, long H, long W, const float *src, float *d
 void fovea_spread_planes_masked(long planes, long H, long W, const float *src, const float *mask, float *dst,
                                 long dst_len, long plane_stride, long row_stride, long first) {
     spread(planes, H, W, src, mask, dst, dst_len, plane_stride, row_stride, first);
+}
+
+void fovea_spread_pooled(long planes, long OH, long OW, const float *d_pooled, const int *argmax, const float *pooled,
+                         float *dst, long dst_len, long plane_stride, long row_stride, long first) {
+    memset(dst, 0, (size_t)dst_len * sizeof(float));
+    const long W = 2 * OW;
+    for (long p = 0; p < planes; p++) {
+        float *plane = dst + p * plane_stride + first;
+        const long at = p * OH * OW;
+        for (long oy = 0; oy < OH; oy++) {
+            for (long ox = 0; ox < OW; ox++) {
+                const long o = at + oy * OW + ox;
+                if (!(pooled[o] > 0)) continue;
+                // The argmax is one of the window's four cells: its offset from the window's
+                // top-left corner is 0, 1, W or W + 1.
+                const long d = argmax[o] - (2 * oy * W + 2 * ox), dy = d >= W;
+                plane[(2 * oy + dy) * row_stride + 2 * ox + (d - dy * W)] = d_pooled[o];
+            }
+        }
+    }
 }
 
 static void plane_sums_portable(long planes, long n, const float *src, double *out) {

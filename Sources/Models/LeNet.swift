@@ -57,9 +57,15 @@ public final class LeNet5: Layer, @unchecked Sendable {
         activation == .relu ? try conv.reluOutput(x) : act(try conv(x))
     }
 
+    /// `pool(act(conv(x)))`; with ReLU and max pooling one op in training too
+    /// (`Conv2D.reluMaxPoolOutput`).
+    private func stage(_ conv: Conv2D, _ x: Tensor) throws -> Tensor {
+        activation == .relu && subsampling == .max ? try conv.reluMaxPoolOutput(x, pool: pool) : try pool(convolve(conv, x))
+    }
+
     public override func forward(_ input: Tensor) throws -> Tensor {
-        var x = try pool(convolve(conv1, input))
-        x = try pool(convolve(conv2, x))
+        var x = try stage(conv1, input)
+        x = try stage(conv2, x)
         x = try flatten(x)
         x = act(try fc1(x))
         x = act(try fc2(x))

@@ -40,6 +40,19 @@ extension Conv2D {
         try fusedReLU(input) ?? self(input).relu()
     }
 
+    /// `pool(self(input).relu())` as one op (`Tensor.conv2dReLUMaxPool2x2`) when `pool` is a
+    /// 2x2, stride-2, unpadded max pool (LeNet-5): the backward sends the pooled gradient
+    /// straight into the convolution's. While a `LayerTrace` records, or for another pool,
+    /// it is the convolution, the ReLU and the pool one after the other.
+    public func reluMaxPoolOutput(_ input: Tensor, pool: Pool2D) throws -> Tensor {
+        guard LayerTrace.current == nil, pool.kind == .max, pool.kernelSize == Size2D(2, 2), pool.stride == Size2D(2, 2),
+              pool.padding == .valid, !pool.ceilMode else {
+            return try pool(reluOutput(input))
+        }
+        return try Tensor.conv2dReLUMaxPool2x2(input, weight: weight, bias: bias, stride: stride, padding: padding,
+                                               dilation: dilation, groups: groups)
+    }
+
     /// The fused conv + bias + ReLU (`Tensor.conv2dReLU`, which records on the tape only
     /// when a gradient is wanted), or nil while a trace records.
     private func fusedReLU(_ input: Tensor) throws -> Tensor? {

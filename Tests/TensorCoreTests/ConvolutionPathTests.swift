@@ -168,6 +168,62 @@ final class ConvolutionPathTests: XCTestCase {
         }
     }
 
+    /// `conv2dReLUMaxPool2x2` against `maxPool2d(conv2dReLU(...), kernel: 2)`: on the direct
+    /// kernels (fused) and where it falls back (lowered, odd outputs, a lowered input
+    /// gradient), with and without an input gradient and a bias, on the AVX2 and portable
+    /// kernels and 1 and 2 threads. Ties (inputs of few distinct values) and windows the
+    /// ReLU zeroes whole are exercised by the quantised inputs.
+    func testConvReLUMaxPoolMatchesTheThreeOps() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        // LeNet-5's two stages, 7 output channels (a 6-row tile and one more), an odd
+        // output (11x11: falls back), 50 output channels (input gradient lowered: falls back).
+        let shapes: [(Case, quantised: Bool)] = [
+            (Case(n: 4, c: 1, h: 28, w: 28, cout: 6, k: 5, padding: .uniform(2)), false),
+            (Case(n: 40, c: 6, h: 14, w: 14, cout: 16, k: 5), false),
+            (Case(n: 3, c: 4, h: 10, w: 12, cout: 7, k: 3, padding: .uniform(1)), true),
+            (Case(n: 2, c: 3, h: 13, w: 13, cout: 5, k: 3), false),
+            (Case(n: 2, c: 20, h: 12, w: 12, cout: 50, k: 5), false),
+        ]
+        for (c, quantised) in shapes {
+            for (threads, portable) in [(1, false), (2, false), (2, true)] {
+                Parallel.threadCount = threads
+                for method in [Tensor.ConvolutionMethod.automatic, .lowered] {
+                    for (biased, inputGrad) in [(true, true), (false, true), (true, false)] {
+                        var x = randomTensor([c.n, c.c, c.h, c.w], seed: 41, requiresGrad: inputGrad)
+                        if quantised { x = try Tensor(shape: x.shape, values: x.values.map { ($0 * 2).rounded() / 2 }, requiresGrad: inputGrad) }
+                        let w = randomTensor([c.cout, c.c, c.k, c.k], seed: 42, requiresGrad: true)
+                        if quantised { try w.assign(Tensor(shape: w.shape, values: w.values.map { ($0 * 2).rounded() / 2 })) }
+                        let b: Tensor? = biased ? randomTensor([c.cout], seed: 43, requiresGrad: true) : nil
+                        let label = "\(c), \(method), bias \(biased), input gradient \(inputGrad), \(threads) threads\(portable ? ", portable" : "")"
+                        func run(_ fused: Bool) throws -> (y: [Float], dx: [Float]?, dw: [Float], db: [Float]?) {
+                            let y = try Tensor.withConvolutionMethod(method) { () throws -> Tensor in
+                                let body = { () throws -> Tensor in
+                                    fused ? try Tensor.conv2dReLUMaxPool2x2(x, weight: w, bias: b, padding: c.padding)
+                                        : try Tensor.maxPool2d(Tensor.conv2dReLU(x, weight: w, bias: b, padding: c.padding), kernel: 2)
+                                }
+                                let y = portable ? try GEMM.withPortableKernels(body) : try body()
+                                let dy = randomTensor(y.shape, seed: 44)
+                                try (portable ? GEMM.withPortableKernels { try (y * dy).sum().backward() } : (y * dy).sum().backward())
+                                return y
+                            }
+                            defer { x.grad = nil; w.grad = nil; b?.grad = nil }
+                            return (y.values, x.grad?.values, w.grad!.values, b?.grad?.values)
+                        }
+                        let fused = try run(true), plain = try run(false)
+                        XCTAssertEqual(fused.y, plain.y, label)
+                        assertClose(fused.dw, plain.dw, rtol: 1e-4, atol: 1e-4, label)
+                        XCTAssertEqual(fused.dx == nil, !inputGrad, label)
+                        if let dx = fused.dx, let pdx = plain.dx { assertClose(dx, pdx, rtol: 1e-4, atol: 1e-4, label) }
+                        if let db = fused.db, let pdb = plain.db { assertClose(db, pdb, rtol: 1e-4, atol: 1e-4, label) }
+                        XCTAssertEqual(fused.db == nil, !biased, label)
+                        XCTAssertGreaterThan(plain.y.filter { $0 == 0 }.count, 0, "some windows are zeroed whole: \(label)")
+                    }
+                }
+            }
+        }
+    }
+
     /// 2x2 max pooling by the definition: the first of (top-left, top-right, bottom-left,
     /// bottom-right) that no later value beats strictly; NaN never wins over a number.
     func referenceMaxPool(_ x: [Float], planes: Int, h: Int, w: Int) -> (y: [Float], argmax: [Int]) {

@@ -67,6 +67,17 @@ final class TechniqueGradientTests: XCTestCase {
         }
     }
 
+    func testConvReLUMaxPoolGradients() throws {
+        // The fused stage on the direct kernels (6 -> 4 channels, 6x6 -> 4x4 -> 2x2), by
+        // finite differences; a step of 1e-3 against inputs whose pre-activations and window
+        // maxima are rarely closer than that (fixed seeds, so a check that passes always does).
+        let x = randomTensor([2, 6, 6, 6], seed: 21), w = randomTensor([4, 6, 3, 3], seed: 22)
+        let b = randomTensor([4], seed: 23, low: -0.2, high: 0.2)
+        try checkGradients([x, w, b], eps: 1e-3, rtol: 3e-2, atol: 3e-3) {
+            try Tensor.conv2dReLUMaxPool2x2(x, weight: w, bias: b)
+        }
+    }
+
     func testBatchNormNormalisesAndTracksRunningStatistics() throws {
         let x = try Tensor(shape: [4, 1], values: [1, 2, 3, 6])
         let rm = Tensor(zeros: [1]), rv = Tensor(repeating: 1, shape: [1])

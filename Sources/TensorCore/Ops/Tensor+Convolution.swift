@@ -128,8 +128,9 @@ extension Tensor {
                 let wantsBias = bias?.requiresGrad == true
                 var planeSums = [Double](repeating: 0, count: wantsBias ? g.batch * g.outChannels : 0)
                 planeSums.withUnsafeMutableBufferPointer { sums in
-                    directConvolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dOut.pointer,
-                                              dInput: dInput?.pointer, dWeight: dWeight?.pointer, reluOutput: y.value,
+                    directConvolutionBackward(g, input: input.pointer, weight: weight.pointer,
+                                              dOutput: .plain(dOut.pointer, reluOutput: y.value),
+                                              dInput: dInput?.pointer, dWeight: dWeight?.pointer,
                                               biasPlanes: wantsBias ? sums.baseAddress : nil)
                 }
                 var grads: [Tensor?] = [dInput, dWeight]
@@ -303,7 +304,7 @@ extension Tensor {
             // The weight gradient always goes direct; the input gradient only where the
             // direct kernel's 6-row tiles are well filled by the input channels.
             let directInput = usesDirectInputGradient(g)
-            directConvolutionBackward(g, input: input, weight: weight, dOutput: dOutput,
+            directConvolutionBackward(g, input: input, weight: weight, dOutput: .plain(dOutput, reluOutput: nil),
                                       dInput: directInput ? dInput : nil, dWeight: dWeight)
             if directInput || dInput == nil { return }
             dWeight = nil

@@ -97,23 +97,36 @@ struct DirectConvolution {
         }
     }
 
-    /// Spreads `images` output gradients into wide rows (`Cout * gradRow` floats each),
-    /// zero where `reluOutput` (the forward's output after a fused ReLU, same shape as
-    /// `dOut`) is not positive.
-    func spreadGradient(_ dOut: UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?, images: Int,
-                        into dst: UnsafeMutablePointer<Float>) {
+    /// Spreads the output gradients of images `start ..< start + images` into wide rows
+    /// (`Cout * gradRow` floats each), as `gradient` says.
+    func spreadGradient(_ gradient: DirectOutputGradient, start: Int, images: Int, into dst: UnsafeMutablePointer<Float>) {
         let imageStride = g.outChannels * g.outPlane
-        for b in 0..<images {
-            let wide = dst + b * g.outChannels * gradRow, length = g.outChannels * gradRow
-            if let reluOutput {
-                fovea_spread_planes_masked(g.outChannels, g.outHeight, g.outWidth, dOut + b * imageStride,
-                                           reluOutput + b * imageStride, wide, length, gradRow, Wp, 0)
-            } else {
-                fovea_spread_planes(g.outChannels, g.outHeight, g.outWidth, dOut + b * imageStride, wide, length,
+        for n in start..<(start + images) {
+            let wide = dst + (n - start) * g.outChannels * gradRow, length = g.outChannels * gradRow
+            switch gradient {
+            case .plain(let dOut, reluOutput: let y?):
+                fovea_spread_planes_masked(g.outChannels, g.outHeight, g.outWidth, dOut + n * imageStride,
+                                           y + n * imageStride, wide, length, gradRow, Wp, 0)
+            case .plain(let dOut, reluOutput: nil):
+                fovea_spread_planes(g.outChannels, g.outHeight, g.outWidth, dOut + n * imageStride, wide, length,
                                     gradRow, Wp, 0)
+            case .pooled(let dPooled, argmax: let argmax, pooled: let pooled):
+                let at = n * imageStride / 4
+                fovea_spread_pooled(g.outChannels, g.outHeight / 2, g.outWidth / 2, dPooled + at, argmax + at, pooled + at,
+                                    wide, length, gradRow, Wp, 0)
             }
         }
     }
+}
+
+/// Where the direct backward's output gradient comes from.
+enum DirectOutputGradient {
+    /// `dOut` (`[N, Cout, OH, OW]`), masked where `reluOutput` (the output of a fused ReLU,
+    /// same shape) is not positive when it is given.
+    case plain(UnsafePointer<Float>, reluOutput: UnsafePointer<Float>?)
+    /// The gradient of a fused ReLU then 2x2 max pool (`[N, Cout, OH / 2, OW / 2]`): each
+    /// window's value goes to its argmax where the pooled output is positive.
+    case pooled(UnsafePointer<Float>, argmax: UnsafePointer<Int32>, pooled: UnsafePointer<Float>)
 }
 
 extension Tensor {
@@ -225,19 +238,19 @@ extension Tensor {
 
     /// Direct backward on raw NCHW buffers: adds `dL/dinput` into `dInput` and writes
     /// `dL/dweight` into `dWeight` (either may be nil), as `convolutionBackward` does.
-    /// With `reluOutput` (the output of a fused ReLU) the gradient is first masked by
-    /// `output > 0` as it is spread. With `biasPlanes` (`N * Cout` entries), entry
-    /// `n * Cout + c` receives the sum of image n's (masked) gradient plane c.
+    /// The output gradient is spread into wide rows as `dOutput` says (through a fused
+    /// ReLU, or a fused ReLU and max pool, on the way). With `biasPlanes` (`N * Cout`
+    /// entries), entry `n * Cout + c` receives the sum of image n's spread gradient plane c.
     static func directConvolutionBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                          dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?,
-                                          dWeight: UnsafeMutablePointer<Float>?, reluOutput: UnsafePointer<Float>? = nil,
+                                          dOutput: DirectOutputGradient, dInput: UnsafeMutablePointer<Float>?,
+                                          dWeight: UnsafeMutablePointer<Float>?,
                                           biasPlanes: UnsafeMutablePointer<Double>? = nil) {
         let d = DirectConvolution(g)
         let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels, P = g.outPlane
         let taps = g.kernel.h * g.kernel.w, rowsT = (Cg + 5) / 6 * 6, T = CoG * taps
         let packedT = dInput == nil ? nil : d.packTransposed(weight)
         let forwardOffsets = d.forwardOffsets, scatterOffsets = d.inPlaneOffsets
-        let imageStride = g.channels * g.height * g.width, outImage = g.outChannels * P
+        let imageStride = g.channels * g.height * g.width
         let gradImage = g.outChannels * d.gradRow
         let work = g.batch * P * K * g.outChannels
         let chunks = work < GEMM.parallelThreshold ? 1 : Swift.max(1, Swift.min(Parallel.threadCount, g.batch))
@@ -259,8 +272,7 @@ extension Tensor {
             var start = n0, first = true
             while start < n1 {
                 let images = Swift.min(roundImages, n1 - start)
-                d.spreadGradient(dOutput + start * outImage, reluOutput: reluOutput.map { $0 + start * outImage },
-                                 images: images, into: spread)
+                d.spreadGradient(dOutput, start: start, images: images, into: spread)
                 if let biasPlanes {
                     // The wide rows hold each plane's values and zeros, so their sums are the planes'.
                     fovea_plane_sums(images * g.outChannels, d.gradRow, spread, biasPlanes + start * g.outChannels)

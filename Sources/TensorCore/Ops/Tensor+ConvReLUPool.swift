@@ -1,0 +1,68 @@
+import CFoveaKernels
+
+/// Convolution + bias + ReLU + 2x2 max pooling as one op (LeNet-5's two stages), forward
+/// and backward side by side.
+///
+/// Forward: `y = maxpool2x2(max(0, conv(x) + b))`, `[N, Cout, OH / 2, OW / 2]`, with the
+/// argmax of each window kept. Backward: the gradient that reaches the convolution is
+/// `dy` at each window's argmax where the pooled value is positive (the ReLU's mask at that
+/// cell) and 0 elsewhere. On the direct kernels it is written straight into the wide rows
+/// their backward reads (`fovea_spread_pooled`), so neither the full-size gradient nor the
+/// convolution's output is stored between forward and backward.
+extension Tensor {
+    /// `maxPool2d(conv2dReLU(...), kernel: 2)` as one op where the convolution takes the
+    /// direct kernels for its whole backward and its output tiles into 2x2 windows (even
+    /// `OH`, `OW`); elsewhere exactly the two ops. Arguments as `conv2d`.
+    public static func conv2dReLUMaxPool2x2(_ input: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Size2D = 1,
+                                            padding: Padding = .valid, dilation: Size2D = 1, groups: Int = 1) throws -> Tensor {
+        let g = try convolutionGeometry(input: input.shape, weight: weight.shape, stride: stride,
+                                        padding: padding, dilation: dilation, groups: groups)
+        let wantsInputGradient = GradMode.isEnabled && input.requiresGrad
+        guard usesDirectConvolution(g), g.outHeight % 2 == 0, g.outWidth % 2 == 0,
+              !wantsInputGradient || usesDirectInputGradient(g), bias == nil || bias!.shape == [g.outChannels] else {
+            let y = try conv2dReLU(input, weight: weight, bias: bias, stride: stride, padding: padding,
+                                   dilation: dilation, groups: groups)
+            return try maxPool2d(y, kernel: 2)
+        }
+        let conv = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
+        let epilogue = ConvEpilogue(scale: [Float](repeating: 1, count: g.outChannels),
+                                    shift: bias?.values ?? [Float](repeating: 0, count: g.outChannels), relu: true)
+        convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: nil, output: conv.pointer, epilogue: epilogue)
+        let OH = g.outHeight / 2, OW = g.outWidth / 2, planes = g.batch * g.outChannels
+        let out = Tensor.uninitialized([g.batch, g.outChannels, OH, OW])
+        var argmax = [Int32](repeating: 0, count: out.count)
+        let src = UncheckedSendable(UnsafePointer(conv.pointer)), dst = UncheckedSendable(out.pointer)
+        argmax.withUnsafeMutableBufferPointer { a in
+            let ap = UncheckedSendable(a.baseAddress!)
+            Parallel.forRanges(planes, minPerChunk: Swift.max(1, (1 << 16) / Swift.max(1, 4 * OH * OW))) { r in
+                let inPlane = g.outPlane, outPlane = OH * OW
+                fovea_maxpool2x2_forward(r.count, g.outHeight, g.outWidth, OH, OW, src.value + r.lowerBound * inPlane,
+                                         dst.value + r.lowerBound * outPlane, ap.value + r.lowerBound * outPlane)
+            }
+        }
+        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
+        // The output's address, not the tensor: the tape keeps the tensor while its backward runs.
+        let pooled = UncheckedSendable(UnsafePointer(out.pointer))
+        return record("conv2dReLUMaxPool2x2", out, inputs: inputs) { dOut in
+            let dInput = input.requiresGrad ? Tensor(zeros: input.shape) : nil
+            let dWeight = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
+            let wantsBias = bias?.requiresGrad == true
+            var planeSums = [Double](repeating: 0, count: wantsBias ? planes : 0)
+            if dInput != nil || dWeight != nil || wantsBias {
+                argmax.withUnsafeBufferPointer { a in
+                    planeSums.withUnsafeMutableBufferPointer { sums in
+                        directConvolutionBackward(g, input: input.pointer, weight: weight.pointer,
+                                                  dOutput: .pooled(dOut.pointer, argmax: a.baseAddress!, pooled: pooled.value),
+                                                  dInput: dInput?.pointer, dWeight: dWeight?.pointer,
+                                                  biasPlanes: wantsBias ? sums.baseAddress : nil)
+                    }
+                }
+            }
+            var grads: [Tensor?] = [dInput, dWeight]
+            if let bias {
+                grads.append(bias.requiresGrad ? Tensor(channelTotals(planeSums, channels: g.outChannels).map { Float($0) }) : nil)
+            }
+            return grads
+        }
+    }
+}
