@@ -83,6 +83,8 @@ static void pack_columns_t_portable(const fovea_conv_shape *g, const float *x, l
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+#include "transpose_avx2.h"
+
 #define FOVEA_AVX2 __attribute__((target("avx2,fma")))
 
 FOVEA_AVX2 static inline __m256i lane_mask(const int valid[NR], int h) {
@@ -114,26 +116,6 @@ FOVEA_AVX2 static void pack_columns_avx2(const fovea_conv_shape *g, const float 
     }
 }
 
-// Transposes the 8x8 block held in r[0..7] (r[i] = row i) in place, so r[j] = column j.
-FOVEA_AVX2 static inline void transpose8(__m256 r[8]) {
-    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
 FOVEA_AVX2 static void pack_columns_t_avx2(const fovea_conv_shape *g, const float *x, long image_stride, long columns,
                                            long p0, long kc, long k0, long n, float *dst) {
     int off[NR], valid[NR];
@@ -156,7 +138,7 @@ FOVEA_AVX2 static void pack_columns_t_avx2(const fovea_conv_shape *g, const floa
                     const int lane = half * 8 + t;
                     r[t] = valid[lane] ? _mm256_loadu_ps(src + off[lane]) : zero;
                 }
-                transpose8(r);
+                fovea_transpose8x8(r);
                 for (int s = 0; s < 8; s++) _mm256_store_ps(dst + (p + s) * NR + half * 8, r[s]);
             }
             p += 8;

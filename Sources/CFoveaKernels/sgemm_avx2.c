@@ -14,6 +14,8 @@
 
 #include <immintrin.h>
 
+#include "transpose_avx2.h"
+
 #define FOVEA_AVX2 __attribute__((target("avx2,fma")))
 #define FOVEA_INLINE static inline __attribute__((always_inline))
 
@@ -130,26 +132,6 @@ FOVEA_AVX2 void fovea_microkernel_avx2(long kc, const float *Ap, const float *Bs
     }
 }
 
-// Transposes the 8x8 block held in r[0..7] (r[i] = row i) in place, so r[j] = column j.
-FOVEA_INLINE FOVEA_AVX2 void transpose8x8(__m256 r[8]) {
-    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
-
 // Packs one A sliver from m <= 6 rows of A (op(A) = A, so each row is contiguous along k).
 // Reads 8 consecutive k of each row, transposes, and writes 8 k steps; rows m..7 are zero,
 // which also gives the sliver its zero padding. Each store is 8 wide though a k step is 6:
@@ -160,7 +142,7 @@ FOVEA_INLINE FOVEA_AVX2 void pack_a_sliver_rows(long m, long kc, const float *sr
     for (; k + 8 <= kc; k += 8) {
         __m256 r[8];
         for (int i = 0; i < 8; i++) r[i] = i < m ? _mm256_loadu_ps(src + i * lda + k) : _mm256_setzero_ps();
-        transpose8x8(r);
+        fovea_transpose8x8(r);
         for (int t = 0; t < 8; t++) _mm256_storeu_ps(dst + (k + t) * MR, r[t]);
     }
     for (; k < kc; k++)
@@ -188,7 +170,7 @@ FOVEA_INLINE FOVEA_AVX2 void pack_bt_half(long n8, long kc, const float *src, lo
     for (; k + 8 <= kc; k += 8) {
         __m256 r[8];
         for (int j = 0; j < 8; j++) r[j] = j < n8 ? _mm256_loadu_ps(src + j * ldb + k) : _mm256_setzero_ps();
-        transpose8x8(r);
+        fovea_transpose8x8(r);
         for (int t = 0; t < 8; t++) _mm256_store_ps(dst + (k + t) * NR, r[t]);
     }
     for (; k < kc; k++)

@@ -46,23 +46,11 @@ extension Tensor {
         return record("conv2dReLUMaxPool2x2", out, inputs: inputs) { dOut in
             let dInput = input.requiresGrad ? Tensor(zeros: input.shape) : nil
             let dWeight = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
-            let wantsBias = bias?.requiresGrad == true
-            var planeSums = [Double](repeating: 0, count: wantsBias ? planes : 0)
-            if dInput != nil || dWeight != nil || wantsBias {
-                argmax.withUnsafeBufferPointer { a in
-                    planeSums.withUnsafeMutableBufferPointer { sums in
-                        directConvolutionBackward(g, input: input.pointer, weight: weight.pointer,
-                                                  dOutput: .pooled(dOut.pointer, argmax: a.baseAddress!, pooled: pooled.value),
-                                                  dInput: dInput?.pointer, dWeight: dWeight?.pointer,
-                                                  biasPlanes: wantsBias ? sums.baseAddress : nil)
-                    }
-                }
+            return argmax.withUnsafeBufferPointer { a in
+                directGradients(g, input: input, weight: weight, bias: bias,
+                                dOutput: .pooled(dOut.pointer, argmax: a.baseAddress!, pooled: pooled.value),
+                                dInput: dInput, dWeight: dWeight)
             }
-            var grads: [Tensor?] = [dInput, dWeight]
-            if let bias {
-                grads.append(bias.requiresGrad ? Tensor(channelTotals(planeSums, channels: g.outChannels).map { Float($0) }) : nil)
-            }
-            return grads
         }
     }
 }

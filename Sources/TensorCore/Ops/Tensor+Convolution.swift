@@ -123,21 +123,8 @@ extension Tensor {
             // the gradient into wide rows; that needs the direct kernels to do the whole
             // backward (not a lowered input gradient) and something for them to do.
             if relu, usesDirectConvolution(g), dInput == nil || usesDirectInputGradient(g), dInput != nil || dWeight != nil {
-                // Without a bias gradient no sums are asked for (an empty array's address
-                // is not nil, so it is not passed).
-                let wantsBias = bias?.requiresGrad == true
-                var planeSums = [Double](repeating: 0, count: wantsBias ? g.batch * g.outChannels : 0)
-                planeSums.withUnsafeMutableBufferPointer { sums in
-                    directConvolutionBackward(g, input: input.pointer, weight: weight.pointer,
-                                              dOutput: .plain(dOut.pointer, reluOutput: y.value),
-                                              dInput: dInput?.pointer, dWeight: dWeight?.pointer,
-                                              biasPlanes: wantsBias ? sums.baseAddress : nil)
-                }
-                var grads: [Tensor?] = [dInput, dWeight]
-                if let bias {
-                    grads.append(bias.requiresGrad ? Tensor(channelTotals(planeSums, channels: g.outChannels).map { Float($0) }) : nil)
-                }
-                return grads
+                return directGradients(g, input: input, weight: weight, bias: bias,
+                                       dOutput: .plain(dOut.pointer, reluOutput: y.value), dInput: dInput, dWeight: dWeight)
             }
             // Through the ReLU first: the gradient where the output is positive.
             let dConv = relu ? reluGradient(dOut, output: y.value) : dOut

@@ -236,6 +236,27 @@ extension Tensor {
         }
     }
 
+    /// `[dInput, dWeight, dBias?]` of a convolution whose whole backward runs on the direct
+    /// kernels from `dOutput`, the bias gradient summed from the spread wide rows (only
+    /// when the bias wants one: an empty array's address is not nil, so none is passed).
+    static func directGradients(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?,
+                                dOutput: DirectOutputGradient, dInput: Tensor?, dWeight: Tensor?) -> [Tensor?] {
+        let wantsBias = bias?.requiresGrad == true
+        var planeSums = [Double](repeating: 0, count: wantsBias ? g.batch * g.outChannels : 0)
+        if dInput != nil || dWeight != nil || wantsBias {
+            planeSums.withUnsafeMutableBufferPointer { sums in
+                directConvolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dOutput,
+                                          dInput: dInput?.pointer, dWeight: dWeight?.pointer,
+                                          biasPlanes: wantsBias ? sums.baseAddress : nil)
+            }
+        }
+        var grads: [Tensor?] = [dInput, dWeight]
+        if bias != nil {
+            grads.append(wantsBias ? Tensor(channelTotals(planeSums, channels: g.outChannels).map { Float($0) }) : nil)
+        }
+        return grads
+    }
+
     /// Direct backward on raw NCHW buffers: adds `dL/dinput` into `dInput` and writes
     /// `dL/dweight` into `dWeight` (either may be nil), as `convolutionBackward` does.
     /// The output gradient is spread into wide rows as `dOutput` says (through a fused
