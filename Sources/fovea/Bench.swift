@@ -37,6 +37,8 @@ extension FoveaCommand {
         var `case`: String?
         @Option(help: "Training steps of the suite's LeNet cases (CIFAR ResNet-18: steps / 60).")
         var suiteSteps = 300
+        @Option(help: "Rounds of --suite: every case runs this many times (with --compare, each Fovea run next to a PyTorch run), and the ratios' median is printed.")
+        var rounds = 3
         @Option(help: "Concurrent clients for --server.")
         var clients = 16
         @Option(help: "Requests each client sends for --server.")
@@ -46,6 +48,7 @@ extension FoveaCommand {
         func validate() throws {
             guard steps >= 10 else { throw ValidationError("--steps must be at least 10, got \(steps)") }
             guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+            guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
             guard inferences >= 10 else { throw ValidationError("--inferences must be at least 10, got \(inferences)") }
         }
 

@@ -89,55 +89,102 @@ extension FoveaCommand.Bench {
         return result
     }
 
-    /// Runs every case in a child process, then PyTorch's with `--compare`, and prints the table.
+    /// Runs every case in a child process, `--rounds` times. With `--compare`, each Fovea case
+    /// is followed at once by the same case in PyTorch (the order flips every round), so each
+    /// ratio compares two runs taken seconds apart; the table gives every round's ratio and
+    /// their median.
     func runSuite(threads: Int) throws {
-        Console.write("Fovea bench --suite: \(threads) threads, AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
+        Console.write("Fovea bench --suite: \(threads) threads, \(rounds) round\(rounds == 1 ? "" : "s"), AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
         benchGEMM(threads: threads)
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var fovea: [String: [String: Any]] = [:]
-        for c in Self.suiteCases {
-            let out = try Self.capture(me, ["bench", "--case", c.name, "--threads", "\(threads)", "--suite-steps", "\(suiteSteps)",
-                                            "--inferences", "\(inferences)"])
-            guard let row = Self.parse(out.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
-                Console.write("\(c.name): failed: \(out.stderr.suffix(300))")
-                continue
-            }
-            fovea[c.name] = row
-            Console.write("Fovea   \(Self.describe(c.title, row))")
-        }
-        guard compare else { return }
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Scripts/pytorch_bench.py")
-        let probe = try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import torch, torchvision"])
-        guard probe.status == 0 else {
-            Console.write("PyTorch comparison skipped: python3 cannot import torch and torchvision (pip install torch torchvision)")
-            return
-        }
-        let out = try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, "--threads", "\(threads)",
-                                                                           "--steps", "\(suiteSteps)", "--inferences", "\(inferences)"])
-        var torch: [String: [String: Any]] = [:]
-        for line in out.stdout.split(separator: "\n") { if let row = Self.parse(String(line)), let name = row["case"] as? String { torch[name] = row } }
-        Console.write("")
-        Console.write("Side by side, \(threads) threads, one run (\((torch.values.first?["torch"] as? String).map { "torch " + $0 } ?? "torch")):")
-        for c in Self.suiteCases {
-            guard let f = fovea[c.name], let t = torch[c.name] else { Console.write("\(c.name): missing (\(torch[c.name]?["error"] ?? "Fovea failed"))"); continue }
-            let memory = String(format: "peak RSS %.0f MB vs %.0f MB (%.2fx)", f["peak_rss_mb"] as? Double ?? 0, t["peak_rss_mb"] as? Double ?? 0,
-                                (f["peak_rss_mb"] as? Double ?? 0) / max(t["peak_rss_mb"] as? Double ?? 1, 1e-9))
-            if let fi = f["images_per_second"] as? Double, let ti = t["images_per_second"] as? Double {
-                Console.write(String(format: "%@: Fovea %.0f images/s, PyTorch %.0f images/s: %.2fx (goal %@); %@", c.name, fi, ti, fi / ti, c.goal, memory))
-            } else if let fl = f["latency_ms"] as? Double, let tl = t["latency_ms"] as? Double {
-                Console.write(String(format: "%@: Fovea %.3f ms, PyTorch %.3f ms: latency %.2fx (goal %@); %@", c.name, fl, tl, fl / tl, c.goal, memory))
+        var withTorch = compare
+        if compare {
+            let probe = try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import torch, torchvision"])
+            if probe.status != 0 {
+                Console.write("PyTorch comparison skipped: python3 cannot import torch and torchvision (pip install torch torchvision)")
+                withTorch = false
             }
         }
+        // rows[case][round] = (Fovea's row, PyTorch's row)
+        var rows: [String: [(fovea: [String: Any]?, torch: [String: Any]?)]] = [:]
+        for round in 1...rounds {
+            Console.write("")
+            Console.write("Round \(round) of \(rounds):")
+            for c in Self.suiteCases {
+                func runFovea() throws -> [String: Any]? {
+                    let out = try Self.capture(me, ["bench", "--case", c.name, "--threads", "\(threads)", "--suite-steps", "\(suiteSteps)",
+                                                    "--inferences", "\(inferences)"])
+                    guard let row = Self.parse(out.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
+                        Console.write("Fovea   \(c.name): failed: \(out.stderr.suffix(300))")
+                        return nil
+                    }
+                    Console.write("Fovea   \(Self.describe(c.title, row))")
+                    return row
+                }
+                func runTorch() throws -> [String: Any]? {
+                    let out = try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, "--case", c.name, "--threads", "\(threads)",
+                                                                                       "--steps", "\(suiteSteps)", "--inferences", "\(inferences)"])
+                    guard out.status == 0, let row = Self.parse(out.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
+                        Console.write("PyTorch \(c.name): failed: \(out.stderr.suffix(300))")
+                        return nil
+                    }
+                    Console.write("PyTorch \(Self.describe(c.title, row))")
+                    return row
+                }
+                var pair: (fovea: [String: Any]?, torch: [String: Any]?) = (nil, nil)
+                if !withTorch {
+                    pair.fovea = try runFovea()
+                } else if round % 2 == 1 {
+                    pair.fovea = try runFovea()
+                    pair.torch = try runTorch()
+                } else {
+                    pair.torch = try runTorch()
+                    pair.fovea = try runFovea()
+                }
+                rows[c.name, default: []].append(pair)
+            }
+        }
+        guard withTorch else { return }
+        let version = rows.values.lazy.flatMap { $0 }.compactMap { $0.torch?["torch"] as? String }.first
+        Console.write("")
+        Console.write("Side by side, \(threads) threads, \(version.map { "torch " + $0 } ?? "torch"); each ratio compares two runs of one round, then the median over rounds:")
+        for c in Self.suiteCases {
+            var ratios: [Double] = [], figures: [String] = [], memory: [Double] = []
+            for pair in rows[c.name] ?? [] {
+                guard let f = pair.fovea, let t = pair.torch else { figures.append("missing"); continue }
+                if let fi = f["images_per_second"] as? Double, let ti = t["images_per_second"] as? Double {
+                    ratios.append(fi / ti)
+                    figures.append(String(format: "%.0f / %.0f = %.2fx", fi, ti, fi / ti))
+                } else if let fl = f["latency_ms"] as? Double, let tl = t["latency_ms"] as? Double {
+                    ratios.append(fl / tl)
+                    figures.append(String(format: "%.3f / %.3f ms = %.2fx", fl, tl, fl / tl))
+                }
+                if let fm = f["peak_rss_mb"] as? Double, let tm = t["peak_rss_mb"] as? Double, tm > 0 { memory.append(fm / tm) }
+            }
+            let unit = c.name.hasSuffix("-train") ? "images/s" : "latency"
+            let median = ratios.isEmpty ? "no ratio" : String(format: "median %.2fx", Self.median(ratios))
+            let rss = memory.isEmpty ? "" : String(format: "; peak RSS median %.2fx PyTorch's", Self.median(memory))
+            let goal = c.goal.hasPrefix("(") ? c.goal : "goal " + c.goal
+            Console.write("\(c.name) (\(unit)): \(figures.joined(separator: "; ")): \(median) (\(goal))\(rss)")
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
     }
 
     static func describe(_ title: String, _ row: [String: Any]) -> String {
         let rss = String(format: "peak RSS %.0f MB", row["peak_rss_mb"] as? Double ?? 0)
+        // PyTorch's rows carry no FLOP count.
+        let gflops = (row["gflops"] as? Double).map { String(format: ", %.1f GFLOP/s", $0) } ?? ""
         if let ips = row["images_per_second"] as? Double {
-            return String(format: "%@: %.0f images/s, %.1f GFLOP/s; %@", title, ips, row["gflops"] as? Double ?? 0, rss)
+            return String(format: "%@: %.0f images/s%@; %@", title, ips, gflops, rss)
         }
-        return String(format: "%@: %.3f ms median, %.3f ms best, %.1f GFLOP/s; %@", title, row["latency_ms"] as? Double ?? 0,
-                      row["best_ms"] as? Double ?? 0, row["gflops"] as? Double ?? 0, rss)
+        let best = (row["best_ms"] as? Double).map { String(format: ", %.3f ms best", $0) } ?? ""
+        return String(format: "%@: %.3f ms median%@%@; %@", title, row["latency_ms"] as? Double ?? 0, best, gflops, rss)
     }
 
     static func json(_ object: [String: Any]) throws -> String {
