@@ -1,5 +1,7 @@
 // 2x2, stride-2, unpadded max pooling (LeNet, VGG, AlexNet-style nets), forward, with the
-// flat in-plane index of each window's maximum kept for the backward pass.
+// flat in-plane index of each window's maximum kept for the backward pass; and the same
+// pooling of max(0, v + bias) read straight from a direct convolution's wide rows
+// (fovea_maxpool2x2_relu_rows), so conv + bias + ReLU + pool never writes the full output.
 //
 // Names: planes N*C, H x W input plane, OH x OW output plane (2*OH <= H, 2*OW <= W).
 // A window's four values are taken in the order top-left, top-right, bottom-left,
@@ -8,15 +10,30 @@
 // scalar loop does, so both paths give the same bits.
 #include "FoveaKernels.h"
 
-static void maxpool2x2_rows_portable(long OW, long W, long row_index, const float *top,
-                                     float *dst, int *idx, long from) {
-    const float *bottom = top + W;
+// One row of windows. `ld` is the input's row stride (W for a plane, wider for the direct
+// convolution's wide rows); indices are flat in an H x W plane either way. With
+// `relu_shift` (a literal at every call site) each value is first max(0, v + b), exactly as
+// fovea_gather_planes computes a convolution's output with a bias and a ReLU.
+static inline __attribute__((always_inline))
+float pool_value(float v, float b, int relu_shift) {
+    if (!relu_shift) return v;
+    v = v + b;
+    return v > 0.0f ? v : 0.0f;
+}
+
+static inline __attribute__((always_inline))
+void maxpool2x2_rows_scalar(long OW, long W, long ld, long row_index, const float *top, float *dst, int *idx,
+                            long from, float b, int relu_shift) {
+    const float *bottom = top + ld;
     for (long ow = from; ow < OW; ow++) {
-        float best = top[2 * ow];
+        float best = pool_value(top[2 * ow], b, relu_shift);
         int bi = 0;
-        if (top[2 * ow + 1] > best) { best = top[2 * ow + 1]; bi = 1; }
-        if (bottom[2 * ow] > best) { best = bottom[2 * ow]; bi = (int)W; }
-        if (bottom[2 * ow + 1] > best) { best = bottom[2 * ow + 1]; bi = (int)W + 1; }
+        const float tr = pool_value(top[2 * ow + 1], b, relu_shift);
+        const float bl = pool_value(bottom[2 * ow], b, relu_shift);
+        const float br = pool_value(bottom[2 * ow + 1], b, relu_shift);
+        if (tr > best) { best = tr; bi = 1; }
+        if (bl > best) { best = bl; bi = (int)W; }
+        if (br > best) { best = br; bi = (int)W + 1; }
         dst[ow] = best;
         idx[ow] = (int)(row_index + 2 * ow) + bi;
     }
@@ -27,23 +44,30 @@ static void maxpool2x2_rows_portable(long OW, long W, long row_index, const floa
 
 // Eight windows at a time: the 16 floats of each input row are split into even and odd
 // columns (shuffle, then a 64-bit permute to undo the shuffle's per-lane order).
-__attribute__((target("avx2")))
-static void maxpool2x2_rows_avx2(long OW, long W, long row_index, const float *top,
-                                 float *dst, int *idx) {
-    const float *bottom = top + W;
+__attribute__((target("avx2"))) static inline __attribute__((always_inline))
+void maxpool2x2_rows_avx2(long OW, long W, long ld, long row_index, const float *top, float *dst, int *idx,
+                          float shift, int relu_shift) {
+    const float *bottom = top + ld;
     const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
     const __m256i one = _mm256_set1_epi32(1), w0 = _mm256_set1_epi32((int)W),
                   w1 = _mm256_set1_epi32((int)W + 1);
+    const __m256 vb = _mm256_set1_ps(shift), zero = _mm256_setzero_ps();
     long ow = 0;
     for (; ow + 8 <= OW; ow += 8) {
         const __m256 t0 = _mm256_loadu_ps(top + 2 * ow), t1 = _mm256_loadu_ps(top + 2 * ow + 8);
         const __m256 b0 = _mm256_loadu_ps(bottom + 2 * ow), b1 = _mm256_loadu_ps(bottom + 2 * ow + 8);
 #define FOVEA_EVEN(x, y) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0x88)), 0xD8))
 #define FOVEA_ODD(x, y) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0xDD)), 0xD8))
-        const __m256 a = FOVEA_EVEN(t0, t1), b = FOVEA_ODD(t0, t1);
-        const __m256 c = FOVEA_EVEN(b0, b1), d = FOVEA_ODD(b0, b1);
+        __m256 a = FOVEA_EVEN(t0, t1), b = FOVEA_ODD(t0, t1);
+        __m256 c = FOVEA_EVEN(b0, b1), d = FOVEA_ODD(b0, b1);
 #undef FOVEA_EVEN
 #undef FOVEA_ODD
+        if (relu_shift) {
+            // max(0, v + b) as the scalar form: v > 0 keeps v, anything else (NaN too) is +0.
+#define FOVEA_RELU_SHIFT(x) x = _mm256_add_ps(x, vb); x = _mm256_and_ps(x, _mm256_cmp_ps(x, zero, _CMP_GT_OQ));
+            FOVEA_RELU_SHIFT(a) FOVEA_RELU_SHIFT(b) FOVEA_RELU_SHIFT(c) FOVEA_RELU_SHIFT(d)
+#undef FOVEA_RELU_SHIFT
+        }
         __m256 best = a;
         __m256i bi = _mm256_setzero_si256();
         __m256 m = _mm256_cmp_ps(b, best, _CMP_GT_OQ);
@@ -59,30 +83,60 @@ static void maxpool2x2_rows_avx2(long OW, long W, long row_index, const float *t
         const __m256i base = _mm256_add_epi32(_mm256_set1_epi32((int)(row_index + 2 * ow)), lane2);
         _mm256_storeu_si256((__m256i *)(idx + ow), _mm256_add_epi32(base, bi));
     }
-    maxpool2x2_rows_portable(OW, W, row_index, top, dst, idx, ow);
+    maxpool2x2_rows_scalar(OW, W, ld, row_index, top, dst, idx, ow, shift, relu_shift);
+}
+
+// The two AVX2 variants, each its own function so the shifted one's extra work compiles away
+// from the plain one.
+__attribute__((target("avx2")))
+static void maxpool2x2_plain_rows_avx2(long OW, long W, long ld, long row_index, const float *top, float *dst,
+                                       int *idx, float shift) {
+    maxpool2x2_rows_avx2(OW, W, ld, row_index, top, dst, idx, shift, 0);
+}
+
+__attribute__((target("avx2")))
+static void maxpool2x2_relu_rows_avx2(long OW, long W, long ld, long row_index, const float *top, float *dst,
+                                      int *idx, float shift) {
+    maxpool2x2_rows_avx2(OW, W, ld, row_index, top, dst, idx, shift, 1);
 }
 #endif
 
-void fovea_maxpool2x2_forward(long planes, long H, long W, long OH, long OW,
-                              const float *input, float *output, int *argmax) {
+// Both entry points: planes of H x W live values at src + p * plane_stride, rows ld apart.
+static inline __attribute__((always_inline))
+void maxpool2x2_planes(long planes, long W, long OH, long OW, const float *input, long plane_stride, long ld,
+                       const float *shift, int relu_shift, float *output, int *argmax) {
 #if defined(__x86_64__) || defined(__i386__)
     const int avx2 = fovea_sgemm_uses_avx2();
 #endif
     for (long q = 0; q < planes; q++) {
-        const float *src = input + q * H * W;
+        const float *src = input + q * plane_stride;
+        const float b = shift ? shift[q] : 0.0f;
         for (long oh = 0; oh < OH; oh++) {
             const long row_index = 2 * oh * W;
+            const float *top = src + 2 * oh * ld;
             float *dst = output + (q * OH + oh) * OW;
             int *idx = argmax + (q * OH + oh) * OW;
 #if defined(__x86_64__) || defined(__i386__)
             if (avx2) {
-                maxpool2x2_rows_avx2(OW, W, row_index, src + row_index, dst, idx);
+                if (relu_shift) maxpool2x2_relu_rows_avx2(OW, W, ld, row_index, top, dst, idx, b);
+                else maxpool2x2_plain_rows_avx2(OW, W, ld, row_index, top, dst, idx, b);
                 continue;
             }
 #endif
-            maxpool2x2_rows_portable(OW, W, row_index, src + row_index, dst, idx, 0);
+            maxpool2x2_rows_scalar(OW, W, ld, row_index, top, dst, idx, 0, b, relu_shift);
         }
     }
+}
+
+void fovea_maxpool2x2_forward(long planes, long H, long W, long OH, long OW,
+                              const float *input, float *output, int *argmax) {
+    maxpool2x2_planes(planes, W, OH, OW, input, H * W, W, NULL, 0, output, argmax);
+}
+
+void fovea_maxpool2x2_relu_rows(long planes, long H, long W, long OH, long OW, const float *src, long plane_stride,
+                                long row_stride, const float *shift, float *output, int *argmax) {
+    (void)H; // the rows read are 2 * OH <= H
+    maxpool2x2_planes(planes, W, OH, OW, src, plane_stride, row_stride, shift, 1, output, argmax);
 }
 
 void fovea_maxpool2x2_backward(long planes, long OH, long OW, const float *d_output, const int *argmax,

@@ -69,6 +69,13 @@ int fovea_implicit_weight_grad(const fovea_conv_shape *g, const float *x, long i
 void fovea_maxpool2x2_forward(long planes, long H, long W, long OH, long OW,
                               const float *input, float *output, int *argmax);
 
+/// fovea_maxpool2x2_forward of max(0, v + shift[p]) (the values a bias and a ReLU give, with
+/// fovea_gather_planes' exact arithmetic), reading plane p's row y at src + p * plane_stride +
+/// y * row_stride: a direct convolution's wide rows, pooled without writing its output.
+/// argmax indices are flat in an H x W plane, as fovea_maxpool2x2_forward's. shift may be NULL (0).
+void fovea_maxpool2x2_relu_rows(long planes, long H, long W, long OH, long OW, const float *src, long plane_stride,
+                                long row_stride, const float *shift, float *output, int *argmax);
+
 /// The backward of fovea_maxpool2x2_forward when the windows tile the input exactly
 /// (H = 2*OH, W = 2*OW): writes every element of d_input, each window's gradient at its
 /// argmax and 0 at the other three, so d_input needs no zeroing first.

@@ -24,21 +24,13 @@ extension Tensor {
                                    dilation: dilation, groups: groups)
             return try maxPool2d(y, kernel: 2)
         }
-        let conv = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
-        let epilogue = ConvEpilogue(scale: [Float](repeating: 1, count: g.outChannels),
-                                    shift: bias?.values ?? [Float](repeating: 0, count: g.outChannels), relu: true)
-        convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: nil, output: conv.pointer, epilogue: epilogue)
-        let OH = g.outHeight / 2, OW = g.outWidth / 2, planes = g.batch * g.outChannels
+        let OH = g.outHeight / 2, OW = g.outWidth / 2
         let out = Tensor.uninitialized([g.batch, g.outChannels, OH, OW])
         var argmax = [Int32](repeating: 0, count: out.count)
-        let src = UncheckedSendable(UnsafePointer(conv.pointer)), dst = UncheckedSendable(out.pointer)
         argmax.withUnsafeMutableBufferPointer { a in
-            let ap = UncheckedSendable(a.baseAddress!)
-            Parallel.forRanges(planes, minPerChunk: Swift.max(1, (1 << 16) / Swift.max(1, 4 * OH * OW))) { r in
-                let inPlane = g.outPlane, outPlane = OH * OW
-                fovea_maxpool2x2_forward(r.count, g.outHeight, g.outWidth, OH, OW, src.value + r.lowerBound * inPlane,
-                                         dst.value + r.lowerBound * outPlane, ap.value + r.lowerBound * outPlane)
-            }
+            let biasValues = bias.map { UnsafePointer($0.pointer) }
+            directConvolutionForward(g, input: input.pointer, weight: weight.pointer, bias: biasValues, output: out.pointer,
+                                     epilogue: nil, pooledArgmax: a.baseAddress!)
         }
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         // The output's address, not the tensor: the tape keeps the tensor while its backward runs.

@@ -180,9 +180,14 @@ extension Tensor {
     /// `convolutionForward`. Threads take runs of images; with fewer images than threads
     /// (single-image inference) they take runs of 6-row blocks of output channels instead,
     /// over images padded once up front.
+    ///
+    /// With `pooledArgmax`, the output is `maxpool2x2(max(0, conv + bias))`,
+    /// `[N, Cout, OH / 2, OW / 2]` (even OH and OW, no epilogue), pooled straight from the
+    /// wide rows, and `pooledArgmax` receives each window's argmax as
+    /// `fovea_maxpool2x2_forward` gives it.
     static func directConvolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                                         epilogue: ConvEpilogue?) {
+                                         epilogue: ConvEpilogue?, pooledArgmax: UnsafeMutablePointer<Int32>? = nil) {
         let d = DirectConvolution(g)
         let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels, P = g.outPlane
         let rows = (CoG + 5) / 6 * 6, blocks = rows / 6
@@ -223,6 +228,13 @@ extension Tensor {
                                 fovea_direct_conv(r1 - r0, d.L, K, off.baseAddress, packed.pointer + (grp * rows + r0) * K,
                                                   image + grp * Cg * d.plane, wide, d.ldd)
                                 let c0 = grp * CoG + r0
+                                if let pooledArgmax {
+                                    let pooled = (n * g.outChannels + c0) * (g.outHeight / 2) * (g.outWidth / 2)
+                                    fovea_maxpool2x2_relu_rows(r1 - r0, g.outHeight, g.outWidth, g.outHeight / 2, g.outWidth / 2,
+                                                               wide, d.ldd, d.Wp, bias.map { $0 + c0 },
+                                                               output + pooled, pooledArgmax + pooled)
+                                    continue
+                                }
                                 let (sc, sh): (UnsafePointer<Float>?, UnsafePointer<Float>?) = epilogue == nil
                                     ? (nil, bias.map { $0 + c0 }) : (s.baseAddress! + c0, t.baseAddress! + c0)
                                 fovea_gather_planes(r1 - r0, g.outHeight, g.outWidth, wide, d.ldd, d.Wp, 0,
