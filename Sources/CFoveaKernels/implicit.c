@@ -162,19 +162,62 @@ FOVEA_AVX2 static void pack_columns_t_avx2(const fovea_conv_shape *g, const floa
 typedef void (*columns_packer)(const fovea_conv_shape *g, const float *x, long image_stride, long columns,
                                long a0, long kc, long b0, long n, float *dst);
 
+/// Adds an m x NR tile T (row stride NR) of the column gradient, rows k0.. and columns
+/// p0.., onto the pixels im2col read them from: dx[base(p) + off(k)] += T[k, p].
+typedef void (*tile_scatter)(const float *T, long m, const int *off, const int base[NR], const int valid[NR],
+                             float *dx);
+
 typedef struct {
     fovea_microkernel_fn kernel;
     fovea_pack_a_fn pack_a;
+    fovea_pack_b_fn pack_b;
     columns_packer pack_columns, pack_columns_t;
+    tile_scatter scatter;
 } implicit_impl;
+
+// The scatter's body: a half-tile of 8 columns with consecutive bases is one contiguous run of
+// 8 pixels per row (compiled to one vector add where the target has them); others go lane
+// by lane.
+static inline __attribute__((always_inline))
+void scatter_tile_body(const float *T, long m, const int *off, const int base[NR], const int valid[NR], float *dx) {
+    for (int h = 0; h < NR; h += 8) {
+        if (consecutive8(base, valid, h)) {
+            for (long r = 0; r < m; r++) {
+                float *d = dx + base[h] + off[r];
+                const float *t = T + r * NR + h;
+                for (int q = 0; q < 8; q++) d[q] += t[q];
+            }
+        } else {
+            for (long r = 0; r < m; r++) {
+                for (int q = h; q < h + 8; q++) {
+                    if (valid[q]) dx[base[q] + off[r]] += T[r * NR + q];
+                }
+            }
+        }
+    }
+}
+
+static void scatter_tile_portable(const float *T, long m, const int *off, const int base[NR], const int valid[NR],
+                                  float *dx) {
+    scatter_tile_body(T, m, off, base, valid, dx);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2,fma")))
+static void scatter_tile_avx2(const float *T, long m, const int *off, const int base[NR], const int valid[NR],
+                              float *dx) {
+    scatter_tile_body(T, m, off, base, valid, dx);
+}
+#endif
 
 static implicit_impl select_implicit(void) {
 #if defined(__x86_64__) || defined(__i386__)
     if (fovea_sgemm_uses_avx2())
-        return (implicit_impl){fovea_microkernel_avx2, fovea_pack_a_avx2, pack_columns_avx2, pack_columns_t_avx2};
+        return (implicit_impl){fovea_microkernel_avx2, fovea_pack_a_avx2, fovea_pack_b_avx2, pack_columns_avx2,
+                               pack_columns_t_avx2, scatter_tile_avx2};
 #endif
-    return (implicit_impl){fovea_microkernel_portable, fovea_pack_a_portable, pack_columns_portable,
-                           pack_columns_t_portable};
+    return (implicit_impl){fovea_microkernel_portable, fovea_pack_a_portable, fovea_pack_b_portable,
+                           pack_columns_portable, pack_columns_t_portable, scatter_tile_portable};
 }
 
 /// C[M, N] = A[M, depth] * B[depth, N] + beta * C, B's slivers coming from `pack`:
@@ -222,4 +265,37 @@ int fovea_implicit_weight_grad(const fovea_conv_shape *g, const float *x, long i
     const implicit_impl impl = select_implicit();
     const long K = g->channels * g->kh * g->kw, P = images * g->out_height * g->out_width;
     return implicit_product(&impl, impl.pack_columns_t, g, x, image_stride, P, M, K, P, dout, ldd, beta, dw, ldw);
+}
+
+int fovea_implicit_input_grad(const fovea_conv_shape *g, const float *dout, long ldd, long images, long M,
+                              const float *W, long ldw, float *dx, long image_stride) {
+    if (images * image_stride > INT_MAX || M > KC) return 0;
+    const implicit_impl impl = select_implicit();
+    const long K = g->channels * g->kh * g->kw, P = images * g->out_height * g->out_width;
+    // The whole depth (M, the output channels) in one pass, so each tile is final when the
+    // micro-kernel leaves it and can be scattered at once.
+    const long mc_max = fovea_balanced_block(K, MC, MR);
+    float *Ap, *Bp;
+    if (!fovea_sgemm_buffers((size_t)((mc_max + MR - 1) / MR * MR) * (size_t)M, (size_t)NR * (size_t)M, &Ap, &Bp))
+        return 0;
+    int off[MC + NR], base[NR], valid[NR], unused[NR]; // row_offsets writes NR entries a call
+    float T[MR * NR] __attribute__((aligned(32)));
+    for (long ic = 0; ic < K; ic += mc_max) {
+        const long mc = K - ic < mc_max ? K - ic : mc_max;
+        // op(A) = W^T: rows ic .. ic + mc of the column matrix, depth M.
+        impl.pack_a(1, mc, M, W + ic, ldw, Ap);
+        for (long r = 0; r < mc; r += NR) row_offsets(g, K, ic + r, mc - r < NR ? mc - r : NR, off + r, unused);
+        for (long jr = 0; jr < P; jr += NR) {
+            const long n = P - jr < NR ? P - jr : NR;
+            impl.pack_b(0, M, n, dout + jr, ldd, Bp);
+            column_bases(g, image_stride, P, jr, n, base, valid);
+            for (long ir = 0; ir < mc; ir += MR) {
+                const long m = mc - ir < MR ? mc - ir : MR;
+                // B's columns past n are zero, so the whole 16-wide tile can be computed.
+                impl.kernel(M, Ap + ir * M, Bp, NR, T, NR, m, NR, 1.0f, 0.0f);
+                impl.scatter(T, m, off + ir, base, valid, dx);
+            }
+        }
+    }
+    return 1;
 }

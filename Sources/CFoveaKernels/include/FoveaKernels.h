@@ -62,6 +62,11 @@ int fovea_implicit_forward(const fovea_conv_shape *g, const float *x, long image
 /// dw[M, K] = dout[M, images * OH * OW] * col^T + beta * dw (beta == 0 does not read dw).
 int fovea_implicit_weight_grad(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
                                const float *dout, long ldd, float beta, float *dw, long ldw);
+/// dx += col2im(W[M, K]^T * dout[M, images * OH * OW]): the input gradient, each tile of the
+/// column gradient added onto its pixels as the micro-kernel leaves it, so the column matrix
+/// is never written. Also returns 0 for M > 256 (the depth must fit one packed pass).
+int fovea_implicit_input_grad(const fovea_conv_shape *g, const float *dout, long ldd, long images, long M,
+                              const float *W, long ldw, float *dx, long image_stride);
 
 /// 2x2, stride-2, unpadded max pooling of `planes` H x W planes into OH x OW ones
 /// (2*OH <= H, 2*OW <= W). argmax receives each maximum's flat in-plane index; the first

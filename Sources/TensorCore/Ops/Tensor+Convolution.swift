@@ -178,7 +178,9 @@ extension Tensor {
 
     /// Whether the lowered path's two products that read the columns (the forward and the
     /// weight gradient) pack them straight from the images (`fovea_implicit_forward`,
-    /// `fovea_implicit_weight_grad`) instead of through im2col: for unpadded, stride-1,
+    /// `fovea_implicit_weight_grad`) instead of through im2col, and the input gradient adds
+    /// each tile of the column gradient onto its pixels (`fovea_implicit_input_grad`)
+    /// instead of writing the columns for col2im: for unpadded, stride-1,
     /// undilated, non-pointwise geometries with small planes (the batched rounds), one
     /// thread per GEMM. LeNet_modify's conv2 (20 -> 50 channels, 12x12 -> 8x8) is the case
     /// it was measured on: its 2M-float column matrix is neither written nor kept.
@@ -381,11 +383,16 @@ extension Tensor {
                             }
                         }
                         if let dInput, let dcol {
-                            // dcol[K, cols] = W_gᵀ[K, CoG] · dOut_g[CoG, cols], then scatter-add to pixels.
-                            GEMM.sgemm(transA: true, m: K, n: cols, k: CoG, a: groupWeight, lda: K,
-                                       b: dOutG, ldb: cols, c: dcol, ldc: cols, threads: gemmThreads)
-                            Im2Col.col2im(g, col: dcol, ldc: cols, images: images,
-                                          input: dInput + inputOffset, imageStride: imageStride)
+                            // dcol[K, cols] = W_gᵀ[K, CoG] · dOut_g[CoG, cols], scatter-added to the
+                            // pixels: tile by tile when implicit, else written out, then col2im.
+                            let done = implicit && fovea_implicit_input_grad(&shape, dOutG, cols, images, CoG, groupWeight, K,
+                                                                              dInput + inputOffset, imageStride) != 0
+                            if !done {
+                                GEMM.sgemm(transA: true, m: K, n: cols, k: CoG, a: groupWeight, lda: K,
+                                           b: dOutG, ldb: cols, c: dcol, ldc: cols, threads: gemmThreads)
+                                Im2Col.col2im(g, col: dcol, ldc: cols, images: images,
+                                              input: dInput + inputOffset, imageStride: imageStride)
+                            }
                         }
                     }
                 }
