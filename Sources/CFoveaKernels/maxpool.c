@@ -52,10 +52,23 @@ void maxpool2x2_rows_avx2(long OW, long W, long ld, long row_index, const float 
     const __m256i one = _mm256_set1_epi32(1), w0 = _mm256_set1_epi32((int)W),
                   w1 = _mm256_set1_epi32((int)W + 1);
     const __m256 vb = _mm256_set1_ps(shift), zero = _mm256_setzero_ps();
-    long ow = 0;
-    for (; ow + 8 <= OW; ow += 8) {
-        const __m256 t0 = _mm256_loadu_ps(top + 2 * ow), t1 = _mm256_loadu_ps(top + 2 * ow + 8);
-        const __m256 b0 = _mm256_loadu_ps(bottom + 2 * ow), b1 = _mm256_loadu_ps(bottom + 2 * ow + 8);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (long ow = 0; ow < OW; ow += 8) {
+        // The last group of fewer than 8 windows loads and stores under masks (masked-off
+        // lanes are never touched in memory, and their values are dropped), so LeNet's
+        // 14- and 5-wide rows need no scalar tail.
+        const long left = OW - ow;
+        const __m256i in0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * left)), lane);
+        const __m256i in1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * left - 8)), lane);
+        const __m256i out = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), lane);
+        __m256 t0, t1, b0, b1;
+        if (left >= 8) {
+            t0 = _mm256_loadu_ps(top + 2 * ow), t1 = _mm256_loadu_ps(top + 2 * ow + 8);
+            b0 = _mm256_loadu_ps(bottom + 2 * ow), b1 = _mm256_loadu_ps(bottom + 2 * ow + 8);
+        } else {
+            t0 = _mm256_maskload_ps(top + 2 * ow, in0), t1 = _mm256_maskload_ps(top + 2 * ow + 8, in1);
+            b0 = _mm256_maskload_ps(bottom + 2 * ow, in0), b1 = _mm256_maskload_ps(bottom + 2 * ow + 8, in1);
+        }
 #define FOVEA_EVEN(x, y) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0x88)), 0xD8))
 #define FOVEA_ODD(x, y) _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(x, y, 0xDD)), 0xD8))
         __m256 a = FOVEA_EVEN(t0, t1), b = FOVEA_ODD(t0, t1);
@@ -79,11 +92,15 @@ void maxpool2x2_rows_avx2(long OW, long W, long ld, long row_index, const float 
         m = _mm256_cmp_ps(d, best, _CMP_GT_OQ);
         best = _mm256_blendv_ps(best, d, m);
         bi = _mm256_blendv_epi8(bi, w1, _mm256_castps_si256(m));
-        _mm256_storeu_ps(dst + ow, best);
         const __m256i base = _mm256_add_epi32(_mm256_set1_epi32((int)(row_index + 2 * ow)), lane2);
-        _mm256_storeu_si256((__m256i *)(idx + ow), _mm256_add_epi32(base, bi));
+        if (left >= 8) {
+            _mm256_storeu_ps(dst + ow, best);
+            _mm256_storeu_si256((__m256i *)(idx + ow), _mm256_add_epi32(base, bi));
+        } else {
+            _mm256_maskstore_ps(dst + ow, out, best);
+            _mm256_maskstore_epi32(idx + ow, out, _mm256_add_epi32(base, bi));
+        }
     }
-    maxpool2x2_rows_scalar(OW, W, ld, row_index, top, dst, idx, ow, shift, relu_shift);
 }
 
 // The two AVX2 variants, each its own function so the shifted one's extra work compiles away
