@@ -248,6 +248,20 @@ FOVEA_INLINE FOVEA_AVX2 void dot_block(const int rows, long kb, const float *con
     for (int r = 0; r < DOT_ROWS; r++)
         for (int c = 0; c < DOT_COLS; c++) acc[r][c] = _mm256_setzero_ps();
     long k = 0;
+    if (rows == 1) {
+        // One row has only 4 chains of FMAs, too few to hide their latency: a second set of
+        // 4 takes every other 8 values of k, and the two sets are added at the end.
+        __m256 odd[DOT_COLS];
+        for (int c = 0; c < DOT_COLS; c++) odd[c] = _mm256_setzero_ps();
+        for (; k + 16 <= kb; k += 16) {
+            const __m256 a0 = _mm256_loadu_ps(a[0] + k), a1 = _mm256_loadu_ps(a[0] + k + 8);
+            for (int c = 0; c < DOT_COLS; c++) {
+                acc[0][c] = _mm256_fmadd_ps(a0, _mm256_loadu_ps(b[c] + k), acc[0][c]);
+                odd[c] = _mm256_fmadd_ps(a1, _mm256_loadu_ps(b[c] + k + 8), odd[c]);
+            }
+        }
+        for (int c = 0; c < DOT_COLS; c++) acc[0][c] = _mm256_add_ps(acc[0][c], odd[c]);
+    }
     for (; k + 8 <= kb; k += 8) {
         // 12 accumulators + 3 rows of A + 1 row of B at a time: exactly the 16 ymm
         // registers, so nothing is spilled inside the loop.

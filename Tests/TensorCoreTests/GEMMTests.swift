@@ -148,6 +148,10 @@ final class GEMMTests: XCTestCase {
         check(Case(transB: true, m: 5, n: 33, k: 1301, alpha: 0.5, beta: 0.5))
         check(Case(transB: true, m: 1, n: 7, k: 200, beta: 0, padA: 3, padB: 1, padC: 2, nanC: true))
         check(Case(transB: true, m: 2, n: 4, k: 513, alpha: -1, beta: 2))
+        // A one-row block (its two sets of chains, then the 8-wide and masked rest of K):
+        // the fourth row of 4, and a single row with K of 2 x 16 + 8 + 3.
+        check(Case(transB: true, m: 4, n: 9, k: 1030, beta: 1))
+        check(Case(transB: true, m: 1, n: 6, k: 43))
     }
 
     func testRandomSmallShapes() {
