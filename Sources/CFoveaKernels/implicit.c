@@ -162,8 +162,9 @@ FOVEA_AVX2 static void pack_columns_t_avx2(const fovea_conv_shape *g, const floa
 typedef void (*columns_packer)(const fovea_conv_shape *g, const float *x, long image_stride, long columns,
                                long a0, long kc, long b0, long n, float *dst);
 
-/// Adds an m x NR tile T (row stride NR) of the column gradient, rows k0.. and columns
-/// p0.., onto the pixels im2col read them from: dx[base(p) + off(k)] += T[k, p].
+/// Adds an m x NR tile T (row stride NR) of the column gradient onto the pixels im2col read
+/// it from: dx[base[q] + off[r]] += T[r, q], off[r] being off(k) of the tile's row r and
+/// base / valid (column_bases) those of its columns.
 typedef void (*tile_scatter)(const float *T, long m, const int *off, const int base[NR], const int valid[NR],
                              float *dx);
 

@@ -23,9 +23,9 @@ float pool_value(float v, float b, int relu_shift) {
 
 static inline __attribute__((always_inline))
 void maxpool2x2_rows_scalar(long OW, long W, long ld, long row_index, const float *top, float *dst, int *idx,
-                            long from, float b, int relu_shift) {
+                            float b, int relu_shift) {
     const float *bottom = top + ld;
-    for (long ow = from; ow < OW; ow++) {
+    for (long ow = 0; ow < OW; ow++) {
         float best = pool_value(top[2 * ow], b, relu_shift);
         int bi = 0;
         const float tr = pool_value(top[2 * ow + 1], b, relu_shift);
@@ -58,14 +58,13 @@ void maxpool2x2_rows_avx2(long OW, long W, long ld, long row_index, const float 
         // lanes are never touched in memory, and their values are dropped), so LeNet's
         // 14- and 5-wide rows need no scalar tail.
         const long left = OW - ow;
-        const __m256i in0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * left)), lane);
-        const __m256i in1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * left - 8)), lane);
-        const __m256i out = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), lane);
         __m256 t0, t1, b0, b1;
         if (left >= 8) {
             t0 = _mm256_loadu_ps(top + 2 * ow), t1 = _mm256_loadu_ps(top + 2 * ow + 8);
             b0 = _mm256_loadu_ps(bottom + 2 * ow), b1 = _mm256_loadu_ps(bottom + 2 * ow + 8);
         } else {
+            const __m256i in0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * left)), lane);
+            const __m256i in1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * left - 8)), lane);
             t0 = _mm256_maskload_ps(top + 2 * ow, in0), t1 = _mm256_maskload_ps(top + 2 * ow + 8, in1);
             b0 = _mm256_maskload_ps(bottom + 2 * ow, in0), b1 = _mm256_maskload_ps(bottom + 2 * ow + 8, in1);
         }
@@ -97,6 +96,7 @@ void maxpool2x2_rows_avx2(long OW, long W, long ld, long row_index, const float 
             _mm256_storeu_ps(dst + ow, best);
             _mm256_storeu_si256((__m256i *)(idx + ow), _mm256_add_epi32(base, bi));
         } else {
+            const __m256i out = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), lane);
             _mm256_maskstore_ps(dst + ow, out, best);
             _mm256_maskstore_epi32(idx + ow, out, _mm256_add_epi32(base, bi));
         }
@@ -140,7 +140,7 @@ void maxpool2x2_planes(long planes, long W, long OH, long OW, const float *input
                 continue;
             }
 #endif
-            maxpool2x2_rows_scalar(OW, W, ld, row_index, top, dst, idx, 0, b, relu_shift);
+            maxpool2x2_rows_scalar(OW, W, ld, row_index, top, dst, idx, b, relu_shift);
         }
     }
 }

@@ -113,25 +113,23 @@ extension FoveaCommand.Bench {
             Console.write("")
             Console.write("Round \(round) of \(rounds):")
             for c in Self.suiteCases {
-                func runFovea() throws -> [String: Any]? {
-                    let out = try Self.capture(me, ["bench", "--case", c.name, "--threads", "\(threads)", "--suite-steps", "\(suiteSteps)",
-                                                    "--inferences", "\(inferences)"])
-                    guard let row = Self.parse(out.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
-                        Console.write("Fovea   \(c.name): failed: \(out.stderr.suffix(300))")
+                // One child process's JSON row, printed under `label`; nil (and why) if it failed.
+                func run(_ label: String, _ executable: URL, _ arguments: [String]) throws -> [String: Any]? {
+                    let out = try Self.capture(executable, arguments)
+                    guard out.status == 0, let row = Self.parse(out.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
+                        Console.write("\(label) \(c.name): failed: \(out.stderr.suffix(300))")
                         return nil
                     }
-                    Console.write("Fovea   \(Self.describe(c.title, row))")
+                    Console.write("\(label) \(Self.describe(c.title, row))")
                     return row
                 }
+                func runFovea() throws -> [String: Any]? {
+                    try run("Fovea  ", me, ["bench", "--case", c.name, "--threads", "\(threads)", "--suite-steps", "\(suiteSteps)",
+                                           "--inferences", "\(inferences)"])
+                }
                 func runTorch() throws -> [String: Any]? {
-                    let out = try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, "--case", c.name, "--threads", "\(threads)",
-                                                                                       "--steps", "\(suiteSteps)", "--inferences", "\(inferences)"])
-                    guard out.status == 0, let row = Self.parse(out.stdout.split(separator: "\n").last.map(String.init) ?? "") else {
-                        Console.write("PyTorch \(c.name): failed: \(out.stderr.suffix(300))")
-                        return nil
-                    }
-                    Console.write("PyTorch \(Self.describe(c.title, row))")
-                    return row
+                    try run("PyTorch", URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, "--case", c.name, "--threads", "\(threads)",
+                                                                              "--steps", "\(suiteSteps)", "--inferences", "\(inferences)"])
                 }
                 var pair: (fovea: [String: Any]?, torch: [String: Any]?) = (nil, nil)
                 if !withTorch {

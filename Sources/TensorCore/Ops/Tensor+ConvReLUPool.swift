@@ -6,9 +6,10 @@ import CFoveaKernels
 /// Forward: `y = maxpool2x2(max(0, conv(x) + b))`, `[N, Cout, OH / 2, OW / 2]`, with the
 /// argmax of each window kept. Backward: the gradient that reaches the convolution is
 /// `dy` at each window's argmax where the pooled value is positive (the ReLU's mask at that
-/// cell) and 0 elsewhere. On the direct kernels it is written straight into the wide rows
-/// their backward reads (`fovea_spread_pooled`), so neither the full-size gradient nor the
-/// convolution's output is stored between forward and backward.
+/// cell) and 0 elsewhere. The forward pools straight from the direct kernels' wide rows
+/// (`fovea_maxpool2x2_relu_rows`), and the backward writes its gradient straight into the
+/// wide rows it reads (`fovea_spread_pooled`), so neither the convolution's output nor the
+/// full-size gradient is ever written.
 extension Tensor {
     /// `maxPool2d(conv2dReLU(...), kernel: 2)` as one op where the convolution takes the
     /// direct kernels for its whole backward and its output tiles into 2x2 windows (even
@@ -26,11 +27,13 @@ extension Tensor {
         }
         let OH = g.outHeight / 2, OW = g.outWidth / 2
         let out = Tensor.uninitialized([g.batch, g.outChannels, OH, OW])
-        var argmax = [Int32](repeating: 0, count: out.count)
-        argmax.withUnsafeMutableBufferPointer { a in
-            let biasValues = bias.map { UnsafePointer($0.pointer) }
-            directConvolutionForward(g, input: input.pointer, weight: weight.pointer, bias: biasValues, output: out.pointer,
-                                     epilogue: nil, pooledArgmax: a.baseAddress!)
+        // Every window's argmax is written by the pooling, so the array needs no zeroing first.
+        let argmax = [Int32](unsafeUninitializedCapacity: out.count) { a, initialized in
+            if let first = a.baseAddress {
+                directConvolutionForward(g, input: input.pointer, weight: weight.pointer, bias: bias.map { UnsafePointer($0.pointer) },
+                                         output: out.pointer, epilogue: nil, pooledArgmax: first)
+            }
+            initialized = out.count
         }
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         // The output's address, not the tensor: the tape keeps the tensor while its backward runs.
