@@ -1,3 +1,4 @@
+import CFoveaKernels
 import Dispatch
 
 /// How many threads the kernels split work over. Work is cut into a fixed number of
@@ -13,14 +14,26 @@ public enum Parallel {
         set { _threads = max(1, newValue) }
     }
 
-    /// Runs `body(chunk)` for chunk in 0..<chunks, concurrently when `chunks > 1`.
+    /// Runs `body(chunk)` for chunk in 0..<chunks, concurrently when `chunks > 1`, on at
+    /// most `threadCount` threads: the caller and the kernels' thread pool
+    /// (`fovea_pool_run`, whose workers spin briefly between regions, so the many short
+    /// regions of a small model's step do not each wait for a thread to wake). A region
+    /// started while the pool is busy (nested, or from a second thread) runs on Dispatch.
     public static func forEachChunk(_ chunks: Int, _ body: (Int) -> Void) {
         if chunks <= 1 { if chunks == 1 { body(0) }; return }
-        // The chunks write disjoint memory through raw pointers; Dispatch's @Sendable
-        // requirement cannot see that, so the closure travels in an unchecked box.
+        // The chunks write disjoint memory through raw pointers; neither the C pool nor
+        // Dispatch's @Sendable requirement can see that, so the closure travels unchecked.
         withoutActuallyEscaping(body) { escapable in
-            let box = UncheckedSendable(escapable)
-            DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
+            var task = escapable
+            let ran = withUnsafeMutablePointer(to: &task) { taskPointer in
+                fovea_pool_run(chunks, Int32(clamping: _threads), { context, index in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+                }, taskPointer)
+            }
+            if ran == 0 {
+                let box = UncheckedSendable(escapable)
+                DispatchQueue.concurrentPerform(iterations: chunks) { box.value($0) }
+            }
         }
     }
 

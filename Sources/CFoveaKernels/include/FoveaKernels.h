@@ -29,6 +29,15 @@ int fovea_sgemm_uses_avx2(void);
 /// peak FP32 rate. The result goes to *sink so the loop cannot be optimised away.
 long fovea_fma_probe(long iterations, float *sink);
 
+/// One chunk of a parallel region: called as fn(ctx, index).
+typedef void (*fovea_task_fn)(void *ctx, long index);
+
+/// Runs fn(ctx, i) for every i in [0, count) on up to `threads` threads (the caller and the
+/// pool's persistent workers, threadpool.c) and returns 1 when all have run. Returns 0,
+/// running nothing, when the pool is already running a region (a nested call, or another
+/// thread's) or a worker could not be started: the caller then runs the chunks itself.
+int fovea_pool_run(long count, int threads, fovea_task_fn fn, void *ctx);
+
 /// Switches every kernel to its portable C version (on != 0) or back to the CPU's best,
 /// so tests can check both paths on one machine. Call it only while no kernel runs.
 void fovea_use_portable_kernels(int on);
