@@ -317,3 +317,71 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Products with op(A) packed once up front (fovea_sgemm_pack_a), for callers that multiply
+// the same A by many B's (the 16 transformed weight matrices of a Winograd convolution,
+// each against every block of tiles): the packing is paid once, not once per product.
+
+size_t fovea_sgemm_packed_a_size(long M, long K) {
+    return (size_t)((M + MR - 1) / MR * MR) * (size_t)(K > 0 ? K : 0) + 16;
+}
+
+void fovea_sgemm_pack_a(bool transA, long M, long K, const float *A, long lda, float *Ap) {
+    if (M <= 0 || K <= 0) return;
+    const sgemm_impl *impl = select_impl();
+    const long kc_max = fovea_balanced_block(K, KC, 8);
+    const long m_pad = (M + MR - 1) / MR * MR;
+    for (long pc = 0; pc < K; pc += kc_max) {
+        const long kc = K - pc < kc_max ? K - pc : kc_max;
+        // Block pc holds every row's slivers for depths pc ..< pc + kc.
+        impl->pack_a(transA, M, kc, transA ? A + pc * lda : A + pc, lda, Ap + pc * m_pad);
+    }
+}
+
+void fovea_sgemm_packed(long M, long K, const float *Ap, long row0, long rows, long N, float alpha,
+                        bool transB, const float *B, long ldb, float beta, float *C, long ldc) {
+    if (rows <= 0 || N <= 0) return;
+    if (K <= 0 || alpha == 0.0f) {
+        scale_c(rows, N, beta, C, ldc);
+        return;
+    }
+    const sgemm_impl *impl = select_impl();
+    const long kc_max = fovea_balanced_block(K, KC, 8);
+    const long m_pad = (M + MR - 1) / MR * MR;
+    const long nc_max = fovea_balanced_block(N, NC, NR);
+    pack_buffers *buf = get_buffers(0, (size_t)((nc_max + NR - 1) / NR * NR) * (size_t)kc_max);
+    if (!buf) {
+        // No memory for a B panel: one sliver at a time, packed on the stack, each used by
+        // every row sliver before the next is packed.
+        float Bs[NR * KC] __attribute__((aligned(64)));
+        for (long pc = 0; pc < K; pc += kc_max) {
+            const long kc = K - pc < kc_max ? K - pc : kc_max;
+            const float beta_pass = pc == 0 ? beta : 1.0f;
+            for (long jr = 0; jr < N; jr += NR) {
+                const long n = N - jr < NR ? N - jr : NR;
+                impl->pack_b(transB, kc, n, transB ? B + jr * ldb + pc : B + pc * ldb + jr, ldb, Bs);
+                sliver_times_panel(impl, rows, n, kc, Ap + pc * m_pad + row0 * kc, Bs, NR, C + jr, ldc, alpha, beta_pass);
+            }
+        }
+        return;
+    }
+    float *const Bp = buf->b;
+    for (long jc = 0; jc < N; jc += nc_max) {
+        const long nc = N - jc < nc_max ? N - jc : nc_max;
+        for (long pc = 0; pc < K; pc += kc_max) {
+            const long kc = K - pc < kc_max ? K - pc : kc_max;
+            const float beta_pass = pc == 0 ? beta : 1.0f;
+            impl->pack_b(transB, kc, nc, transB ? B + jc * ldb + pc : B + pc * ldb + jc, ldb, Bp);
+            const float *Apc = Ap + pc * m_pad + row0 * kc;
+            for (long ic = 0; ic < rows; ic += MC) {
+                const long mc = rows - ic < MC ? rows - ic : MC;
+                for (long jr = 0; jr < nc; jr += NR) {
+                    const long n = nc - jr < NR ? nc - jr : NR;
+                    sliver_times_panel(impl, mc, n, kc, Apc + ic * kc, Bp + jr * kc, NR,
+                                       C + ic * ldc + jc + jr, ldc, alpha, beta_pass);
+                }
+            }
+        }
+    }
+}

@@ -52,6 +52,15 @@ public enum Parallel {
 
 /// Facts about the machine.
 public enum System {
+    /// Bytes of physical memory (0 where unknown).
+    public static var physicalMemoryBytes: Int {
+        #if canImport(Glibc)
+        return Swift.max(0, Int(sysconf(Int32(_SC_PHYS_PAGES)))) * Swift.max(0, Int(sysconf(Int32(_SC_PAGESIZE))))
+        #else
+        return 0
+        #endif
+    }
+
     /// Number of online processors.
     public static var coreCount: Int {
         #if canImport(Glibc)

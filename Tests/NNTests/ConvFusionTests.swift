@@ -29,6 +29,7 @@ final class ConvFusionTests: XCTestCase {
             ([2, 3, 20, 20], 8, 3, 1, .uniform(1), 1, false),   // 400-wide planes: image by image
             ([3, 16, 7, 7], 12, 1, 1, .valid, 1, true),         // pointwise, small planes: batched
             ([2, 8, 9, 11], 6, 3, 2, .uniform(1), 2, true),     // grouped, strided
+            ([1, 16, 20, 21], 18, 3, 1, .uniform(1), 1, true),  // Winograd: scale, shift, ReLU on its output tiles
         ]
         for c in cases {
             let (conv, bn) = try layers(c.x[1], c.cout, kernel: c.k, stride: c.stride, padding: c.padding, groups: c.groups, bias: c.bias)

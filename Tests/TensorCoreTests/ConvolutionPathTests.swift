@@ -83,6 +83,20 @@ final class ConvolutionPathTests: XCTestCase {
         Case(n: 5, c: 6, h: 5, w: 5, cout: 4, k: 3, groups: 2),
     ]
 
+    /// 3x3 stride-1 shapes for Winograd F(2x2, 3x3): odd output planes (half tiles at the
+    /// right and bottom), uneven padding, no padding, more than 256 input channels (two
+    /// depth blocks of the packed kernels), more than 144 output channels and several tile
+    /// blocks with rows of more than 8 tiles, output channels that are not a multiple of 6,
+    /// and padding 3, whose input gradient is not Winograd's.
+    let winogradCases: [Case] = [
+        Case(n: 2, c: 16, h: 9, w: 11, cout: 17, k: 3, padding: .uniform(1)),
+        Case(n: 1, c: 5, h: 12, w: 19, cout: 7, k: 3, padding: .explicit(top: 2, bottom: 0, left: 0, right: 2)),
+        Case(n: 3, c: 20, h: 6, w: 7, cout: 13, k: 3),
+        Case(n: 2, c: 300, h: 5, w: 5, cout: 8, k: 3, padding: .uniform(1)),
+        Case(n: 1, c: 6, h: 34, w: 37, cout: 150, k: 3, padding: .uniform(1)),
+        Case(n: 1, c: 4, h: 5, w: 6, cout: 5, k: 3, padding: .uniform(3)),
+    ]
+
     /// Checks `conv2d`, or with `relu` the fused `conv2dReLU` against `max(0, conv)` with
     /// the incoming gradient masked where the reference output is not positive.
     func check(_ c: Case, relu: Bool = false, label: String) throws {
@@ -117,9 +131,9 @@ final class ConvolutionPathTests: XCTestCase {
         defer { Parallel.threadCount = saved }
         for threads in [1, 2] {
             Parallel.threadCount = threads
-            for method in [Tensor.ConvolutionMethod.automatic, .lowered, .direct, .implicit] {
+            for method in [Tensor.ConvolutionMethod.automatic, .lowered, .direct, .implicit, .winograd] {
                 try Tensor.withConvolutionMethod(method) {
-                    for c in cases + directCases + implicitCases {
+                    for c in cases + directCases + implicitCases + winogradCases {
                         for relu in [false, true] {
                             try check(c, relu: relu, label: "\(method), \(threads) threads, \(GEMM.usesAVX2 ? "AVX2" : "portable")")
                             try GEMM.withPortableKernels {

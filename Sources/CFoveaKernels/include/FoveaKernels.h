@@ -6,6 +6,7 @@
 #define FOVEA_KERNELS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -20,6 +21,16 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
                  float alpha, const float *A, long lda,
                  const float *B, long ldb,
                  float beta, float *C, long ldc);
+
+/// Floats that fovea_sgemm_pack_a writes for an M x K op(A) (rows padded to whole slivers).
+size_t fovea_sgemm_packed_a_size(long M, long K);
+/// Packs all of op(A) (M x K; transA as in fovea_sgemm) once, for fovea_sgemm_packed.
+void fovea_sgemm_pack_a(bool transA, long M, long K, const float *A, long lda, float *Ap);
+/// C[rows, N] = alpha * A[row0 ..< row0 + rows, K] * op(B)[K, N] + beta * C, with A the M x K
+/// matrix that fovea_sgemm_pack_a packed into Ap; row0 must be a multiple of 6. C points at
+/// the first computed row. Single-threaded; threads take disjoint row or column ranges.
+void fovea_sgemm_packed(long M, long K, const float *Ap, long row0, long rows, long N, float alpha,
+                        bool transB, const float *B, long ldb, float beta, float *C, long ldc);
 
 /// 1 when the AVX2+FMA micro-kernel is in use on this CPU, 0 when the portable one is.
 int fovea_sgemm_uses_avx2(void);
@@ -76,6 +87,47 @@ int fovea_implicit_weight_grad(const fovea_conv_shape *g, const float *x, long i
 /// is never written. Also returns 0 for M > 256 (the depth must fit one packed pass).
 int fovea_implicit_input_grad(const fovea_conv_shape *g, const float *dout, long ldd, long images, long M,
                               const float *W, long ldw, float *dx, long image_stride);
+
+// Winograd F(2x2, 3x3) convolution (winograd.c) for 3x3, stride-1, undilated kernels.
+/// One image's geometry: Ci input channels of H x W, OH x OW outputs (OH = H + pt + pb - 2),
+/// tH = ceil(OH / 2) by tW = ceil(OW / 2) tiles of 2x2 outputs.
+typedef struct {
+    long Ci, H, W, OH, OW, pt, pl, tH, tW;
+} fovea_winograd_shape;
+/// Floats of the 16 packed transformed-weight matrices of an A x B kernel set.
+size_t fovea_winograd_weights_size(long A, long B);
+/// Writes rows [a0, a1) of the 16 matrices U[xi] = (G g G^T)[xi] (A x B each, packed as
+/// fovea_sgemm_pack_a packs, fovea_winograd_weights_size floats) from the 3x3 kernels
+/// g(a, b) at w + a * a_stride + b * b_stride, rotated by 180 degrees when flip (the input
+/// gradient's kernels). a0 must be a multiple of 6; a1 >= A also writes the padding rows.
+void fovea_winograd_weights(long A, long B, const float *w, long a_stride, long b_stride, int flip,
+                            long a0, long a1, float *Up);
+/// Scratch floats fovea_winograd_block needs for co_count output channels and count tiles.
+size_t fovea_winograd_block_scratch(const fovea_winograd_shape *s, long co_count, long count);
+/// Floats of one padded input row in that scratch.
+size_t fovea_winograd_row_stride(const fovea_winograd_shape *s);
+/// Convolves tiles [p0, p0 + count) of a run of images (x: image n at x + n * in_image_stride,
+/// Ci planes of H x W) into output channels [co0, co0 + co_count) of y (image n at
+/// y + n * out_image_stride, Co planes of OH x OW), with U from fovea_winograd_weights (Co x Ci;
+/// co0 a multiple of 6). Each output becomes scale[co] * v + shift[co] (NULL: 1 and 0), then
+/// max(0, .) when relu, and is added to y when accumulate, else written.
+void fovea_winograd_block(const fovea_winograd_shape *s, const float *x, long in_image_stride, const float *Up,
+                          long Co, long co0, long co_count, long p0, long count, float *y, long out_image_stride,
+                          const float *scale, const float *shift, int relu, int accumulate, float *scratch);
+
+/// Scratch floats fovea_winograd_grad_block needs for Co output channels and count tiles.
+size_t fovea_winograd_grad_scratch(const fovea_winograd_shape *s, long Co, long count);
+/// The weight gradient's sums over tiles [p0, p0 + count): dU[xi] (Co x Ci, 16 of them
+/// back to back) = Z[xi] * V[xi]^T + beta * dU[xi], with V the transformed input tiles of x
+/// (as the forward reads it) and Z = A dY A^T the lifted 2x2 tiles of the output gradient
+/// dy (image n at dy + n * out_image_stride, Co planes of OH x OW). beta == 0 overwrites.
+void fovea_winograd_grad_block(const fovea_winograd_shape *s, const float *x, long in_image_stride, const float *dy,
+                               long Co, long out_image_stride, long p0, long count, float beta, float *dU,
+                               float *scratch);
+/// dw's 3x3 kernels (a, b) at dw + a * a_stride + b * b_stride = G^T X G, X the sum of `parts`
+/// dU sets (each 16 A x B matrices, part_stride floats apart, added in order), for a in [a0, a1).
+void fovea_winograd_grad_finish(long A, long B, const float *dU, long parts, long part_stride, long a0, long a1,
+                                float *dw, long a_stride, long b_stride);
 
 /// 2x2, stride-2, unpadded max pooling of `planes` H x W planes into OH x OW ones
 /// (2*OH <= H, 2*OW <= W). argmax receives each maximum's flat in-plane index; the first

@@ -122,7 +122,8 @@ extension Tensor {
             // On the direct path the ReLU's mask and the bias sums ride on the spread of
             // the gradient into wide rows; that needs the direct kernels to do the whole
             // backward (not a lowered input gradient) and something for them to do.
-            if relu, usesDirectConvolution(g), dInput == nil || usesDirectInputGradient(g), dInput != nil || dWeight != nil {
+            if relu, usesDirectConvolution(g), dInput == nil || (usesDirectInputGradient(g) && !usesWinogradInputGradient(g)),
+               dInput != nil || dWeight != nil {
                 return directGradients(g, input: input, weight: weight, bias: bias,
                                        dOutput: .plain(dOut.pointer, reluOutput: y.value), dInput: dInput, dWeight: dWeight)
             }
@@ -172,7 +173,7 @@ extension Tensor {
     /// direct, not pointwise on large planes) and the whole batch's fit the limit
     /// (LeNet_modify's conv2 at batch 64: 2M floats; CIFAR ResNet layers are far larger).
     static func keepsColumns(_ g: ConvGeometry) -> Bool {
-        !usesDirectConvolution(g) && !(g.outPlane >= perImagePlane && g.isPointwise) && !usesImplicitColumns(g)
+        !usesDirectConvolution(g) && !usesWinograd(g) && !(g.outPlane >= perImagePlane && g.isPointwise) && !usesImplicitColumns(g)
             && g.groups * g.batch * g.patchSize * g.outPlane <= keptColumnLimit
     }
 
@@ -202,6 +203,10 @@ extension Tensor {
     public static func convolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                           epilogue: ConvEpilogue? = nil, columns: UnsafeMutablePointer<Float>? = nil) {
+        if columns == nil, usesWinograd(g) {
+            winogradForward(g, input: input, weight: weight, bias: bias, output: output, epilogue: epilogue)
+            return
+        }
         if usesDirectConvolution(g) {
             directConvolutionForward(g, input: input, weight: weight, bias: bias, output: output, epilogue: epilogue)
             return
@@ -289,6 +294,11 @@ extension Tensor {
                                            dOutput: UnsafePointer<Float>, dInput: UnsafeMutablePointer<Float>?,
                                            dWeight: UnsafeMutablePointer<Float>?, columns: UnsafePointer<Float>? = nil) {
         var dInput = dInput, dWeight = dWeight
+        if let dx = dInput, usesWinogradInputGradient(g) {
+            winogradInputGradient(g, weight: weight, dOutput: dOutput, dInput: dx)
+            guard dWeight != nil else { return }
+            dInput = nil
+        }
         if usesDirectConvolution(g) {
             // The weight gradient always goes direct; the input gradient only where the
             // direct kernel's 6-row tiles are well filled by the input channels.

@@ -134,8 +134,9 @@ extension Tensor {
     /// where it applies, for tests and benchmarks: `.lowered` im2col + GEMM, `.implicit`
     /// the lowered products with the columns packed straight from the images (unpadded,
     /// stride 1, undilated, small planes; elsewhere lowered), `.direct` the direct kernels
-    /// (stride 1).
-    public enum ConvolutionMethod: Sendable { case automatic, lowered, direct, implicit }
+    /// (stride 1), `.winograd` Winograd F(2x2, 3x3) for the forward and input gradient (3x3,
+    /// stride 1, undilated, ungrouped; elsewhere automatic).
+    public enum ConvolutionMethod: Sendable { case automatic, lowered, direct, implicit, winograd }
 
     /// The method in force (`automatic` unless inside `withConvolutionMethod`).
     nonisolated(unsafe) static var forcedConvolutionMethod = ConvolutionMethod.automatic
@@ -162,7 +163,7 @@ extension Tensor {
         switch forcedConvolutionMethod {
         case .direct: return true
         case .lowered, .implicit: return false
-        case .automatic:
+        case .automatic, .winograd:
             let Wp = g.width + g.padLeft + g.padRight
             return g.groupOutChannels >= 4 && g.patchSize <= 576 && (g.groupOutChannels <= 16 || 4 * g.outWidth >= 3 * Wp)
         }
