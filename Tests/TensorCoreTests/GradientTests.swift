@@ -86,6 +86,24 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    /// Winograd F(2x2, 3x3)'s forward, input gradient and weight gradient by finite
+    /// differences: an odd plane (half tiles), uneven padding, and no padding.
+    func testWinogradConvolution() throws {
+        let cases: [(x: [Int], cout: Int, padding: Padding)] = [
+            ([2, 3, 7, 6], 4, .uniform(1)),
+            ([1, 2, 6, 7], 3, .explicit(top: 2, bottom: 0, left: 1, right: 2)),
+            ([2, 2, 5, 6], 2, .valid),
+        ]
+        for (i, c) in cases.enumerated() {
+            let x = randomTensor(c.x, seed: UInt64(80 + i))
+            let w = randomTensor([c.cout, c.x[1], 3, 3], seed: UInt64(90 + i))
+            let b = randomTensor([c.cout], seed: UInt64(100 + i))
+            try Tensor.withConvolutionMethod(.winograd) {
+                try checkGradients([x, w, b]) { try Tensor.conv2d(x, weight: w, bias: b, padding: c.padding) }
+            }
+        }
+    }
+
     func testPooling() throws {
         // Distinct values keep max pooling away from ties, where the derivative is undefined.
         var values = (0..<(2 * 2 * 7 * 7)).map { Float($0) * 0.37 }

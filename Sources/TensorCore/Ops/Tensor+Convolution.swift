@@ -122,8 +122,8 @@ extension Tensor {
             // On the direct path the ReLU's mask and the bias sums ride on the spread of
             // the gradient into wide rows; that needs the direct kernels to do the whole
             // backward (not a lowered input gradient) and something for them to do.
-            if relu, usesDirectConvolution(g), dInput == nil || (usesDirectInputGradient(g) && !usesWinogradInputGradient(g)),
-               dInput != nil || dWeight != nil {
+            if relu, usesDirectConvolution(g), !usesWinogradWeightGradient(g),
+               dInput == nil || (usesDirectInputGradient(g) && !usesWinogradInputGradient(g)), dInput != nil || dWeight != nil {
                 return directGradients(g, input: input, weight: weight, bias: bias,
                                        dOutput: .plain(dOut.pointer, reluOutput: y.value), dInput: dInput, dWeight: dWeight)
             }
@@ -296,9 +296,13 @@ extension Tensor {
         var dInput = dInput, dWeight = dWeight
         if let dx = dInput, usesWinogradInputGradient(g) {
             winogradInputGradient(g, weight: weight, dOutput: dOutput, dInput: dx)
-            guard dWeight != nil else { return }
             dInput = nil
         }
+        if let dw = dWeight, usesWinogradWeightGradient(g) {
+            winogradWeightGradient(g, input: input, dOutput: dOutput, dWeight: dw)
+            dWeight = nil
+        }
+        if dInput == nil && dWeight == nil { return }
         if usesDirectConvolution(g) {
             // The weight gradient always goes direct; the input gradient only where the
             // direct kernel's 6-row tiles are well filled by the input channels.

@@ -4,10 +4,12 @@ import CFoveaKernels
 /// 16 multiplies per 2x2 outputs and channel pair instead of 36, so the products shrink by
 /// 2.25x for the price of transforming the kernels, the input tiles and the output tiles.
 ///
-/// The forward (`conv2d`, `conv2dReLU`, the inference fusions with batch norm) and the input
+/// The forward (`conv2d`, `conv2dReLU`, the inference fusions with batch norm); the input
 /// gradient, which for stride 1 is itself a 3x3 convolution of the output gradient with the
 /// kernels rotated by 180 degrees and their two channel axes swapped, padded by `2 - p`
-/// (`dX = conv(dY, rot180(W)ᵀ)`). The weight gradient stays on the lowered or direct path.
+/// (`dX = conv(dY, rot180(W)ᵀ)`); and the weight gradient, `G^T (Σ_t Z_t ⊙ V_t) G` with
+/// `Z_t = A dY_t Aᵀ` the output gradient's 2x2 tiles lifted to 4x4 and `V_t` the forward's
+/// transformed input tiles (the adjoint of `Y_t = Aᵀ (U ⊙ V_t) A`, `U = G g Gᵀ`).
 ///
 /// Taken where the saving pays for the kernel transform: at least 16 input and 16 output
 /// channels and `winogradMinimumOutputs` output positions per call (`batch * OH * OW`).
@@ -37,6 +39,10 @@ extension Tensor {
         return forcedConvolutionMethod == .winograd || g.batch * g.height * g.width >= winogradMinimumOutputs
     }
 
+    /// Whether the weight gradient runs on Winograd (`dW = Gᵀ (Σ_t A dY_t Aᵀ ⊙ Bᵀ d_t B) G`):
+    /// where the forward does.
+    static func usesWinogradWeightGradient(_ g: ConvGeometry) -> Bool { usesWinograd(g) }
+
     /// Forward: `output = epilogue(conv(input, weight))` (or `+ bias`), `[N, Cout, OH, OW]`.
     static func winogradForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                 bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue?) {
@@ -65,6 +71,47 @@ extension Tensor {
                          padTop: 2 - g.padTop, padLeft: 2 - g.padLeft, input: dOutput,
                          kernels: weight, kernelStrides: (9, g.channels * 9), flip: true,
                          output: dInput, scale: nil, shift: nil, relu: false, accumulate: true)
+    }
+
+    /// Weight gradient: `dWeight = Σ_{n,h,w} dOutput ⊗ input patches`, `[Cout, C, 3, 3]`,
+    /// overwritten. Blocks of tiles are split over threads in contiguous runs; each thread
+    /// sums its runs' products in the transformed domain (`fovea_winograd_grad_block`), and
+    /// the threads' sums are added in thread order as the 3x3 gradients are formed.
+    static func winogradWeightGradient(_ g: ConvGeometry, input: UnsafePointer<Float>, dOutput: UnsafePointer<Float>,
+                                       dWeight: UnsafeMutablePointer<Float>) {
+        let Ci = g.channels, Co = g.outChannels
+        var shape = fovea_winograd_shape(Ci: Ci, H: g.height, W: g.width, OH: g.outHeight, OW: g.outWidth,
+                                         pt: g.padTop, pl: g.padLeft, tH: (g.outHeight + 1) / 2, tW: (g.outWidth + 1) / 2)
+        let tiles = g.batch * shape.tH * shape.tW
+        // The sums over a block are a GEMM whose depth is the block's tiles, and whose
+        // output, 16 Co x Ci matrices, is read and written once per block: blocks of at
+        // least 128 tiles keep that traffic small against the multiply-adds.
+        let blockTiles = Swift.min(tiles, Swift.min(512, Swift.max(128, (1 << 15) / (Ci + Co))) & ~15)
+        let blocks = (tiles + blockTiles - 1) / blockTiles
+        let threads = Parallel.threadCount
+        let parallel = threads > 1 && g.batch * g.outPlane * Ci * Co * 9 >= GEMM.parallelThreshold
+        let chunks = parallel ? Swift.min(threads, blocks) : 1
+        let setSize = 16 * Co * Ci
+        let sums = TensorStorage(count: chunks * setSize, zeroed: false)
+        let scratches = ChunkScratch(chunks: chunks, count: Int(fovea_winograd_grad_scratch(&shape, Co, blockTiles)))
+        let dU = UncheckedSendable(sums.pointer)
+        Parallel.forEachChunk(chunks) { c in
+            var s = shape
+            let scratch = scratches.buffer(c)!
+            for block in blocks * c / chunks..<blocks * (c + 1) / chunks {
+                let p0 = block * blockTiles
+                fovea_winograd_grad_block(&s, input, Ci * g.height * g.width, dOutput, Co, Co * g.outPlane, p0,
+                                          Swift.min(blockTiles, tiles - p0), block == blocks * c / chunks ? 0 : 1,
+                                          dU.value + c * setSize, scratch)
+            }
+        }
+        let dw = UncheckedSendable(dWeight)
+        let finishChunks = parallel ? Swift.min(threads, Co) : 1
+        Parallel.forEachChunk(finishChunks) { c in
+            fovea_winograd_grad_finish(Co, Ci, dU.value, chunks, setSize, Co * c / finishChunks, Co * (c + 1) / finishChunks,
+                                       dw.value, Ci * 9, 9)
+        }
+        withExtendedLifetime(sums) {}
     }
 
     /// `output (+)= relu?(scale * conv3x3(input, kernels) + shift)` over a batch, by Winograd.
