@@ -26,7 +26,7 @@ enum { MR = FOVEA_MR, NR = FOVEA_NR };
 // so the rows a short tile does not have vanish, along with their accumulators.
 #define FOVEA_ROW_FMA(r, off)                                                     \
     if (rows > r) {                                                               \
-        const __m256 ar = _mm256_broadcast_ss(a + (off) * MR + r);                \
+        const __m256 ar = _mm256_broadcast_ss(a + (off) * aks + (r) * ars);       \
         c##r##0 = _mm256_fmadd_ps(ar, b0, c##r##0);                               \
         c##r##1 = _mm256_fmadd_ps(ar, b1, c##r##1);                               \
     }
@@ -56,16 +56,18 @@ enum { MR = FOVEA_MR, NR = FOVEA_NR };
         _mm256_storeu_ps(cr + 8, hi);                                             \
     }
 
-// The micro-kernel proper for a tile of `rows` x 16. `rows` (1..6) and `packed` are
-// literals at every call site, so each combination compiles to its own straight-line loop.
-// Up to twelve ymm accumulators stay in registers for the whole depth kc. A always comes
-// from its packed sliver; B from its packed sliver (packed: rsb == NR, the k steps are
-// contiguous and the loads stream from L1) or straight from the rows of B (rsb == ldb),
-// when packing it would cost more than it saves.
-FOVEA_INLINE FOVEA_AVX2 void tile_rows_x16(const int rows, const int packed, long kc,
-                                          const float *a, const float *b, long rsb,
+// The micro-kernel proper for a tile of `rows` x 16. `rows` (1..6), `packed` and
+// `a_in_place` are literals at every call site, so each combination compiles to its own
+// straight-line loop. Up to twelve ymm accumulators stay in registers for the whole depth
+// kc. A comes from its packed sliver (element (r, k) at a[k * MR + r]) or, a_in_place, from
+// the rows of op(A) = A themselves (a[r * lda + k]); B from its packed sliver (packed:
+// rsb == NR, the k steps are contiguous and the loads stream from L1) or straight from the
+// rows of B (rsb == ldb), when packing it would cost more than it saves.
+FOVEA_INLINE FOVEA_AVX2 void tile_rows_x16(const int rows, const int packed, const int a_in_place, long kc,
+                                          const float *a, long lda, const float *b, long rsb,
                                           float *C, long ldc, float alpha, float beta) {
     if (packed) rsb = NR; // a constant the compiler can fold into the addressing
+    const long aks = a_in_place ? 1 : MR, ars = a_in_place ? lda : 1;
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -84,12 +86,12 @@ FOVEA_INLINE FOVEA_AVX2 void tile_rows_x16(const int rows, const int packed, lon
     // Unrolled by 4 so the loop overhead and pointer bumps are spread over 48 FMAs.
     for (; k + 4 <= kc; k += 4) {
         FOVEA_K_STEP(0) FOVEA_K_STEP(1) FOVEA_K_STEP(2) FOVEA_K_STEP(3)
-        a += 4 * MR;
+        a += 4 * aks;
         b += 4 * rsb;
     }
     for (; k < kc; k++) {
         FOVEA_K_STEP(0)
-        a += MR;
+        a += aks;
         b += rsb;
     }
 
@@ -100,16 +102,89 @@ FOVEA_INLINE FOVEA_AVX2 void tile_rows_x16(const int rows, const int packed, lon
 
 // Calls the tile body with `rows` as a literal, giving one specialised copy per row count:
 // a bottom-edge tile of 4 rows then costs 8 FMAs per k step, not 12.
-FOVEA_INLINE FOVEA_AVX2 void tile_any_rows(const int packed, long m, long kc, const float *a,
-                                          const float *b, long rsb,
+FOVEA_INLINE FOVEA_AVX2 void tile_any_rows(const int packed, const int a_in_place, long m, long kc, const float *a,
+                                          long lda, const float *b, long rsb,
                                           float *C, long ldc, float alpha, float beta) {
     switch (m) {
-    case 6: tile_rows_x16(6, packed, kc, a, b, rsb, C, ldc, alpha, beta); break;
-    case 5: tile_rows_x16(5, packed, kc, a, b, rsb, C, ldc, alpha, beta); break;
-    case 4: tile_rows_x16(4, packed, kc, a, b, rsb, C, ldc, alpha, beta); break;
-    case 3: tile_rows_x16(3, packed, kc, a, b, rsb, C, ldc, alpha, beta); break;
-    case 2: tile_rows_x16(2, packed, kc, a, b, rsb, C, ldc, alpha, beta); break;
-    default: tile_rows_x16(1, packed, kc, a, b, rsb, C, ldc, alpha, beta); break;
+    case 6: tile_rows_x16(6, packed, a_in_place, kc, a, lda, b, rsb, C, ldc, alpha, beta); break;
+    case 5: tile_rows_x16(5, packed, a_in_place, kc, a, lda, b, rsb, C, ldc, alpha, beta); break;
+    case 4: tile_rows_x16(4, packed, a_in_place, kc, a, lda, b, rsb, C, ldc, alpha, beta); break;
+    case 3: tile_rows_x16(3, packed, a_in_place, kc, a, lda, b, rsb, C, ldc, alpha, beta); break;
+    case 2: tile_rows_x16(2, packed, a_in_place, kc, a, lda, b, rsb, C, ldc, alpha, beta); break;
+    default: tile_rows_x16(1, packed, a_in_place, kc, a, lda, b, rsb, C, ldc, alpha, beta); break;
+    }
+}
+
+// A right-edge tile with at most 8 live columns (7x7 planes leave 1, 14x14 ones 4): only the
+// sliver's first 8 columns are multiplied, 6 FMAs per k step instead of 12, and the n live
+// columns are stored under a mask.
+#define FOVEA_ROW_FMA8(r, off)                                                    \
+    if (rows > r) c##r = _mm256_fmadd_ps(_mm256_broadcast_ss(a + (off) * aks + (r) * ars), b0, c##r);
+
+#define FOVEA_K_STEP8(off)                                                        \
+    {                                                                             \
+        const __m256 b0 = _mm256_loadu_ps(b + (off) * NR);                        \
+        FOVEA_ROW_FMA8(0, off) FOVEA_ROW_FMA8(1, off) FOVEA_ROW_FMA8(2, off)      \
+        FOVEA_ROW_FMA8(3, off) FOVEA_ROW_FMA8(4, off) FOVEA_ROW_FMA8(5, off)      \
+    }
+
+#define FOVEA_ROW_STORE8(r)                                                       \
+    if (rows > r) {                                                               \
+        float *cr = C + (r) * ldc;                                                \
+        __m256 v = _mm256_mul_ps(va, c##r);                                       \
+        if (beta != 0.0f) v = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, mask), v); \
+        _mm256_maskstore_ps(cr, mask, v);                                         \
+    }
+
+FOVEA_INLINE FOVEA_AVX2 void tile_rows_x8(const int rows, const int a_in_place, long kc, const float *a, long lda,
+                                         const float *b, long n, float *C, long ldc, float alpha, float beta) {
+    const long aks = a_in_place ? 1 : MR, ars = a_in_place ? lda : 1;
+    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps(), c2 = _mm256_setzero_ps();
+    __m256 c3 = _mm256_setzero_ps(), c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps();
+    long k = 0;
+    for (; k + 4 <= kc; k += 4) {
+        FOVEA_K_STEP8(0) FOVEA_K_STEP8(1) FOVEA_K_STEP8(2) FOVEA_K_STEP8(3)
+        a += 4 * aks;
+        b += 4 * NR;
+    }
+    for (; k < kc; k++) {
+        FOVEA_K_STEP8(0)
+        a += aks;
+        b += NR;
+    }
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    FOVEA_ROW_STORE8(0) FOVEA_ROW_STORE8(1) FOVEA_ROW_STORE8(2)
+    FOVEA_ROW_STORE8(3) FOVEA_ROW_STORE8(4) FOVEA_ROW_STORE8(5)
+}
+
+// The 8-column edge tile with `rows` as a literal.
+FOVEA_INLINE FOVEA_AVX2 void tile_any_rows_x8(const int a_in_place, long m, long kc, const float *a, long lda,
+                                             const float *b, long n, float *C, long ldc, float alpha, float beta) {
+    switch (m) {
+    case 6: tile_rows_x8(6, a_in_place, kc, a, lda, b, n, C, ldc, alpha, beta); break;
+    case 5: tile_rows_x8(5, a_in_place, kc, a, lda, b, n, C, ldc, alpha, beta); break;
+    case 4: tile_rows_x8(4, a_in_place, kc, a, lda, b, n, C, ldc, alpha, beta); break;
+    case 3: tile_rows_x8(3, a_in_place, kc, a, lda, b, n, C, ldc, alpha, beta); break;
+    case 2: tile_rows_x8(2, a_in_place, kc, a, lda, b, n, C, ldc, alpha, beta); break;
+    default: tile_rows_x8(1, a_in_place, kc, a, lda, b, n, C, ldc, alpha, beta); break;
+    }
+}
+
+// A tile whose B sliver is packed, with A packed (a_in_place 0) or in place: the right
+// edge's tiles go through the 8-column tile or a scratch tile.
+FOVEA_INLINE FOVEA_AVX2 void tile_packed_b(const int a_in_place, long kc, const float *a, long lda, const float *Bs,
+                                          float *C, long ldc, long m, long n, float alpha, float beta) {
+    if (n == NR) {
+        tile_any_rows(1, a_in_place, m, kc, a, lda, Bs, NR, C, ldc, alpha, beta);
+    } else if (n <= 8) {
+        tile_any_rows_x8(a_in_place, m, kc, a, lda, Bs, n, C, ldc, alpha, beta);
+    } else {
+        // Right-edge tile: the 16-wide stores would run past column N, so compute into a
+        // scratch tile (B's dead columns are zero-padded) and copy only the n live columns.
+        float T[MR * NR] __attribute__((aligned(32)));
+        tile_any_rows(1, a_in_place, m, kc, a, lda, Bs, NR, T, NR, alpha, 0.0f);
+        fovea_merge_tile(T, C, ldc, m, n, beta);
     }
 }
 
@@ -120,16 +195,15 @@ FOVEA_AVX2 void fovea_microkernel_avx2(long kc, const float *Ap, const float *Bs
         // The prefetch in each k step fetches the same row's columns two tiles to the
         // right, which a later call will want: the kc rows are too far apart for the
         // hardware prefetcher, and one tile ahead is too little time when kc is small.
-        tile_any_rows(0, m, kc, Ap, Bs, rsb, C, ldc, alpha, beta);
-    } else if (n == NR) {
-        tile_any_rows(1, m, kc, Ap, Bs, NR, C, ldc, alpha, beta);
+        tile_any_rows(0, 0, m, kc, Ap, 0, Bs, rsb, C, ldc, alpha, beta);
     } else {
-        // Right-edge tile: the 16-wide stores would run past column N, so compute into a
-        // scratch tile (B's dead columns are zero-padded) and copy only the n live columns.
-        float T[MR * NR] __attribute__((aligned(32)));
-        tile_any_rows(1, m, kc, Ap, Bs, NR, T, NR, alpha, 0.0f);
-        fovea_merge_tile(T, C, ldc, m, n, beta);
+        tile_packed_b(0, kc, Ap, 0, Bs, C, ldc, m, n, alpha, beta);
     }
+}
+
+FOVEA_AVX2 void fovea_microkernel_a_rows_avx2(long kc, const float *A, long lda, const float *Bs, float *C, long ldc,
+                                              long m, long n, float alpha, float beta) {
+    tile_packed_b(1, kc, A, lda, Bs, C, ldc, m, n, alpha, beta);
 }
 
 // Packs one A sliver from m <= 6 rows of A (op(A) = A, so each row is contiguous along k).

@@ -75,6 +75,10 @@ void fovea_microkernel_avx2(long kc, const float *Ap, const float *Bs, long rsb,
                             float *C, long ldc, long m, long n, float alpha, float beta);
 void fovea_pack_a_avx2(int transA, long mc, long kc, const float *A, long lda, float *Ap);
 void fovea_pack_b_avx2(int transB, long kc, long nc, const float *B, long ldb, float *Bp);
+/// The micro-kernel with op(A) = A read in place: element (i, k) of the tile's rows at
+/// A[i * lda + k], against a packed B sliver.
+void fovea_microkernel_a_rows_avx2(long kc, const float *A, long lda, const float *Bs, float *C, long ldc,
+                                   long m, long n, float alpha, float beta);
 /// The whole product C = alpha * A * B^T + beta * C for M <= FOVEA_MR, !transA, transB,
 /// as dot products of A's rows with B's rows (no packing). beta == 0 does not read C.
 void fovea_sgemm_nt_few_rows_avx2(long M, long N, long K, float alpha,

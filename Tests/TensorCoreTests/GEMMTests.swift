@@ -154,6 +154,44 @@ final class GEMMTests: XCTestCase {
         check(Case(transB: true, m: 1, n: 6, k: 43))
     }
 
+    /// Few columns (a 7x7 or 14x14 plane of one image): op(A) is read in place, and right
+    /// edges of at most 8 columns take the 8-wide tile. K longer than one 256 block, rows
+    /// not a multiple of 6, edges of 1 and 4 columns, strides wider than the rows.
+    func testFewColumnsReadAInPlace() {
+        check(Case(m: 70, n: 49, k: 600))
+        check(Case(m: 70, n: 49, k: 600, alpha: 0.5, beta: 0.5, padA: 3, padC: 2))
+        check(Case(transB: true, m: 20, n: 52, k: 300, beta: 0, padB: 1, nanC: true))
+        check(Case(m: 13, n: 4, k: 1030, alpha: -1, beta: 2))
+        check(Case(m: 7, n: 64, k: 9))
+    }
+
+    /// `fovea_sgemm_packed`: op(A) packed once, then row ranges starting at multiples of 6
+    /// multiplied by op(B), against the same rows of the Double reference.
+    func testPrepackedAWithRowRanges() {
+        var rng = LCG(seed: 12)
+        for (m, n, k, transB) in [(20, 37, 300, false), (13, 16, 7, true), (150, 40, 513, false)] {
+            let a = rng.fill(m * k), b = rng.fill(n * k)
+            var packed = [Float](repeating: 0, count: fovea_sgemm_packed_a_size(m, k))
+            fovea_sgemm_pack_a(false, m, k, a, k, &packed)
+            for (row0, rows) in [(0, m), (6, m - 6), (12, Swift.min(7, m - 12))] where rows > 0 {
+                var c = [Float](repeating: .nan, count: rows * n)
+                fovea_sgemm_packed(m, k, packed, row0, rows, n, 1, transB, b, transB ? k : n, 0, &c, n)
+                for i in 0..<rows {
+                    for j in 0..<n {
+                        var sum = 0.0, magnitude = 0.0
+                        for p in 0..<k {
+                            let x = Double(a[(row0 + i) * k + p]) * Double(transB ? b[j * k + p] : b[p * n + j])
+                            sum += x
+                            magnitude += abs(x)
+                        }
+                        XCTAssertEqual(Double(c[i * n + j]), sum, accuracy: 1e-5 * Double(k).squareRoot() * magnitude + 1e-6,
+                                       "M=\(m) N=\(n) K=\(k) rows \(row0)..<\(row0 + rows) (\(i), \(j))")
+                    }
+                }
+            }
+        }
+    }
+
     func testRandomSmallShapes() {
         var rng = LCG(seed: 99)
         for r in 0..<120 {

@@ -173,7 +173,7 @@ extension Tensor {
     /// direct, not pointwise on large planes) and the whole batch's fit the limit
     /// (LeNet_modify's conv2 at batch 64: 2M floats; CIFAR ResNet layers are far larger).
     static func keepsColumns(_ g: ConvGeometry) -> Bool {
-        !usesDirectConvolution(g) && !usesWinograd(g) && !(g.outPlane >= perImagePlane && g.isPointwise) && !usesImplicitColumns(g)
+        !usesDirectConvolution(g) && !usesWinograd(g) && !(multipliesImageByImage(g) && g.isPointwise) && !usesImplicitColumns(g)
             && g.groups * g.batch * g.patchSize * g.outPlane <= keptColumnLimit
     }
 
@@ -197,6 +197,16 @@ extension Tensor {
     /// the GEMM has enough columns) through a gather / scatter copy.
     static let perImagePlane = 256
 
+    /// Whether the lowered path multiplies image by image straight into NCHW: large planes,
+    /// and rounds of a single image (single-image inference), where a batched round would
+    /// only add the gather and scatter copies, and a pointwise convolution would copy the
+    /// image into a column matrix it already is. Not where the implicit columns apply.
+    static func multipliesImageByImage(_ g: ConvGeometry) -> Bool {
+        if g.outPlane >= perImagePlane { return true }
+        let (chunks, perRound, _) = convolutionPlan(g)
+        return Swift.min(perRound, Swift.max(1, (g.batch + chunks - 1) / chunks)) == 1 && !usesImplicitColumns(g)
+    }
+
     /// Forward kernel on raw NCHW buffers: `output = conv(input, weight) + bias`.
     /// With `epilogue`, each output channel c becomes `epilogue.apply(acc, c)` (and `bias`
     /// must be nil: fold it into the epilogue's shift), in the same pass that places it.
@@ -214,7 +224,7 @@ extension Tensor {
         let (chunks, perRound, gemmThreads) = convolutionPlan(g)
         let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
         let imageStride = g.channels * g.height * g.width
-        let perImage = P >= perImagePlane, pointwise = perImage && g.isPointwise
+        let perImage = multipliesImageByImage(g), pointwise = perImage && g.isPointwise
         // Kept columns must be written, so a caller that wants them gets im2col.
         let implicit = columns == nil && usesImplicitColumns(g)
         var shape = g.loweringShape
@@ -318,7 +328,7 @@ extension Tensor {
         let implicit = columns == nil && usesImplicitColumns(g)
         var shape = g.loweringShape
         let weightCount = g.outChannels * K
-        let perImage = P >= perImagePlane, pointwise = perImage && g.isPointwise
+        let perImage = multipliesImageByImage(g), pointwise = perImage && g.isPointwise
         // One weight-gradient buffer per chunk, summed in chunk order afterwards.
         let partials = dWeight == nil ? nil : TensorStorage(count: weightCount * chunks)
         // Scratch for the lowered columns (unless the forward kept them) and the column
