@@ -177,3 +177,42 @@ void fovea_maxpool2x2_backward(long planes, long OH, long OW, const float *d_out
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Max pooling of any window, stride and padding, values only (inference: no argmax), as
+// a column pass then a row pass: each output row first takes the maximum of its window's
+// input rows column by column (a loop the compiler vectorises), then each window the
+// maximum of its columns of that. The comparisons keep the first value unless a later one
+// is strictly greater, rows before columns, which is the order the argmax loop visits a
+// window in: the same value (and the same NaN handling) either way.
+
+void fovea_maxpool_values(long planes, long H, long W, long OH, long OW, long kh, long kw, long sh, long sw,
+                          long pt, long pl, const float *input, float *output, float *row) {
+    for (long q = 0; q < planes; q++) {
+        const float *src = input + q * H * W;
+        float *dst = output + q * OH * OW;
+        for (long oh = 0; oh < OH; oh++) {
+            const long h0 = oh * sh - pt;
+            const long hlo = h0 > 0 ? h0 : 0, hhi = h0 + kh < H ? h0 + kh : H;
+            if (hlo >= hhi) {
+                for (long ow = 0; ow < OW; ow++) dst[oh * OW + ow] = -__builtin_inff();
+                continue;
+            }
+            for (long w = 0; w < W; w++) row[w] = src[hlo * W + w];
+            for (long h = hlo + 1; h < hhi; h++) {
+                const float *r = src + h * W;
+                for (long w = 0; w < W; w++) row[w] = r[w] > row[w] ? r[w] : row[w];
+            }
+            for (long ow = 0; ow < OW; ow++) {
+                const long w0 = ow * sw - pl;
+                const long wlo = w0 > 0 ? w0 : 0, whi = w0 + kw < W ? w0 + kw : W;
+                float best = -__builtin_inff();
+                if (wlo < whi) {
+                    best = row[wlo];
+                    for (long w = wlo + 1; w < whi; w++) best = row[w] > best ? row[w] : best;
+                }
+                dst[oh * OW + ow] = best;
+            }
+        }
+    }
+}

@@ -276,4 +276,32 @@ final class ConvolutionPathTests: XCTestCase {
             }
         }
     }
+
+    /// Max pooling at inference (no gradient wanted: values only, `fovea_maxpool_values`)
+    /// against the recording path with its argmax, bit for bit: ResNet's 3x3 stride-2
+    /// padded stem pool, ceil mode with a window past the input, a window wholly in the
+    /// padding, uneven windows, ties and NaN.
+    func testMaxPoolValuesAtInferenceMatchTheRecordingPath() throws {
+        let cases: [(h: Int, w: Int, k: Size2D, s: Size2D, padding: Padding, ceil: Bool)] = [
+            (12, 11, 3, 2, .uniform(1), false),
+            (9, 10, 3, 2, .valid, true),
+            (5, 7, Size2D(2, 3), Size2D(1, 2), .valid, false),
+            (4, 4, 2, 1, .full, false),
+            (6, 6, 3, 3, .same, false),
+        ]
+        for c in cases {
+            var gen = SeededGenerator(seed: UInt64(c.h * 31 + c.w))
+            var values = (0..<(2 * 3 * c.h * c.w)).map { _ in Float(Int(gen.next() % 5)) - 2 }
+            values[0] = .nan
+            values[c.w + 2] = .nan
+            let recorded = try Tensor(shape: [2, 3, c.h, c.w], values: values, requiresGrad: true)
+            let plain = try Tensor(shape: [2, 3, c.h, c.w], values: values)
+            let expected = try Tensor.maxPool2d(recorded, kernel: c.k, stride: c.s, padding: c.padding, ceilMode: c.ceil)
+            let got = try Tensor.maxPool2d(plain, kernel: c.k, stride: c.s, padding: c.padding, ceilMode: c.ceil)
+            XCTAssertNotNil(expected.gradFunction, "the reference records its argmax")
+            XCTAssertNil(got.gradFunction)
+            XCTAssertEqual(got.shape, expected.shape, "\(c)")
+            XCTAssertEqual(got.values.map(\.bitPattern), expected.values.map(\.bitPattern), "\(c)")
+        }
+    }
 }

@@ -142,6 +142,12 @@ void fovea_maxpool2x2_forward(long planes, long H, long W, long OH, long OW,
 void fovea_maxpool2x2_relu_rows(long planes, long H, long W, long OH, long OW, const float *src, long plane_stride,
                                 long row_stride, const float *shift, float *output, int *argmax);
 
+/// Max pooling of `planes` H x W planes into OH x OW with kh x kw windows, strides sh, sw and
+/// top / left padding pt, pl (padding never wins; a window wholly in the padding gives
+/// -inf), values only, the first maximum of each window kept as the argmax loop keeps it.
+/// row is scratch for W floats.
+void fovea_maxpool_values(long planes, long H, long W, long OH, long OW, long kh, long kw, long sh, long sw,
+                          long pt, long pl, const float *input, float *output, float *row);
 /// The backward of fovea_maxpool2x2_forward when the windows tile the input exactly
 /// (H = 2*OH, W = 2*OW): writes every element of d_input, each window's gradient at its
 /// argmax and 0 at the other three, so d_input needs no zeroing first.

@@ -33,19 +33,27 @@ extension Tensor {
         // 24 random bits per draw give a uniform in [0, 1) on a 2^-24 grid.
         for i in 0..<planes { keep[i] = Float(generator.next() >> 40) * 0x1p-24 >= p ? scale : 0 }
         let out = Tensor.uninitialized(shape)
-        let o = out.pointer, x = pointer
-        for q in 0..<planes {
-            let k = keep[q], base = q * planeSize
-            for i in base..<(base + planeSize) { o[i] = x[i] * k }
-        }
+        Self.scale(pointer, by: keep, planeSize: planeSize, into: out.pointer)
         return Tensor.record(name, out, inputs: [self]) { g in
             let d = Tensor.uninitialized(g.shape)
-            let dp = d.pointer, gp = g.pointer
-            for q in 0..<planes {
-                let k = keep[q], base = q * planeSize
-                for i in base..<(base + planeSize) { dp[i] = gp[i] * k }
-            }
+            Self.scale(g.pointer, by: keep, planeSize: planeSize, into: d.pointer)
             return [d]
+        }
+    }
+
+    /// `dst[i] = src[i] * keep[i / planeSize]`; one flat loop (vectorised) when each plane is
+    /// a single element, as in elementwise dropout.
+    private static func scale(_ src: UnsafePointer<Float>, by keep: [Float], planeSize: Int,
+                              into dst: UnsafeMutablePointer<Float>) {
+        keep.withUnsafeBufferPointer { k in
+            if planeSize == 1 {
+                for i in 0..<k.count { dst[i] = src[i] * k[i] }
+                return
+            }
+            for q in 0..<k.count {
+                let f = k[q], base = q * planeSize
+                for i in base..<(base + planeSize) { dst[i] = src[i] * f }
+            }
         }
     }
 }

@@ -62,6 +62,18 @@ extension Tensor {
         let minPlanes = Swift.max(1, (1 << 16) / Swift.max(1, OH * OW * kernel.h * kernel.w))
         switch kind {
         case .max:
+            let pools2x2 = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0
+            if !(GradMode.isEnabled && input.requiresGrad), !pools2x2 {
+                // Nothing will ask for the backward (inference): values only, no argmax.
+                let chunks = Swift.max(1, Swift.min(Parallel.threadCount, g.planes / minPlanes))
+                let rows = ChunkScratch(chunks: chunks, count: W)
+                Parallel.forEachChunk(chunks) { c in
+                    let lo = g.planes * c / chunks, hi = g.planes * (c + 1) / chunks
+                    fovea_maxpool_values(hi - lo, H, W, OH, OW, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl,
+                                         input.pointer + lo * H * W, out.pointer + lo * OH * OW, rows.buffer(c)!)
+                }
+                return out
+            }
             var argmax = [Int32](repeating: -1, count: out.count)
             argmax.withUnsafeMutableBufferPointer { idx in
                 let ip = idx.baseAddress!
