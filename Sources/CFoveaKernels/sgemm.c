@@ -58,6 +58,12 @@ static const sgemm_impl avx2_impl = {
     fovea_microkernel_avx2, fovea_pack_a_avx2, fovea_pack_b_avx2,
 };
 #endif
+#if defined(__aarch64__)
+// NEON micro-kernel; the portable packers are plain copies the compiler vectorises.
+static const sgemm_impl neon_impl = {
+    fovea_microkernel_neon, fovea_pack_a_portable, fovea_pack_b_portable,
+};
+#endif
 
 // -1 until the first call has looked at the CPU, then 1 (AVX2+FMA) or 0 (portable).
 // Atomic because the first calls may come from several threads at once; they all compute
@@ -88,7 +94,12 @@ int fovea_sgemm_uses_avx2(void) {
     return v;
 }
 
+// 1 while the portable kernels are forced (tests), for the CPUs whose SIMD kernels need no
+// run-time check (NEON on arm64).
+static _Atomic int portable_forced = 0;
+
 void fovea_use_portable_kernels(int on) {
+    atomic_store_explicit(&portable_forced, on ? 1 : 0, memory_order_relaxed);
     atomic_store_explicit(&cached_uses_avx2, on ? 0 : detect_avx2(), memory_order_relaxed);
 }
 
@@ -96,7 +107,21 @@ static const sgemm_impl *select_impl(void) {
 #if defined(__x86_64__) || defined(__i386__)
     if (fovea_sgemm_uses_avx2()) return &avx2_impl;
 #endif
+#if defined(__aarch64__)
+    if (!atomic_load_explicit(&portable_forced, memory_order_relaxed)) return &neon_impl;
+#endif
     return &portable_impl;
+}
+
+const char *fovea_sgemm_kernel_name(void) {
+    const sgemm_impl *impl = select_impl();
+#if defined(__x86_64__) || defined(__i386__)
+    if (impl == &avx2_impl) return "AVX2/FMA";
+#endif
+#if defined(__aarch64__)
+    if (impl == &neon_impl) return "NEON";
+#endif
+    return "portable C";
 }
 
 // ---------------------------------------------------------------------------------------

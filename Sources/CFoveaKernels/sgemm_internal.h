@@ -69,6 +69,12 @@ void fovea_pack_b_portable(int transB, long kc, long nc, const float *B, long ld
 /// as C = T + beta * C; beta == 0 does not read C. Shared by every kernel's edge path.
 void fovea_merge_tile(const float *T, float *C, long ldc, long m, long n, float beta);
 
+#if defined(__aarch64__)
+// The NEON micro-kernel (sgemm_neon.c); AArch64 always has Advanced SIMD.
+void fovea_microkernel_neon(long kc, const float *Ap, const float *Bs, long rsb,
+                            float *C, long ldc, long m, long n, float alpha, float beta);
+#endif
+
 #if defined(__x86_64__) || defined(__i386__)
 // AVX2+FMA versions (sgemm_avx2.c); only called after a run-time CPU check.
 void fovea_microkernel_avx2(long kc, const float *Ap, const float *Bs, long rsb,

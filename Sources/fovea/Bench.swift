@@ -62,7 +62,7 @@ extension FoveaCommand {
             if gemm { return benchGEMM(threads: threads, sizes: [128, 256, 512, 1024, 2048]) }
             if let name = `case` { return try Console.write(Self.json(runCase(name, threads: threads))) }
             if suite || compare { return try runSuite(threads: threads) }
-            Console.write("Fovea bench: \(threads) threads, AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
+            Console.write("Fovea bench: \(threads) threads, GEMM micro-kernel: \(GEMM.kernelName)")
             benchGEMM(threads: threads)
             try benchLeNetTraining()
             try benchLoader()

@@ -94,7 +94,7 @@ extension FoveaCommand.Bench {
     /// ratio compares two runs taken seconds apart; the table gives every round's ratio and
     /// their median.
     func runSuite(threads: Int) throws {
-        Console.write("Fovea bench --suite: \(threads) threads, \(rounds) round\(rounds == 1 ? "" : "s"), AVX2/FMA micro-kernel: \(GEMM.usesAVX2 ? "yes" : "no")")
+        Console.write("Fovea bench --suite: \(threads) threads, \(rounds) round\(rounds == 1 ? "" : "s"), GEMM micro-kernel: \(GEMM.kernelName)")
         benchGEMM(threads: threads)
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

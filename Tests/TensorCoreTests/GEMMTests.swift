@@ -267,5 +267,15 @@ final class GEMMTests: XCTestCase {
         let uses = fovea_sgemm_uses_avx2()
         XCTAssertTrue(uses == 0 || uses == 1)
         XCTAssertEqual(fovea_sgemm_uses_avx2(), uses, "the choice is made once")
+        let name = String(cString: fovea_sgemm_kernel_name())
+        #if arch(x86_64)
+        XCTAssertEqual(name, uses == 1 ? "AVX2/FMA" : "portable C")
+        #elseif arch(arm64)
+        XCTAssertEqual(name, "NEON")
+        #endif
+        fovea_use_portable_kernels(1)
+        XCTAssertEqual(String(cString: fovea_sgemm_kernel_name()), "portable C", "forced portable")
+        fovea_use_portable_kernels(0)
+        XCTAssertEqual(String(cString: fovea_sgemm_kernel_name()), name)
     }
 }

@@ -32,8 +32,11 @@ void fovea_sgemm_pack_a(bool transA, long M, long K, const float *A, long lda, f
 void fovea_sgemm_packed(long M, long K, const float *Ap, long row0, long rows, long N, float alpha,
                         bool transB, const float *B, long ldb, float beta, float *C, long ldc);
 
-/// 1 when the AVX2+FMA micro-kernel is in use on this CPU, 0 when the portable one is.
+/// 1 when the AVX2+FMA micro-kernel is in use on this CPU, 0 when another one is.
 int fovea_sgemm_uses_avx2(void);
+/// The GEMM micro-kernel in use: "AVX2/FMA" (x86-64 with AVX2 and FMA), "NEON" (arm64) or
+/// "portable C" (elsewhere, or while fovea_use_portable_kernels forces it).
+const char *fovea_sgemm_kernel_name(void);
 
 /// Runs `iterations` rounds of independent multiply-adds (AVX2+FMA: 12 accumulators of 8
 /// lanes) and returns the floating-point operations done; time it to measure the core's

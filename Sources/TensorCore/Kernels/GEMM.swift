@@ -52,6 +52,9 @@ public enum GEMM {
     /// Whether the AVX2/FMA kernels are in use on this CPU.
     public static var usesAVX2: Bool { fovea_sgemm_uses_avx2() != 0 }
 
+    /// The micro-kernel in use: "AVX2/FMA", "NEON" (arm64) or "portable C".
+    public static var kernelName: String { String(cString: fovea_sgemm_kernel_name()) }
+
     /// This core's peak FP32 rate in GFLOP/s, measured: the best of five runs (a few ms each) of a
     /// loop of independent multiply-adds (`fovea_fma_probe`) on the calling thread.
     public static func measuredPeakGFLOPS() -> Double {
