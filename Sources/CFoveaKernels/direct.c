@@ -112,6 +112,8 @@ static void direct_scatter_portable(long M, long O, long taps, const long *off, 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+#include "lanes_avx2.h"
+
 #define FOVEA_AVX2 __attribute__((target("avx2,fma")))
 
 // One row of the 6 x 16 tile: broadcast the tap's weight for row r, two FMAs.
@@ -209,58 +211,73 @@ FOVEA_AVX2 static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// The weight gradient in tiles of 4 rows x 3 taps (12 accumulators): per 8 positions, four
-// gradient loads, three shifted input loads, twelve FMAs. Rows and taps past the end of a
-// tile repeat the last real one and are not stored.
-#define WG_TAP(r, q) a##r##q = _mm256_fmadd_ps(g##r, x##q, a##r##q);
-#define WG_ROW(r) WG_TAP(r, 0) WG_TAP(r, 1) WG_TAP(r, 2)
+// The weight gradient in tiles of R rows x Q taps, R x Q = 12 accumulators: 4 x 3 (per 8
+// positions four gradient loads, three shifted input loads, twelve FMAs) or 6 x 2 (six and
+// two), whichever computes fewer padded rows and taps: 6 x 2 for LeNet's first layer (6
+// rows, 25 taps: 156 products against 216), 4 x 3 for its second (16 rows, 150 taps). Rows
+// and taps past the end of a tile repeat the last real one and are not stored.
 #define WG_STORE(r, q)                                                              \
     if (r < m && q < nt) {                                                          \
         float *d = dw + (r0 + r) * ldw + t0 + q;                                    \
-        const float v = hsum256(a##r##q);                                           \
+        const float v = hsum256(a[r][q]);                                           \
         *d = beta == 0.0f ? v : beta * *d + v;                                      \
     }
+
+FOVEA_AVX2 static inline __attribute__((always_inline))
+void direct_weight_grad_tiles(const int R, const int Q, long M, long T, long L, long images, const long *off,
+                              const float *g, long ldg, long g_image_stride, const float *src, long src_image_stride,
+                              float beta, float *dw, long ldw) {
+    const long tail = L % 8, whole = L - tail;
+    const __m256i mask = fovea_lanes_below(tail);
+    for (long r0 = 0; r0 < M; r0 += R) {
+        const long m = M - r0 < R ? M - r0 : R;
+        long rows[6];
+        for (int r = 0; r < R; r++) rows[r] = (r < m ? r : m - 1) * ldg;
+        for (long t0 = 0; t0 < T; t0 += Q) {
+            const long nt = T - t0 < Q ? T - t0 : Q;
+            long o[3];
+            for (int q = 0; q < Q; q++) o[q] = off[t0 + (q < nt ? q : nt - 1)];
+            __m256 a[6][3];
+            for (int r = 0; r < R; r++)
+                for (int q = 0; q < Q; q++) a[r][q] = _mm256_setzero_ps();
+            for (long b = 0; b < images; b++) {
+                const float *gr = g + b * g_image_stride + r0 * ldg;
+                const float *x = src + b * src_image_stride;
+                long j = 0;
+                for (; j < whole; j += 8) {
+                    __m256 xv[3];
+                    for (int q = 0; q < Q; q++) xv[q] = _mm256_loadu_ps(x + j + o[q]);
+                    for (int r = 0; r < R; r++) {
+                        const __m256 gv = _mm256_loadu_ps(gr + rows[r] + j);
+                        for (int q = 0; q < Q; q++) a[r][q] = _mm256_fmadd_ps(gv, xv[q], a[r][q]);
+                    }
+                }
+                if (tail) {
+                    // Masked gradient loads: the lanes past L are zero, and the input
+                    // lanes they meet are real (the caller pads the input).
+                    __m256 xv[3];
+                    for (int q = 0; q < Q; q++) xv[q] = _mm256_loadu_ps(x + j + o[q]);
+                    for (int r = 0; r < R; r++) {
+                        const __m256 gv = _mm256_maskload_ps(gr + rows[r] + j, mask);
+                        for (int q = 0; q < Q; q++) a[r][q] = _mm256_fmadd_ps(gv, xv[q], a[r][q]);
+                    }
+                }
+            }
+            for (int r = 0; r < R; r++)
+                for (int q = 0; q < Q; q++) WG_STORE(r, q)
+        }
+    }
+}
 
 FOVEA_AVX2 static void direct_weight_grad_avx2(long M, long T, long L, long images, const long *off,
                                                const float *g, long ldg, long g_image_stride,
                                                const float *src, long src_image_stride, float beta,
                                                float *dw, long ldw) {
-    const long tail = L % 8, whole = L - tail;
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)tail), lane);
-    for (long r0 = 0; r0 < M; r0 += 4) {
-        const long m = M - r0 < 4 ? M - r0 : 4;
-        const long rr1 = m > 1 ? 1 : 0, rr2 = m > 2 ? 2 : rr1, rr3 = m > 3 ? 3 : rr2;
-        for (long t0 = 0; t0 < T; t0 += 3) {
-            const long nt = T - t0 < 3 ? T - t0 : 3;
-            const long o0 = off[t0], o1 = off[t0 + (nt > 1 ? 1 : 0)], o2 = off[t0 + (nt > 2 ? 2 : nt - 1)];
-            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
-            __m256 a20 = a00, a21 = a00, a22 = a00, a30 = a00, a31 = a00, a32 = a00;
-            for (long b = 0; b < images; b++) {
-                const float *gr0 = g + b * g_image_stride + r0 * ldg;
-                const float *gr1 = gr0 + rr1 * ldg, *gr2 = gr0 + rr2 * ldg, *gr3 = gr0 + rr3 * ldg;
-                const float *x = src + b * src_image_stride;
-                long j = 0;
-                for (; j < whole; j += 8) {
-                    const __m256 g0 = _mm256_loadu_ps(gr0 + j), g1 = _mm256_loadu_ps(gr1 + j);
-                    const __m256 g2 = _mm256_loadu_ps(gr2 + j), g3 = _mm256_loadu_ps(gr3 + j);
-                    const __m256 x0 = _mm256_loadu_ps(x + j + o0), x1 = _mm256_loadu_ps(x + j + o1);
-                    const __m256 x2 = _mm256_loadu_ps(x + j + o2);
-                    WG_ROW(0) WG_ROW(1) WG_ROW(2) WG_ROW(3)
-                }
-                if (tail) {
-                    // Masked gradient loads: the lanes past L are zero, and the input
-                    // lanes they meet are real (the caller pads the input).
-                    const __m256 g0 = _mm256_maskload_ps(gr0 + j, mask), g1 = _mm256_maskload_ps(gr1 + j, mask);
-                    const __m256 g2 = _mm256_maskload_ps(gr2 + j, mask), g3 = _mm256_maskload_ps(gr3 + j, mask);
-                    const __m256 x0 = _mm256_loadu_ps(x + j + o0), x1 = _mm256_loadu_ps(x + j + o1);
-                    const __m256 x2 = _mm256_loadu_ps(x + j + o2);
-                    WG_ROW(0) WG_ROW(1) WG_ROW(2) WG_ROW(3)
-                }
-            }
-            WG_STORE(0, 0) WG_STORE(0, 1) WG_STORE(0, 2) WG_STORE(1, 0) WG_STORE(1, 1) WG_STORE(1, 2)
-            WG_STORE(2, 0) WG_STORE(2, 1) WG_STORE(2, 2) WG_STORE(3, 0) WG_STORE(3, 1) WG_STORE(3, 2)
-        }
+    const long work4x3 = (M + 3) / 4 * 4 * ((T + 2) / 3 * 3), work6x2 = (M + 5) / 6 * 6 * ((T + 1) / 2 * 2);
+    if (work6x2 < work4x3) {
+        direct_weight_grad_tiles(6, 2, M, T, L, images, off, g, ldg, g_image_stride, src, src_image_stride, beta, dw, ldw);
+    } else {
+        direct_weight_grad_tiles(4, 3, M, T, L, images, off, g, ldg, g_image_stride, src, src_image_stride, beta, dw, ldw);
     }
 }
 #endif

@@ -35,18 +35,20 @@ void maxpool2x2_rows_scalar(long OW, long W, long ld, long row_index, const floa
         if (bl > best) { best = bl; bi = (int)W; }
         if (br > best) { best = br; bi = (int)W + 1; }
         dst[ow] = best;
-        idx[ow] = (int)(row_index + 2 * ow) + bi;
+        if (idx) idx[ow] = (int)(row_index + 2 * ow) + bi;
     }
 }
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+#include "lanes_avx2.h"
+
 // Eight windows at a time: the 16 floats of each input row are split into even and odd
 // columns (shuffle, then a 64-bit permute to undo the shuffle's per-lane order).
 __attribute__((target("avx2"))) static inline __attribute__((always_inline))
 void maxpool2x2_rows_avx2(long OW, long W, long ld, long row_index, const float *top, float *dst, int *idx,
-                          float shift, int relu_shift) {
+                          float shift, int relu_shift, int with_index) {
     const float *bottom = top + ld;
     const __m256i lane2 = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
     const __m256i one = _mm256_set1_epi32(1), w0 = _mm256_set1_epi32((int)W),
@@ -94,27 +96,32 @@ void maxpool2x2_rows_avx2(long OW, long W, long ld, long row_index, const float 
         const __m256i base = _mm256_add_epi32(_mm256_set1_epi32((int)(row_index + 2 * ow)), lane2);
         if (left >= 8) {
             _mm256_storeu_ps(dst + ow, best);
-            _mm256_storeu_si256((__m256i *)(idx + ow), _mm256_add_epi32(base, bi));
+            if (with_index) _mm256_storeu_si256((__m256i *)(idx + ow), _mm256_add_epi32(base, bi));
         } else {
-            const __m256i out = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)left), lane);
-            _mm256_maskstore_ps(dst + ow, out, best);
-            _mm256_maskstore_epi32(idx + ow, out, _mm256_add_epi32(base, bi));
+            fovea_store_lanes(dst + ow, best, left);
+            if (with_index) fovea_store_lanes_epi32(idx + ow, _mm256_add_epi32(base, bi), left);
         }
     }
 }
 
-// The two AVX2 variants, each its own function so the shifted one's extra work compiles away
-// from the plain one.
+// The AVX2 variants, each its own function so the shifted one's extra work and the index
+// arithmetic compile away where they are not wanted.
 __attribute__((target("avx2")))
 static void maxpool2x2_plain_rows_avx2(long OW, long W, long ld, long row_index, const float *top, float *dst,
                                        int *idx, float shift) {
-    maxpool2x2_rows_avx2(OW, W, ld, row_index, top, dst, idx, shift, 0);
+    maxpool2x2_rows_avx2(OW, W, ld, row_index, top, dst, idx, shift, 0, 1);
 }
 
 __attribute__((target("avx2")))
 static void maxpool2x2_relu_rows_avx2(long OW, long W, long ld, long row_index, const float *top, float *dst,
                                       int *idx, float shift) {
-    maxpool2x2_rows_avx2(OW, W, ld, row_index, top, dst, idx, shift, 1);
+    maxpool2x2_rows_avx2(OW, W, ld, row_index, top, dst, idx, shift, 1, 1);
+}
+
+__attribute__((target("avx2")))
+static void maxpool2x2_relu_values_avx2(long OW, long W, long ld, long row_index, const float *top, float *dst,
+                                        int *idx, float shift) {
+    maxpool2x2_rows_avx2(OW, W, ld, row_index, top, dst, idx, shift, 1, 0);
 }
 #endif
 
@@ -132,10 +139,11 @@ void maxpool2x2_planes(long planes, long W, long OH, long OW, const float *input
             const long row_index = 2 * oh * W;
             const float *top = src + 2 * oh * ld;
             float *dst = output + (q * OH + oh) * OW;
-            int *idx = argmax + (q * OH + oh) * OW;
+            int *idx = argmax ? argmax + (q * OH + oh) * OW : NULL;
 #if defined(__x86_64__) || defined(__i386__)
             if (avx2) {
-                if (relu_shift) maxpool2x2_relu_rows_avx2(OW, W, ld, row_index, top, dst, idx, b);
+                if (relu_shift && !idx) maxpool2x2_relu_values_avx2(OW, W, ld, row_index, top, dst, idx, b);
+                else if (relu_shift) maxpool2x2_relu_rows_avx2(OW, W, ld, row_index, top, dst, idx, b);
                 else maxpool2x2_plain_rows_avx2(OW, W, ld, row_index, top, dst, idx, b);
                 continue;
             }

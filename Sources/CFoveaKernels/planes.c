@@ -5,8 +5,6 @@
 #include "FoveaKernels.h"
 #include "reductions.h"
 
-#include <string.h>
-
 // fovea_spread_planes and its masked form. Rows are short (10 to 56 floats in LeNet and
 // ResNet), so each row is written together with the gap after it (up to the next row, or
 // to dst_len after the last): every float of dst is written once, with no memset of the
@@ -44,10 +42,7 @@ static void spread_portable(long planes, long H, long W, const float *src, const
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
-__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
-__m256i lanes_below(long n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
+#include "lanes_avx2.h"
 
 __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
 void fill_row_avx2(float *d, long n, const float *s, const float *m, long W) {
@@ -60,15 +55,15 @@ void fill_row_avx2(float *d, long n, const float *s, const float *m, long W) {
     }
     if (x < W) {
         // The last values, zeros in the lanes past W (a masked load reads nothing there).
-        const __m256i k = lanes_below(W - x);
+        const __m256i k = fovea_lanes_below(W - x);
         __m256 v = _mm256_maskload_ps(s + x, k);
         if (m) v = _mm256_and_ps(v, _mm256_cmp_ps(_mm256_maskload_ps(m + x, k), zero, _CMP_GT_OQ));
         if (x + 8 <= n) _mm256_storeu_ps(d + x, v);
-        else _mm256_maskstore_ps(d + x, lanes_below(n - x), v);
+        else fovea_store_lanes(d + x, v, n - x);
         x += 8;
     }
     for (; x + 8 <= n; x += 8) _mm256_storeu_ps(d + x, zero);
-    if (x < n) _mm256_maskstore_ps(d + x, lanes_below(n - x), zero);
+    if (x < n) fovea_store_lanes(d + x, zero, n - x);
 }
 
 __attribute__((target("avx2,fma")))
@@ -99,24 +94,100 @@ void fovea_spread_planes_masked(long planes, long H, long W, const float *src, c
     spread(planes, H, W, src, mask, dst, dst_len, plane_stride, row_stride, first);
 }
 
-void fovea_spread_pooled(long planes, long OH, long OW, const float *d_pooled, const int *argmax, const float *pooled,
-                         float *dst, long dst_len, long plane_stride, long row_stride, long first) {
-    memset(dst, 0, (size_t)dst_len * sizeof(float));
-    const long W = 2 * OW;
-    for (long p = 0; p < planes; p++) {
-        float *plane = dst + p * plane_stride + first;
-        const long at = p * OH * OW;
-        for (long oy = 0; oy < OH; oy++) {
-            for (long ox = 0; ox < OW; ox++) {
-                const long o = at + oy * OW + ox;
-                if (!(pooled[o] > 0)) continue;
-                // The argmax is one of the window's four cells: its offset from the window's
-                // top-left corner is 0, 1, W or W + 1.
-                const long d = argmax[o] - (2 * oy * W + 2 * ox), dy = d >= W;
-                plane[(2 * oy + dy) * row_stride + 2 * ox + (d - dy * W)] = d_pooled[o];
-            }
+// fovea_spread_pooled. Every window writes all four of its cells (the gradient at its
+// argmax, zeros elsewhere), so no branch depends on the data and only the cells outside
+// the windows (wide columns, rows past 2 * OH, the gaps between planes) are zeroed apart.
+// A cell receives d_pooled where the pooled value is positive (NaN is not), else +0, in
+// both forms: the same bits either way.
+#define SPREAD_POOLED_BODY(ROW)                                                             \
+    const long W = 2 * OW, H = 2 * OH;                                                      \
+    const long first_row = planes > 0 && H > 0 ? first : dst_len;                          \
+    for (long i = 0; i < first_row; i++) dst[i] = 0.0f;                                    \
+    for (long p = 0; p < planes; p++) {                                                     \
+        float *plane = dst + p * plane_stride + first;                                      \
+        for (long oy = 0; oy < OH; oy++) {                                                  \
+            const long o = (p * OH + oy) * OW;                                              \
+            ROW(OW, W, 2 * oy * W, d_pooled + o, argmax + o, pooled + o,                    \
+                plane + 2 * oy * row_stride, plane + (2 * oy + 1) * row_stride);            \
+        }                                                                                   \
+        for (long y = 0; y < H; y++) {                                                      \
+            const long at = p * plane_stride + first + y * row_stride;                      \
+            const long next = y + 1 < H ? at + row_stride                                   \
+                : p + 1 < planes ? (p + 1) * plane_stride + first : dst_len;               \
+            for (long i = at + W; i < next; i++) dst[i] = 0.0f;                             \
+        }                                                                                   \
+    }
+
+// One row of windows: `row_index` is the flat index of the top row's first cell.
+static inline __attribute__((always_inline))
+void spread_pooled_row_portable(long OW, long W, long row_index, const float *g, const int *arg, const float *pooled,
+                                float *top, float *bottom) {
+    for (long ox = 0; ox < OW; ox++) {
+        const float v = pooled[ox] > 0 ? g[ox] : 0.0f;
+        // The argmax is one of the window's four cells: its offset from the window's
+        // top-left corner is 0, 1, W or W + 1.
+        const long d = arg[ox] - (row_index + 2 * ox);
+        top[2 * ox] = d == 0 ? v : 0.0f;
+        top[2 * ox + 1] = d == 1 ? v : 0.0f;
+        bottom[2 * ox] = d == W ? v : 0.0f;
+        bottom[2 * ox + 1] = d == W + 1 ? v : 0.0f;
+    }
+}
+
+static void spread_pooled_portable(long planes, long OH, long OW, const float *d_pooled, const int *argmax,
+                                   const float *pooled, float *dst, long dst_len, long plane_stride, long row_stride,
+                                   long first) {
+    SPREAD_POOLED_BODY(spread_pooled_row_portable)
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// Eight windows at a time: the four cell vectors, interleaved into 16 floats per row.
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
+void spread_pooled_row_avx2(long OW, long W, long row_index, const float *g, const int *arg, const float *pooled,
+                            float *top, float *bottom) {
+    const __m256i two_lanes = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m256i one = _mm256_set1_epi32(1), w0 = _mm256_set1_epi32((int)W), w1 = _mm256_set1_epi32((int)W + 1);
+    const __m256 zero = _mm256_setzero_ps();
+    for (long ox = 0; ox < OW; ox += 8) {
+        const long left = OW - ox;
+        const __m256i k = fovea_lanes_below(left);
+        const __m256 gv = _mm256_maskload_ps(g + ox, k), pv = _mm256_maskload_ps(pooled + ox, k);
+        const __m256i av = _mm256_maskload_epi32(arg + ox, k);
+        const __m256 v = _mm256_and_ps(gv, _mm256_cmp_ps(pv, zero, _CMP_GT_OQ));
+        const __m256i d = _mm256_sub_epi32(av, _mm256_add_epi32(_mm256_set1_epi32((int)(row_index + 2 * ox)), two_lanes));
+        const __m256 tl = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(d, _mm256_setzero_si256())));
+        const __m256 tr = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(d, one)));
+        const __m256 bl = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(d, w0)));
+        const __m256 br = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(d, w1)));
+        const __m256 tlo = _mm256_unpacklo_ps(tl, tr), thi = _mm256_unpackhi_ps(tl, tr);
+        const __m256 blo = _mm256_unpacklo_ps(bl, br), bhi = _mm256_unpackhi_ps(bl, br);
+        const long cells = 2 * left;
+        fovea_store_lanes(top + 2 * ox, _mm256_permute2f128_ps(tlo, thi, 0x20), cells);
+        fovea_store_lanes(bottom + 2 * ox, _mm256_permute2f128_ps(blo, bhi, 0x20), cells);
+        if (cells > 8) {
+            fovea_store_lanes(top + 2 * ox + 8, _mm256_permute2f128_ps(tlo, thi, 0x31), cells - 8);
+            fovea_store_lanes(bottom + 2 * ox + 8, _mm256_permute2f128_ps(blo, bhi, 0x31), cells - 8);
         }
     }
+}
+
+__attribute__((target("avx2,fma")))
+static void spread_pooled_avx2(long planes, long OH, long OW, const float *d_pooled, const int *argmax,
+                               const float *pooled, float *dst, long dst_len, long plane_stride, long row_stride,
+                               long first) {
+    SPREAD_POOLED_BODY(spread_pooled_row_avx2)
+}
+#endif
+
+void fovea_spread_pooled(long planes, long OH, long OW, const float *d_pooled, const int *argmax, const float *pooled,
+                         float *dst, long dst_len, long plane_stride, long row_stride, long first) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (fovea_sgemm_uses_avx2()) {
+        spread_pooled_avx2(planes, OH, OW, d_pooled, argmax, pooled, dst, dst_len, plane_stride, row_stride, first);
+        return;
+    }
+#endif
+    spread_pooled_portable(planes, OH, OW, d_pooled, argmax, pooled, dst, dst_len, plane_stride, row_stride, first);
 }
 
 static void plane_sums_portable(long planes, long n, const float *src, double *out) {

@@ -14,6 +14,7 @@
 
 #include <immintrin.h>
 
+#include "lanes_avx2.h"
 #include "transpose_avx2.h"
 
 #define FOVEA_AVX2 __attribute__((target("avx2,fma")))
@@ -133,7 +134,7 @@ FOVEA_INLINE FOVEA_AVX2 void tile_any_rows(const int packed, const int a_in_plac
         float *cr = C + (r) * ldc;                                                \
         __m256 v = _mm256_mul_ps(va, c##r);                                       \
         if (beta != 0.0f) v = _mm256_fmadd_ps(vb, _mm256_maskload_ps(cr, mask), v); \
-        _mm256_maskstore_ps(cr, mask, v);                                         \
+        fovea_store_lanes(cr, v, n);                                              \
     }
 
 FOVEA_INLINE FOVEA_AVX2 void tile_rows_x8(const int rows, const int a_in_place, long kc, const float *a, long lda,

@@ -144,6 +144,8 @@ size_t fovea_winograd_row_stride(const fovea_winograd_shape *s) { return (size_t
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 
+#include "lanes_avx2.h"
+
 #define FOVEA_AVX2 __attribute__((target("avx2,fma")))
 
 // Lanes 0, 2, 4, ... and 1, 3, 5, ... of the 16 floats at p.
@@ -155,9 +157,6 @@ FOVEA_AVX2 static inline void deinterleave(const float *p, __m256 *even, __m256 
     *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-FOVEA_AVX2 static inline __m256i lanes_below(long n) {
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 FOVEA_AVX2 static void pad_row_avx2(float *dst, const float *src, long W, long pl, long len) {
     if (!src || pl + W > len) {
@@ -174,8 +173,7 @@ FOVEA_AVX2 static void pad_row_avx2(float *dst, const float *src, long W, long p
     long i = 0;
     for (; i + 8 <= W; i += 8) _mm256_storeu_ps(d + i, _mm256_loadu_ps(src + i));
     if (i < W) {
-        const __m256i mask = lanes_below(W - i);
-        _mm256_maskstore_ps(d + i, mask, _mm256_maskload_ps(src + i, mask));
+        fovea_store_lanes(d + i, _mm256_maskload_ps(src + i, fovea_lanes_below(W - i)), W - i);
     }
 }
 
@@ -201,8 +199,7 @@ FOVEA_AVX2 static void input_tiles_avx2(const float *const row[4], long tx0, lon
     if (n == 8) {
         for (int xi = 0; xi < 16; xi++) _mm256_storeu_ps(dst + xi * xstride, v[xi]);
     } else {
-        const __m256i mask = lanes_below(n);
-        for (int xi = 0; xi < 16; xi++) _mm256_maskstore_ps(dst + xi * xstride, mask, v[xi]);
+        for (int xi = 0; xi < 16; xi++) fovea_store_lanes(dst + xi * xstride, v[xi], n);
     }
 }
 
@@ -211,7 +208,7 @@ FOVEA_AVX2 static void input_tiles_avx2(const float *const row[4], long tx0, lon
 FOVEA_AVX2 static void output_tiles_avx2(const fovea_winograd_shape *s, const float *src, long xstride, long ty,
                                          long tx0, long n, float scale, float shift, int relu, int accumulate,
                                          float *out) {
-    const __m256i mask = lanes_below(n);
+    const __m256i mask = fovea_lanes_below(n);
     __m256 t[4][2];
     for (int r = 0; r < 4; r++) {
         const __m256 m0 = _mm256_maskload_ps(src + (4 * r + 0) * xstride, mask);

@@ -64,19 +64,21 @@ public final class Adam: Optimizer {
         let b1 = beta1, b2 = beta2, e = eps
         let c1 = 1 - Float(pow(Double(b1), Double(stepCount))), c2 = 1 - Float(pow(Double(b2), Double(stepCount)))
         let rootC2 = c2.squareRoot()
+        var updates: [AdamUpdate] = [], counts: [Int] = []
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
-            let n = p.count, lr = learningRate * settings.rateScale[i], wd = settings.decay[i]
+            let lr = learningRate * settings.rateScale[i], wd = settings.decay[i]
             if m[i] == nil {
                 m[i] = Tensor(zeros: p.shape); v[i] = Tensor(zeros: p.shape)
                 if amsgrad { vMax[i] = Tensor(zeros: p.shape) }
             }
-            let update = AdamUpdate(theta: p.pointer, g: grad.pointer, m: m[i]!.pointer, v: v[i]!.pointer,
-                                    vMax: vMax[i]?.pointer, b1: b1, b2: b2, eps: e, lr: lr, wd: wd,
-                                    c1: c1, rootC2: rootC2)
-            // Elements are independent, so large tensors are split over threads.
-            Parallel.forRanges(n, minPerChunk: 1 << 15) { r in update.run(r, decoupled: decoupledWeightDecay) }
+            updates.append(AdamUpdate(theta: p.pointer, g: grad.pointer, m: m[i]!.pointer, v: v[i]!.pointer,
+                                      vMax: vMax[i]?.pointer, b1: b1, b2: b2, eps: e, lr: lr, wd: wd,
+                                      c1: c1, rootC2: rootC2))
+            counts.append(p.count)
         }
+        let decoupled = decoupledWeightDecay
+        forEachElementRange(counts, minPerChunk: 1 << 14) { i, r in updates[i].run(r, decoupled: decoupled) }
     }
 }
 

@@ -91,3 +91,20 @@ public enum OptimizerError: Error, CustomStringConvertible, Equatable {
         switch self { case .invalid(let m): return "invalid optimizer setting: \(m)" }
     }
 }
+
+/// Runs `body(i, range)` over the elements of tensors whose sizes are `counts`, laid end to
+/// end and split over threads in one parallel region (at least `minPerChunk` elements a
+/// thread): an element-wise update is memory-bound and most tensors are small, so one
+/// region for the whole step beats one per tensor. `range` is within tensor `i`.
+func forEachElementRange(_ counts: [Int], minPerChunk: Int, _ body: (Int, Range<Int>) -> Void) {
+    let total = counts.reduce(0, +)
+    Parallel.forRanges(total, minPerChunk: minPerChunk) { r in
+        var start = 0
+        for (i, count) in counts.enumerated() {
+            let lo = Swift.max(r.lowerBound, start), hi = Swift.min(r.upperBound, start + count)
+            if lo < hi { body(i, (lo - start)..<(hi - start)) }
+            start += count
+            if start >= r.upperBound { break }
+        }
+    }
+}

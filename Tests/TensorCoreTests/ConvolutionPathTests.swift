@@ -185,8 +185,9 @@ final class ConvolutionPathTests: XCTestCase {
     /// `conv2dReLUMaxPool2x2` against `maxPool2d(conv2dReLU(...), kernel: 2)`: on the direct
     /// kernels (fused) and where it falls back (lowered, odd outputs, a lowered input
     /// gradient), with and without an input gradient and a bias, on the AVX2 and portable
-    /// kernels and 1 and 2 threads. Ties (inputs of few distinct values) and windows the
-    /// ReLU zeroes whole are exercised by the quantised inputs.
+    /// kernels and 1 and 2 threads, and at inference (no argmax kept) against the recorded
+    /// forward bit for bit. Ties (inputs of few distinct values) and windows the ReLU zeroes
+    /// whole are exercised by the quantised inputs.
     func testConvReLUMaxPoolMatchesTheThreeOps() throws {
         let saved = Parallel.threadCount
         defer { Parallel.threadCount = saved }
@@ -226,6 +227,14 @@ final class ConvolutionPathTests: XCTestCase {
                         }
                         let fused = try run(true), plain = try run(false)
                         XCTAssertEqual(fused.y, plain.y, label)
+                        // At inference the pooling keeps no argmax; the values are the same bits.
+                        let inferred = try Tensor.withConvolutionMethod(method) {
+                            try withNoGrad {
+                                let body = { try Tensor.conv2dReLUMaxPool2x2(x, weight: w, bias: b, padding: c.padding) }
+                                return portable ? try GEMM.withPortableKernels(body) : try body()
+                            }
+                        }
+                        XCTAssertEqual(inferred.values.map(\.bitPattern), fused.y.map(\.bitPattern), "at inference: \(label)")
                         assertClose(fused.dw, plain.dw, rtol: 1e-4, atol: 1e-4, label)
                         XCTAssertEqual(fused.dx == nil, !inputGrad, label)
                         if let dx = fused.dx, let pdx = plain.dx { assertClose(dx, pdx, rtol: 1e-4, atol: 1e-4, label) }

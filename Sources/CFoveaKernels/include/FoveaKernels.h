@@ -141,7 +141,8 @@ void fovea_maxpool2x2_forward(long planes, long H, long W, long OH, long OW,
 /// fovea_maxpool2x2_forward of max(0, v + shift[p]) (the values a bias and a ReLU give, with
 /// fovea_gather_planes' exact arithmetic), reading plane p's row y at src + p * plane_stride +
 /// y * row_stride: a direct convolution's wide rows, pooled without writing its output.
-/// argmax indices are flat in an H x W plane, as fovea_maxpool2x2_forward's. shift may be NULL (0).
+/// argmax indices are flat in an H x W plane, as fovea_maxpool2x2_forward's. shift may be NULL (0),
+/// and argmax NULL (inference: values only).
 void fovea_maxpool2x2_relu_rows(long planes, long H, long W, long OH, long OW, const float *src, long plane_stride,
                                 long row_stride, const float *shift, float *output, int *argmax);
 
@@ -252,6 +253,16 @@ typedef struct {
 /// sqrt(c2) + eps), PyTorch's placement of eps.
 void fovea_adam_update(long n, float *theta, const float *g, float *m, float *v, float *vmax,
                        const fovea_adam_settings *s);
+/// One SGD step's settings (sgd.c): learning rate, momentum, damping = 1 - dampening, L2
+/// weight decay, Nesterov != 0.
+typedef struct {
+    float lr, momentum, damping, weight_decay;
+    int nesterov;
+} fovea_sgd_settings;
+/// SGD on n elements, PyTorch's rule: g' = g + wd theta; with momentum (v non-NULL)
+/// v = g' on the first step (first != 0), else v = momentum v + damping g', and
+/// theta -= lr (g' + momentum v) with Nesterov, lr v without; no momentum: theta -= lr g'.
+void fovea_sgd_update(long n, float *theta, const float *g, float *v, int first, const fovea_sgd_settings *s);
 /// out[i] = max(0, a[i] + b[i]) (elementwise.c): a residual block's output.
 void fovea_add_relu(long n, const float *a, const float *b, float *out);
 /// d[i] = y[i] > 0 ? g[i] : 0: the backward of a ReLU whose output is y.

@@ -27,24 +27,27 @@ extension Tensor {
         }
         let OH = g.outHeight / 2, OW = g.outWidth / 2
         let out = Tensor.uninitialized([g.batch, g.outChannels, OH, OW])
+        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
+        guard GradMode.isEnabled, inputs.contains(where: \.requiresGrad) else {
+            // Nothing will take a gradient (inference): the pooling keeps no argmax.
+            directConvolutionForward(g, input: input.pointer, weight: weight.pointer, bias: bias.map { UnsafePointer($0.pointer) },
+                                     output: out.pointer, epilogue: nil, pooled: true)
+            return out
+        }
         // Every window's argmax is written by the pooling, so the array needs no zeroing first.
         let argmax = [Int32](unsafeUninitializedCapacity: out.count) { a, initialized in
             if let first = a.baseAddress {
                 directConvolutionForward(g, input: input.pointer, weight: weight.pointer, bias: bias.map { UnsafePointer($0.pointer) },
-                                         output: out.pointer, epilogue: nil, pooledArgmax: first)
+                                         output: out.pointer, epilogue: nil, pooled: true, pooledArgmax: first)
             }
             initialized = out.count
         }
-        let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         // The output's address, not the tensor: the tape keeps the tensor while its backward runs.
         let pooled = UncheckedSendable(UnsafePointer(out.pointer))
         return record("conv2dReLUMaxPool2x2", out, inputs: inputs) { dOut in
-            let dInput = input.requiresGrad ? Tensor(zeros: input.shape) : nil
-            let dWeight = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
-            return argmax.withUnsafeBufferPointer { a in
+            argmax.withUnsafeBufferPointer { a in
                 directGradients(g, input: input, weight: weight, bias: bias,
-                                dOutput: .pooled(dOut.pointer, argmax: a.baseAddress!, pooled: pooled.value),
-                                dInput: dInput, dWeight: dWeight)
+                                dOutput: .pooled(dOut.pointer, argmax: a.baseAddress!, pooled: pooled.value))
             }
         }
     }

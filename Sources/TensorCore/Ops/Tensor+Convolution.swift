@@ -117,16 +117,17 @@ extension Tensor {
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         let y = UncheckedSendable(UnsafePointer(out.pointer))
         return record(op, out, inputs: inputs) { dOut in
-            let dInput = input.requiresGrad ? Tensor(zeros: input.shape) : nil
-            let dWeight = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
             // On the direct path the ReLU's mask and the bias sums ride on the spread of
             // the gradient into wide rows; that needs the direct kernels to do the whole
             // backward (not a lowered input gradient) and something for them to do.
             if relu, usesDirectConvolution(g), !usesWinogradWeightGradient(g),
-               dInput == nil || (usesDirectInputGradient(g) && !usesWinogradInputGradient(g)), dInput != nil || dWeight != nil {
+               !input.requiresGrad || (usesDirectInputGradient(g) && !usesWinogradInputGradient(g)),
+               input.requiresGrad || weight.requiresGrad {
                 return directGradients(g, input: input, weight: weight, bias: bias,
-                                       dOutput: .plain(dOut.pointer, reluOutput: y.value), dInput: dInput, dWeight: dWeight)
+                                       dOutput: .plain(dOut.pointer, reluOutput: y.value))
             }
+            let dInput = input.requiresGrad ? Tensor(zeros: input.shape) : nil
+            let dWeight = weight.requiresGrad ? Tensor(zeros: weight.shape) : nil
             // Through the ReLU first: the gradient where the output is positive.
             let dConv = relu ? reluGradient(dOut, output: y.value) : dOut
             convolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dConv.pointer,

@@ -182,13 +182,14 @@ extension Tensor {
     /// (single-image inference) they take runs of 6-row blocks of output channels instead,
     /// over images padded once up front.
     ///
-    /// With `pooledArgmax`, the output is `maxpool2x2(max(0, conv + bias))`,
+    /// With `pooled`, the output is `maxpool2x2(max(0, conv + bias))`,
     /// `[N, Cout, OH / 2, OW / 2]` (even OH and OW, no epilogue), pooled straight from the
-    /// wide rows, and `pooledArgmax` receives each window's argmax as
-    /// `fovea_maxpool2x2_forward` gives it.
+    /// wide rows, and `pooledArgmax` (if given; not at inference) receives each window's
+    /// argmax as `fovea_maxpool2x2_forward` gives it.
     static func directConvolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                                         epilogue: ConvEpilogue?, pooledArgmax: UnsafeMutablePointer<Int32>? = nil) {
+                                         epilogue: ConvEpilogue?, pooled: Bool = false,
+                                         pooledArgmax: UnsafeMutablePointer<Int32>? = nil) {
         let d = DirectConvolution(g)
         let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels, P = g.outPlane
         let rows = (CoG + 5) / 6 * 6, blocks = rows / 6
@@ -229,11 +230,11 @@ extension Tensor {
                                 fovea_direct_conv(r1 - r0, d.L, K, off.baseAddress, packed.pointer + (grp * rows + r0) * K,
                                                   image + grp * Cg * d.plane, wide, d.ldd)
                                 let c0 = grp * CoG + r0
-                                if let pooledArgmax {
-                                    let pooled = (n * g.outChannels + c0) * (g.outHeight / 2) * (g.outWidth / 2)
+                                if pooled {
+                                    let at = (n * g.outChannels + c0) * (g.outHeight / 2) * (g.outWidth / 2)
                                     fovea_maxpool2x2_relu_rows(r1 - r0, g.outHeight, g.outWidth, g.outHeight / 2, g.outWidth / 2,
                                                                wide, d.ldd, d.Wp, bias.map { $0 + c0 },
-                                                               output + pooled, pooledArgmax + pooled)
+                                                               output + at, pooledArgmax.map { $0 + at })
                                     continue
                                 }
                                 let (sc, sh): (UnsafePointer<Float>?, UnsafePointer<Float>?) = epilogue == nil
@@ -250,16 +251,20 @@ extension Tensor {
     }
 
     /// `[dInput, dWeight, dBias?]` of a convolution whose whole backward runs on the direct
-    /// kernels from `dOutput`, the bias gradient summed from the spread wide rows (only
-    /// when the bias wants one: an empty array's address is not nil, so none is passed).
+    /// kernels from `dOutput`, for the arguments that require gradients: the input gradient
+    /// is written (not added) image by image, so neither gradient needs zeroing first; the
+    /// bias gradient is summed from the spread wide rows (only when the bias wants one: an
+    /// empty array's address is not nil, so none is passed).
     static func directGradients(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?,
-                                dOutput: DirectOutputGradient, dInput: Tensor?, dWeight: Tensor?) -> [Tensor?] {
+                                dOutput: DirectOutputGradient) -> [Tensor?] {
+        let dInput = input.requiresGrad ? Tensor.uninitialized(input.shape) : nil
+        let dWeight = weight.requiresGrad ? Tensor.uninitialized(weight.shape) : nil
         let wantsBias = bias?.requiresGrad == true
         var planeSums = [Double](repeating: 0, count: wantsBias ? g.batch * g.outChannels : 0)
         if dInput != nil || dWeight != nil || wantsBias {
             planeSums.withUnsafeMutableBufferPointer { sums in
                 directConvolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dOutput,
-                                          dInput: dInput?.pointer, dWeight: dWeight?.pointer,
+                                          dInput: dInput?.pointer, dWeight: dWeight?.pointer, overwritesInput: true,
                                           biasPlanes: wantsBias ? sums.baseAddress : nil)
             }
         }
@@ -270,14 +275,15 @@ extension Tensor {
         return grads
     }
 
-    /// Direct backward on raw NCHW buffers: adds `dL/dinput` into `dInput` and writes
-    /// `dL/dweight` into `dWeight` (either may be nil), as `convolutionBackward` does.
+    /// Direct backward on raw NCHW buffers: adds `dL/dinput` into `dInput` (writes it with
+    /// `overwritesInput`) and writes `dL/dweight` into `dWeight` (either may be nil), as
+    /// `convolutionBackward` does.
     /// The output gradient is spread into wide rows as `dOutput` says (through a fused
     /// ReLU, or a fused ReLU and max pool, on the way). With `biasPlanes` (`N * Cout`
     /// entries), entry `n * Cout + c` receives the sum of image n's spread gradient plane c.
     static func directConvolutionBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           dOutput: DirectOutputGradient, dInput: UnsafeMutablePointer<Float>?,
-                                          dWeight: UnsafeMutablePointer<Float>?,
+                                          dWeight: UnsafeMutablePointer<Float>?, overwritesInput: Bool = false,
                                           biasPlanes: UnsafeMutablePointer<Double>? = nil) {
         let d = DirectConvolution(g)
         let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels, P = g.outPlane
@@ -331,7 +337,7 @@ extension Tensor {
                                                      spread + b * gradImage + grp * CoG * d.gradRow, d.gradRow, d.L,
                                                      wideInput, d.ldx)
                                 fovea_gather_planes(Cg, g.height, g.width, wideInput, d.ldx, d.Wp, g.padTop * d.Wp + g.padLeft,
-                                                    nil, nil, 0, 1,
+                                                    nil, nil, 0, overwritesInput ? 0 : 1,
                                                     dInput + (start + b) * imageStride + grp * Cg * g.height * g.width)
                             }
                         }
