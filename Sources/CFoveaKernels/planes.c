@@ -98,18 +98,22 @@ void fovea_spread_planes_masked(long planes, long H, long W, const float *src, c
 // argmax, zeros elsewhere), so no branch depends on the data and only the cells outside
 // the windows (wide columns, rows past 2 * OH, the gaps between planes) are zeroed apart.
 // A cell receives d_pooled where the pooled value is positive (NaN is not), else +0, in
-// both forms: the same bits either way.
+// both forms: the same bits either way. With `sums`, each plane's total of what it
+// received is summed on the way, window ox into lane ox % 8 of eight float lanes (the same
+// order in both forms), combined as fovea_plane_sums combines its lanes.
 #define SPREAD_POOLED_BODY(ROW)                                                             \
     const long W = 2 * OW, H = 2 * OH;                                                      \
     const long first_row = planes > 0 && H > 0 ? first : dst_len;                          \
     for (long i = 0; i < first_row; i++) dst[i] = 0.0f;                                    \
     for (long p = 0; p < planes; p++) {                                                     \
         float *plane = dst + p * plane_stride + first;                                      \
+        float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                            \
         for (long oy = 0; oy < OH; oy++) {                                                  \
             const long o = (p * OH + oy) * OW;                                              \
             ROW(OW, W, 2 * oy * W, d_pooled + o, argmax + o, pooled + o,                    \
-                plane + 2 * oy * row_stride, plane + (2 * oy + 1) * row_stride);            \
+                plane + 2 * oy * row_stride, plane + (2 * oy + 1) * row_stride, acc);       \
         }                                                                                   \
+        if (sums) sums[p] = (double)(((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))); \
         for (long y = 0; y < H; y++) {                                                      \
             const long at = p * plane_stride + first + y * row_stride;                      \
             const long next = y + 1 < H ? at + row_stride                                   \
@@ -121,9 +125,10 @@ void fovea_spread_planes_masked(long planes, long H, long W, const float *src, c
 // One row of windows: `row_index` is the flat index of the top row's first cell.
 static inline __attribute__((always_inline))
 void spread_pooled_row_portable(long OW, long W, long row_index, const float *g, const int *arg, const float *pooled,
-                                float *top, float *bottom) {
+                                float *top, float *bottom, float acc[8]) {
     for (long ox = 0; ox < OW; ox++) {
         const float v = pooled[ox] > 0 ? g[ox] : 0.0f;
+        acc[ox % 8] += v;
         // The argmax is one of the window's four cells: its offset from the window's
         // top-left corner is 0, 1, W or W + 1.
         const long d = arg[ox] - (row_index + 2 * ox);
@@ -136,7 +141,7 @@ void spread_pooled_row_portable(long OW, long W, long row_index, const float *g,
 
 static void spread_pooled_portable(long planes, long OH, long OW, const float *d_pooled, const int *argmax,
                                    const float *pooled, float *dst, long dst_len, long plane_stride, long row_stride,
-                                   long first) {
+                                   long first, double *sums) {
     SPREAD_POOLED_BODY(spread_pooled_row_portable)
 }
 
@@ -144,7 +149,7 @@ static void spread_pooled_portable(long planes, long OH, long OW, const float *d
 // Eight windows at a time: the four cell vectors, interleaved into 16 floats per row.
 __attribute__((target("avx2,fma"))) static inline __attribute__((always_inline))
 void spread_pooled_row_avx2(long OW, long W, long row_index, const float *g, const int *arg, const float *pooled,
-                            float *top, float *bottom) {
+                            float *top, float *bottom, float acc[8]) {
     const __m256i two_lanes = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
     const __m256i one = _mm256_set1_epi32(1), w0 = _mm256_set1_epi32((int)W), w1 = _mm256_set1_epi32((int)W + 1);
     const __m256 zero = _mm256_setzero_ps();
@@ -154,6 +159,7 @@ void spread_pooled_row_avx2(long OW, long W, long row_index, const float *g, con
         const __m256 gv = _mm256_maskload_ps(g + ox, k), pv = _mm256_maskload_ps(pooled + ox, k);
         const __m256i av = _mm256_maskload_epi32(arg + ox, k);
         const __m256 v = _mm256_and_ps(gv, _mm256_cmp_ps(pv, zero, _CMP_GT_OQ));
+        _mm256_storeu_ps(acc, _mm256_add_ps(_mm256_loadu_ps(acc), v)); // lanes past OW add +0
         const __m256i d = _mm256_sub_epi32(av, _mm256_add_epi32(_mm256_set1_epi32((int)(row_index + 2 * ox)), two_lanes));
         const __m256 tl = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(d, _mm256_setzero_si256())));
         const __m256 tr = _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_cmpeq_epi32(d, one)));
@@ -174,20 +180,20 @@ void spread_pooled_row_avx2(long OW, long W, long row_index, const float *g, con
 __attribute__((target("avx2,fma")))
 static void spread_pooled_avx2(long planes, long OH, long OW, const float *d_pooled, const int *argmax,
                                const float *pooled, float *dst, long dst_len, long plane_stride, long row_stride,
-                               long first) {
+                               long first, double *sums) {
     SPREAD_POOLED_BODY(spread_pooled_row_avx2)
 }
 #endif
 
 void fovea_spread_pooled(long planes, long OH, long OW, const float *d_pooled, const int *argmax, const float *pooled,
-                         float *dst, long dst_len, long plane_stride, long row_stride, long first) {
+                         float *dst, long dst_len, long plane_stride, long row_stride, long first, double *sums) {
 #if defined(__x86_64__) || defined(__i386__)
     if (fovea_sgemm_uses_avx2()) {
-        spread_pooled_avx2(planes, OH, OW, d_pooled, argmax, pooled, dst, dst_len, plane_stride, row_stride, first);
+        spread_pooled_avx2(planes, OH, OW, d_pooled, argmax, pooled, dst, dst_len, plane_stride, row_stride, first, sums);
         return;
     }
 #endif
-    spread_pooled_portable(planes, OH, OW, d_pooled, argmax, pooled, dst, dst_len, plane_stride, row_stride, first);
+    spread_pooled_portable(planes, OH, OW, d_pooled, argmax, pooled, dst, dst_len, plane_stride, row_stride, first, sums);
 }
 
 static void plane_sums_portable(long planes, long n, const float *src, double *out) {

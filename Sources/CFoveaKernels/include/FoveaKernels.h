@@ -231,9 +231,10 @@ void fovea_spread_planes_masked(long planes, long H, long W, const float *src, c
 /// The backward of a ReLU then a 2x2, stride-2 max pool that tiles its input (H = 2 * OH,
 /// W = 2 * OW), spread as fovea_spread_planes spreads: each window's gradient d_pooled goes
 /// to its argmax (the flat in-plane index of fovea_maxpool2x2_forward) where the pooled
-/// value is positive; every other element of dst[0 ..< dst_len) is zero.
+/// value is positive; every other element of dst[0 ..< dst_len) is zero. With sums non-NULL,
+/// sums[p] receives the total that plane p received (the bias gradient's share of its image).
 void fovea_spread_pooled(long planes, long OH, long OW, const float *d_pooled, const int *argmax, const float *pooled,
-                         float *dst, long dst_len, long plane_stride, long row_stride, long first);
+                         float *dst, long dst_len, long plane_stride, long row_stride, long first, double *sums);
 /// out[p] = the sum of src[p * n ..< (p + 1) * n], for `planes` contiguous planes (planes.c):
 /// eight float lanes, combined in a fixed order, so every build gives the same sums.
 void fovea_plane_sums(long planes, long n, const float *src, double *out);

@@ -98,8 +98,12 @@ struct DirectConvolution {
     }
 
     /// Spreads the output gradients of images `start ..< start + images` into wide rows
-    /// (`Cout * gradRow` floats each), as `gradient` says.
-    func spreadGradient(_ gradient: DirectOutputGradient, start: Int, images: Int, into dst: UnsafeMutablePointer<Float>) {
+    /// (`Cout * gradRow` floats each), as `gradient` says. With `planeSums` (`images * Cout`
+    /// entries), a pooled gradient also sums each spread plane on the way; returns whether
+    /// it did (the other forms leave the sums to `fovea_plane_sums`).
+    @discardableResult
+    func spreadGradient(_ gradient: DirectOutputGradient, start: Int, images: Int, into dst: UnsafeMutablePointer<Float>,
+                        planeSums: UnsafeMutablePointer<Double>? = nil) -> Bool {
         let imageStride = g.outChannels * g.outPlane
         for n in start..<(start + images) {
             let wide = dst + (n - start) * g.outChannels * gradRow, length = g.outChannels * gradRow
@@ -113,9 +117,11 @@ struct DirectConvolution {
             case .pooled(let dPooled, argmax: let argmax, pooled: let pooled):
                 let at = n * imageStride / 4
                 fovea_spread_pooled(g.outChannels, g.outHeight / 2, g.outWidth / 2, dPooled + at, argmax + at, pooled + at,
-                                    wide, length, gradRow, Wp, 0)
+                                    wide, length, gradRow, Wp, 0, planeSums.map { $0 + (n - start) * g.outChannels })
             }
         }
+        if case .pooled = gradient { return planeSums != nil }
+        return false
     }
 }
 
@@ -312,8 +318,9 @@ extension Tensor {
             var start = n0, first = true
             while start < n1 {
                 let images = Swift.min(roundImages, n1 - start)
-                d.spreadGradient(dOutput, start: start, images: images, into: spread)
-                if let biasPlanes {
+                let summed = d.spreadGradient(dOutput, start: start, images: images, into: spread,
+                                              planeSums: biasPlanes.map { $0 + start * g.outChannels })
+                if let biasPlanes, !summed {
                     // The wide rows hold each plane's values and zeros, so their sums are the planes'.
                     fovea_plane_sums(images * g.outChannels, d.gradRow, spread, biasPlanes + start * g.outChannels)
                 }
