@@ -46,6 +46,35 @@ final class ConvFusionTests: XCTestCase {
         }
     }
 
+    /// The epilogue (and a plain bias) applied by each thread to the block of the GEMM it
+    /// computed: single images whose product is split over 2 threads by columns (a 20x20
+    /// output, 24 channels) and by rows (8x8, 96 channels), against the layers one by one
+    /// and against the bias added to a bias-free convolution.
+    func testEpilogueOnEachThreadsBlockOfTheProduct() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 2
+        for (x, cout) in [([1, 16, 40, 40], 24), ([1, 32, 16, 16], 96)] {
+            let (conv, bn) = try layers(x[1], cout, kernel: 3, stride: 2, padding: .uniform(1), bias: true)
+            let input = randomTensor(x, seed: 9)
+            for relu in [nil, ReLU()] as [ReLU?] {
+                let expected = try withNoGrad { () throws -> Tensor in
+                    let y = try bn(conv(input))
+                    return relu.map { _ in y.relu() } ?? y
+                }
+                let fused = try withNoGrad { try conv(input, normalizedBy: bn, then: relu) }
+                assertClose(fused.values, expected.values, rtol: 1e-5, atol: 1e-5, "\(x) -> \(cout), relu \(relu != nil)")
+            }
+            let biased = try withNoGrad { try conv(input) }
+            let plain = try withNoGrad {
+                try Tensor.conv2d(input, weight: conv.weight, bias: nil, stride: 2, padding: .uniform(1))
+            }
+            let plane = biased.count / cout
+            let added = plain.values.enumerated().map { i, v in v + conv.bias!.values[i / plane] }
+            assertClose(biased.values, added, rtol: 1e-5, atol: 1e-5, "bias, \(x) -> \(cout)")
+        }
+    }
+
     /// Conv + ReLU fused at inference (the bias and the ReLU applied as the output is
     /// written) against `relu(conv(x))`, on a direct (stride 1, LeNet-like) and a lowered
     /// (strided) geometry, with and without bias; and with the tape on it is the plain path.

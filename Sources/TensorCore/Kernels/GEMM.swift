@@ -15,17 +15,22 @@ public enum GEMM {
     /// `C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C`, row-major.
     /// `op(A)` is A stored M x K (row stride `lda`), or A stored K x M when `transA`;
     /// `op(B)` is B stored K x N (row stride `ldb`), or B stored N x K when `transB`.
-    /// `beta == 0` overwrites C.
+    /// `beta == 0` overwrites C. `finished(rows, columns)`, if given, runs once for each
+    /// block of C as soon as the thread that computed it is done with it (all of C on one
+    /// thread): a convolution's epilogue then meets its outputs while they are in cache, in
+    /// the same parallel region.
     public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                              alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
-                             threads: Int = Parallel.threadCount) {
+                             threads: Int = Parallel.threadCount,
+                             finished: ((_ rows: Range<Int>, _ columns: Range<Int>) -> Void)? = nil) {
         guard m > 0, n > 0 else { return }
         let work = m * n * max(k, 1)
         let chunks = work < parallelThreshold ? 1 : min(threads, max(n / 16, m / 6, 1))
         if chunks <= 1 {
             fovea_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            finished?(0..<m, 0..<n)
             return
         }
         if n >= m {
@@ -36,6 +41,7 @@ public enum GEMM {
                 guard j0 < j1 else { return }
                 let bj = transB ? b + j0 * ldb : b + j0
                 fovea_sgemm(transA, transB, m, j1 - j0, k, alpha, a, lda, bj, ldb, beta, c + j0, ldc)
+                finished?(0..<m, j0..<j1)
             }
         } else {
             // Split rows of C (and of op(A)) into 6-high-aligned blocks.
@@ -45,6 +51,7 @@ public enum GEMM {
                 guard i0 < i1 else { return }
                 let ai = transA ? a + i0 : a + i0 * lda
                 fovea_sgemm(transA, transB, i1 - i0, n, k, alpha, ai, lda, b, ldb, beta, c + i0 * ldc, ldc)
+                finished?(i0..<i1, 0..<n)
             }
         }
     }

@@ -260,12 +260,15 @@ extension Tensor {
                             let dst = output + ((start + b) * g.outChannels + grp * CoG) * P
                             // Its columns: the image itself when pointwise.
                             let colB = col.map { UnsafePointer($0 + b * P) } ?? groupInput + b * imageStride
+                            // The epilogue (or the bias) meets each block of the output as its
+                            // thread finishes it.
                             GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: colB, ldb: col == nil ? P : cols,
-                                       c: dst, ldc: P, threads: gemmThreads)
-                            if let epilogue {
-                                epilogue.apply(to: dst, firstChannel: grp * CoG, channels: CoG, plane: P, threads: gemmThreads)
-                            } else if let bias {
-                                addBias(bias + grp * CoG, to: dst, channels: CoG, plane: P)
+                                       c: dst, ldc: P, threads: gemmThreads) { rows, columns in
+                                if let epilogue {
+                                    epilogue.apply(to: dst, firstChannel: grp * CoG, channels: rows, columns: columns, plane: P)
+                                } else if let bias {
+                                    addBias(bias + grp * CoG, to: dst, channels: rows, columns: columns, plane: P)
+                                }
                             }
                         }
                     } else if let col, let tmp {
@@ -294,10 +297,19 @@ extension Tensor {
         }
     }
 
-    /// `planes[c, p] += bias[c]` over `channels` planes of `plane` floats.
-    static func addBias(_ bias: UnsafePointer<Float>, to planes: UnsafeMutablePointer<Float>, channels: Int, plane: Int) {
-        fovea_scale_shift_planes(channels, plane, planes, nil, bias, 0)
+    /// `planes[c, p] += bias[c]` for channels `channels` and columns `columns` of planes
+    /// `plane` floats apart (whole planes in one call, a column block plane by plane).
+    static func addBias(_ bias: UnsafePointer<Float>, to planes: UnsafeMutablePointer<Float>, channels: Range<Int>,
+                        columns: Range<Int>, plane: Int) {
+        if columns.count == plane {
+            fovea_scale_shift_planes(channels.count, plane, planes + channels.lowerBound * plane, nil, bias + channels.lowerBound, 0)
+            return
+        }
+        for c in channels {
+            fovea_scale_shift_planes(1, columns.count, planes + c * plane + columns.lowerBound, nil, bias + c, 0)
+        }
     }
+
 
     /// Backward kernel on raw NCHW buffers: adds `dL/dinput` into `dInput` and writes
     /// `dL/dweight` into `dWeight` (either may be nil when not needed).
