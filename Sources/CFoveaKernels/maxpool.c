@@ -54,19 +54,17 @@ void maxpool2x2_rows_avx2(long OW, long W, long ld, long row_index, const float 
     const __m256i one = _mm256_set1_epi32(1), w0 = _mm256_set1_epi32((int)W),
                   w1 = _mm256_set1_epi32((int)W + 1);
     const __m256 vb = _mm256_set1_ps(shift), zero = _mm256_setzero_ps();
-    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (long ow = 0; ow < OW; ow += 8) {
-        // The last group of fewer than 8 windows loads and stores under masks (masked-off
-        // lanes are never touched in memory, and their values are dropped), so LeNet's
-        // 14- and 5-wide rows need no scalar tail.
+        // The last group of fewer than 8 windows loads under masks and stores only its live
+        // lanes (masked-off lanes are never touched in memory, and their values are
+        // dropped), so LeNet's 14- and 5-wide rows need no scalar tail.
         const long left = OW - ow;
         __m256 t0, t1, b0, b1;
         if (left >= 8) {
             t0 = _mm256_loadu_ps(top + 2 * ow), t1 = _mm256_loadu_ps(top + 2 * ow + 8);
             b0 = _mm256_loadu_ps(bottom + 2 * ow), b1 = _mm256_loadu_ps(bottom + 2 * ow + 8);
         } else {
-            const __m256i in0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * left)), lane);
-            const __m256i in1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(2 * left - 8)), lane);
+            const __m256i in0 = fovea_lanes_below(2 * left), in1 = fovea_lanes_below(2 * left - 8);
             t0 = _mm256_maskload_ps(top + 2 * ow, in0), t1 = _mm256_maskload_ps(top + 2 * ow + 8, in1);
             b0 = _mm256_maskload_ps(bottom + 2 * ow, in0), b1 = _mm256_maskload_ps(bottom + 2 * ow + 8, in1);
         }

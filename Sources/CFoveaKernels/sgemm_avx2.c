@@ -117,8 +117,8 @@ FOVEA_INLINE FOVEA_AVX2 void tile_any_rows(const int packed, const int a_in_plac
 }
 
 // A right-edge tile with at most 8 live columns (7x7 planes leave 1, 14x14 ones 4): only the
-// sliver's first 8 columns are multiplied, 6 FMAs per k step instead of 12, and the n live
-// columns are stored under a mask.
+// sliver's first 8 columns are multiplied, 6 FMAs per k step instead of 12, and only the n
+// live columns are stored (fovea_store_lanes).
 #define FOVEA_ROW_FMA8(r, off)                                                    \
     if (rows > r) c##r = _mm256_fmadd_ps(_mm256_broadcast_ss(a + (off) * aks + (r) * ars), b0, c##r);
 
@@ -154,7 +154,7 @@ FOVEA_INLINE FOVEA_AVX2 void tile_rows_x8(const int rows, const int a_in_place, 
         b += NR;
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mask = fovea_lanes_below(n);
     FOVEA_ROW_STORE8(0) FOVEA_ROW_STORE8(1) FOVEA_ROW_STORE8(2)
     FOVEA_ROW_STORE8(3) FOVEA_ROW_STORE8(4) FOVEA_ROW_STORE8(5)
 }

@@ -157,7 +157,6 @@ FOVEA_AVX2 static inline void deinterleave(const float *p, __m256 *even, __m256 
     *odd = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0)));
 }
 
-
 FOVEA_AVX2 static void pad_row_avx2(float *dst, const float *src, long W, long pl, long len) {
     if (!src || pl + W > len) {
         pad_row(dst, src, W, pl, len);
@@ -196,11 +195,7 @@ FOVEA_AVX2 static void input_tiles_avx2(const float *const row[4], long tx0, lon
         v[8 + c] = _mm256_sub_ps(w[2][c], w[1][c]);
         v[12 + c] = _mm256_sub_ps(w[1][c], w[3][c]);
     }
-    if (n == 8) {
-        for (int xi = 0; xi < 16; xi++) _mm256_storeu_ps(dst + xi * xstride, v[xi]);
-    } else {
-        for (int xi = 0; xi < 16; xi++) fovea_store_lanes(dst + xi * xstride, v[xi], n);
-    }
+    for (int xi = 0; xi < 16; xi++) fovea_store_lanes(dst + xi * xstride, v[xi], n);
 }
 
 // The outputs of n <= 8 tiles tx0 ..< tx0 + n of tile row ty, output channel plane `out`

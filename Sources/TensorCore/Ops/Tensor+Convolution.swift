@@ -267,7 +267,8 @@ extension Tensor {
                                 if let epilogue {
                                     epilogue.apply(to: dst, firstChannel: grp * CoG, channels: rows, columns: columns, plane: P)
                                 } else if let bias {
-                                    addBias(bias + grp * CoG, to: dst, channels: rows, columns: columns, plane: P)
+                                    scaleShift(dst, scale: nil, shift: bias + grp * CoG, relu: false, channels: rows,
+                                               columns: columns, plane: P)
                                 }
                             }
                         }
@@ -287,7 +288,7 @@ extension Tensor {
                             }
                             if let epilogue {
                                 epilogue.apply(to: output + ((start + b) * g.outChannels + grp * CoG) * P,
-                                               firstChannel: grp * CoG, channels: CoG, plane: P)
+                                               firstChannel: grp * CoG, channels: 0..<CoG, columns: 0..<P, plane: P)
                             }
                         }
                     }
@@ -297,19 +298,22 @@ extension Tensor {
         }
     }
 
-    /// `planes[c, p] += bias[c]` for channels `channels` and columns `columns` of planes
-    /// `plane` floats apart (whole planes in one call, a column block plane by plane).
-    static func addBias(_ bias: UnsafePointer<Float>, to planes: UnsafeMutablePointer<Float>, channels: Range<Int>,
-                        columns: Range<Int>, plane: Int) {
+    /// `planes[c, p] = scale[c] * planes[c, p] + shift[c]`, then `max(0, .)` with `relu`,
+    /// for channels `channels` and columns `columns` of planes `plane` floats apart
+    /// (`fovea_scale_shift_planes`; a nil `scale` is 1, a bias): whole planes in one call, a
+    /// column block plane by plane.
+    static func scaleShift(_ planes: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>,
+                           relu: Bool, channels: Range<Int>, columns: Range<Int>, plane: Int) {
         if columns.count == plane {
-            fovea_scale_shift_planes(channels.count, plane, planes + channels.lowerBound * plane, nil, bias + channels.lowerBound, 0)
+            fovea_scale_shift_planes(channels.count, plane, planes + channels.lowerBound * plane,
+                                     scale.map { $0 + channels.lowerBound }, shift + channels.lowerBound, relu ? 1 : 0)
             return
         }
         for c in channels {
-            fovea_scale_shift_planes(1, columns.count, planes + c * plane + columns.lowerBound, nil, bias + c, 0)
+            fovea_scale_shift_planes(1, columns.count, planes + c * plane + columns.lowerBound, scale.map { $0 + c },
+                                     shift + c, relu ? 1 : 0)
         }
     }
-
 
     /// Backward kernel on raw NCHW buffers: adds `dL/dinput` into `dInput` and writes
     /// `dL/dweight` into `dWeight` (either may be nil when not needed).

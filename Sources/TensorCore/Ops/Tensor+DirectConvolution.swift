@@ -101,7 +101,6 @@ struct DirectConvolution {
     /// (`Cout * gradRow` floats each), as `gradient` says. With `planeSums` (`images * Cout`
     /// entries), a pooled gradient also sums each spread plane on the way; returns whether
     /// it did (the other forms leave the sums to `fovea_plane_sums`).
-    @discardableResult
     func spreadGradient(_ gradient: DirectOutputGradient, start: Int, images: Int, into dst: UnsafeMutablePointer<Float>,
                         planeSums: UnsafeMutablePointer<Double>? = nil) -> Bool {
         let imageStride = g.outChannels * g.outPlane

@@ -37,42 +37,14 @@ public struct ConvEpilogue: Sendable {
     }
 
     /// Maps columns `columns` of channels `channels` (relative to `firstChannel`) of planes
-    /// `plane` floats apart, in place, on the calling thread: one block of a GEMM's output
-    /// (`GEMM.sgemm`'s `finished`), whole planes in one call, a column block plane by plane.
+    /// `plane` floats apart, in place, on the calling thread (`Tensor.scaleShift`): whole
+    /// planes, or one block of a GEMM's output (`GEMM.sgemm`'s `finished`).
     func apply(to planes: UnsafeMutablePointer<Float>, firstChannel: Int, channels: Range<Int>, columns: Range<Int>,
                plane: Int) {
         scale.withUnsafeBufferPointer { s in
             shift.withUnsafeBufferPointer { t in
-                let sp = s.baseAddress! + firstChannel, tp = t.baseAddress! + firstChannel
-                if columns.count == plane {
-                    fovea_scale_shift_planes(channels.count, plane, planes + channels.lowerBound * plane,
-                                             sp + channels.lowerBound, tp + channels.lowerBound, relu ? 1 : 0)
-                    return
-                }
-                for c in channels {
-                    fovea_scale_shift_planes(1, columns.count, planes + c * plane + columns.lowerBound, sp + c, tp + c, relu ? 1 : 0)
-                }
-            }
-        }
-    }
-
-    /// Maps `channels` planes of `plane` floats in place, the first being `firstChannel`
-    /// (`fovea_scale_shift_planes`), split over `threads` threads by channel when large.
-    func apply(to planes: UnsafeMutablePointer<Float>, firstChannel: Int, channels: Int, plane: Int, threads: Int = 1) {
-        let data = UncheckedSendable(planes)
-        scale.withUnsafeBufferPointer { s in
-            shift.withUnsafeBufferPointer { t in
-                let sp = s.baseAddress! + firstChannel, tp = t.baseAddress! + firstChannel
-                let run = { (r: Range<Int>) in
-                    fovea_scale_shift_planes(r.count, plane, data.value + r.lowerBound * plane, sp + r.lowerBound,
-                                             tp + r.lowerBound, relu ? 1 : 0)
-                }
-                if threads > 1, channels * plane >= 1 << 16 {
-                    let chunks = Swift.min(threads, channels)
-                    Parallel.forEachChunk(chunks) { c in run(channels * c / chunks..<channels * (c + 1) / chunks) }
-                } else {
-                    run(0..<channels)
-                }
+                Tensor.scaleShift(planes, scale: s.baseAddress! + firstChannel, shift: t.baseAddress! + firstChannel,
+                                  relu: relu, channels: channels, columns: columns, plane: plane)
             }
         }
     }
