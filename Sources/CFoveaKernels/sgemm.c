@@ -231,14 +231,39 @@ static void sgemm_unpacked(bool transA, bool transB, long M, long N, long K, flo
 // ---------------------------------------------------------------------------------------
 // The driver.
 
+void fovea_epilogue_block_portable(const fovea_gemm_epilogue *ep, long i0, long j0, long m, long n, float *C, long ldc) {
+    fovea_epilogue_rows(ep, i0, j0, m, n, C, ldc);
+}
+
+/// The epilogue on C's block at rows i0.., columns j0.. (C points at that block).
+static inline void epilogue_block(const sgemm_impl *impl, const fovea_gemm_epilogue *ep, long i0, long j0, long m, long n,
+                                  float *C, long ldc) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (impl == &avx2_impl) {
+        fovea_epilogue_block_avx2(ep, i0, j0, m, n, C, ldc);
+        return;
+    }
+#endif
+    (void)impl;
+    fovea_epilogue_block_portable(ep, i0, j0, m, n, C, ldc);
+}
+
 /// Runs the micro-kernel over every tile of one B sliver (kc x n, n <= NR, k steps rsb
 /// floats apart) against the mc rows of the packed A panel, writing C's mc x n block at C.
+/// With `ep` (on the last pass over K), each tile gets the epilogue as soon as it is
+/// written, C's block being at rows i0.., columns j0.. of the product: a whole panel's
+/// column of tiles, ldc apart, would not all stay in L1. The tile's residual lines are
+/// requested before the kernel runs, so they have arrived by the time the epilogue reads them.
 static inline void sliver_times_panel(const sgemm_impl *impl, long mc, long n, long kc,
                                       const float *Ap, const float *Bs, long rsb,
-                                      float *C, long ldc, float alpha, float beta) {
+                                      float *C, long ldc, float alpha, float beta,
+                                      const fovea_gemm_epilogue *ep, long i0, long j0) {
     for (long ir = 0; ir < mc; ir += MR) {
         const long m = mc - ir < MR ? mc - ir : MR;
+        if (ep && ep->residual)
+            for (long r = 0; r < m; r++) __builtin_prefetch(ep->residual + (i0 + ir + r) * ep->ldr + j0);
         impl->kernel(kc, Ap + ir * kc, Bs, rsb, C + ir * ldc, ldc, m, n, alpha, beta);
+        if (ep) epilogue_block(impl, ep, i0 + ir, j0, m, n, C + ir * ldc, ldc);
     }
 }
 
@@ -246,14 +271,22 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
                  float alpha, const float *A, long lda,
                  const float *B, long ldb,
                  float beta, float *C, long ldc) {
+    fovea_sgemm_epilogue(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL);
+}
+
+void fovea_sgemm_epilogue(bool transA, bool transB, long M, long N, long K,
+                          float alpha, const float *A, long lda,
+                          const float *B, long ldb,
+                          float beta, float *C, long ldc, const fovea_gemm_epilogue *ep) {
     if (M <= 0 || N <= 0) return;
+    const sgemm_impl *impl = select_impl();
     if (K <= 0 || alpha == 0.0f) {
         // No product to add (BLAS convention: alpha == 0 does not read A or B).
         scale_c(M, N, beta, C, ldc);
+        if (ep) epilogue_block(impl, ep, 0, 0, M, N, C, ldc);
         return;
     }
 
-    const sgemm_impl *impl = select_impl();
 #if defined(__x86_64__) || defined(__i386__)
     // A * B^T with at most one tile's worth of rows (a convolution's weight gradient with
     // few output channels, a linear layer on a few samples): dot products of rows beat
@@ -263,6 +296,7 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
     // would read and write all of it to feed a tile with one live row.
     if (impl == &avx2_impl && !transA && transB && M <= MR && (K >= 128 || (M == 1 && K >= 16))) {
         fovea_sgemm_nt_few_rows_avx2(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        if (ep) epilogue_block(impl, ep, 0, 0, M, N, C, ldc);
         return;
     }
 #endif
@@ -274,19 +308,40 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
     // B's packed slivers while its rows are in L1.
     if (impl == &avx2_impl && !transA && N <= A_IN_PLACE_MAX_N && M > MR) {
         const long kc_max = fovea_balanced_block(K, KC, 8);
-        pack_buffers *buf = get_buffers(0, (size_t)((N + NR - 1) / NR * NR) * (size_t)kc_max);
+        // A right edge of a few columns (one, for 7x7 planes) is dot products of A's rows
+        // with those columns laid out along k: op(B)'s rows themselves when transB, else
+        // copied after the slivers. Measured 512 x 49 x 4608 on one thread: 3.16 ms with the
+        // 49th column in an 8-wide edge tile, 2.45 ms with it as dot products (48 columns
+        // alone: 2.41 ms).
+        const long tail = N % NR <= FOVEA_DOT_TAIL_MAX ? N % NR : 0, wide = N - tail;
+        const size_t sliver_floats = (size_t)((wide + NR - 1) / NR * NR) * (size_t)kc_max;
+        pack_buffers *buf = get_buffers(0, sliver_floats + (size_t)tail * (size_t)kc_max);
         if (buf) {
+            float *const Bt = buf->b + sliver_floats;
             for (long pc = 0; pc < K; pc += kc_max) {
                 const long kc = K - pc < kc_max ? K - pc : kc_max;
                 const float beta_pass = pc == 0 ? beta : 1.0f;
-                impl->pack_b(transB, kc, N, transB ? B + pc : B + pc * ldb, ldb, buf->b);
+                if (wide > 0) impl->pack_b(transB, kc, wide, transB ? B + pc : B + pc * ldb, ldb, buf->b);
+                const float *tail_cols = Bt;
+                long ldt = kc;
+                if (transB) {
+                    tail_cols = B + wide * ldb + pc;
+                    ldt = ldb;
+                } else {
+                    for (long j = 0; j < tail; j++)
+                        for (long k = 0; k < kc; k++) Bt[j * kc + k] = B[(pc + k) * ldb + wide + j];
+                }
                 for (long ir = 0; ir < M; ir += MR) {
                     const long m = M - ir < MR ? M - ir : MR;
-                    for (long jr = 0; jr < N; jr += NR) {
-                        const long n = N - jr < NR ? N - jr : NR;
+                    for (long jr = 0; jr < wide; jr += NR) {
+                        const long n = wide - jr < NR ? wide - jr : NR;
                         fovea_microkernel_a_rows_avx2(kc, A + ir * lda + pc, lda, buf->b + jr * kc, C + ir * ldc + jr, ldc,
                                                       m, n, alpha, beta_pass);
                     }
+                    if (tail > 0)
+                        fovea_tail_dot_avx2(kc, A + ir * lda + pc, lda, tail_cols, ldt, tail, C + ir * ldc + wide, ldc,
+                                            m, alpha, beta_pass);
+                    if (ep && pc + kc == K) epilogue_block(impl, ep, ir, 0, m, N, C + ir * ldc, ldc);
                 }
             }
             return;
@@ -315,6 +370,7 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
     pack_buffers *buf = get_buffers(a_need, b_need);
     if (!buf) {
         sgemm_unpacked(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        if (ep) epilogue_block(impl, ep, 0, 0, M, N, C, ldc);
         return;
     }
     float *const Ap = buf->a, *const Bp = buf->b;
@@ -325,8 +381,10 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
     if (one_panel) {
         for (long pc = 0; pc < K; pc += kc_max) {
             const long kc = K - pc < kc_max ? K - pc : kc_max;
-            // The first pass over K applies the caller's beta; later passes accumulate.
+            // The first pass over K applies the caller's beta; later passes accumulate; the
+            // last applies the epilogue.
             const float beta_pass = pc == 0 ? beta : 1.0f;
+            const int last = pc + kc == K;
             impl->pack_a(transA, M, kc, transA ? A + pc * lda : A + pc, lda, Ap);
             for (long jr = 0; jr < N; jr += NR) {
                 const long n = N - jr < NR ? N - jr : NR;
@@ -335,10 +393,10 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
                 if (direct_b && n == NR) {
                     // A single A sliver uses each B sliver once: packing it would only add
                     // a copy, so the kernel reads B's rows in place.
-                    sliver_times_panel(impl, M, NR, kc, Ap, Bsrc, ldb, C + jr, ldc, alpha, beta_pass);
+                    sliver_times_panel(impl, M, NR, kc, Ap, Bsrc, ldb, C + jr, ldc, alpha, beta_pass, last ? ep : NULL, 0, jr);
                 } else {
                     impl->pack_b(transB, kc, n, Bsrc, ldb, Bp);
-                    sliver_times_panel(impl, M, n, kc, Ap, Bp, NR, C + jr, ldc, alpha, beta_pass);
+                    sliver_times_panel(impl, M, n, kc, Ap, Bp, NR, C + jr, ldc, alpha, beta_pass, last ? ep : NULL, 0, jr);
                 }
             }
         }
@@ -350,6 +408,7 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
         for (long pc = 0; pc < K; pc += kc_max) {
             const long kc = K - pc < kc_max ? K - pc : kc_max;
             const float beta_pass = pc == 0 ? beta : 1.0f;
+            const int last = pc + kc == K;
 
             // op(B) rows pc.., columns jc..
             const float *Bpanel = transB ? B + jc * ldb + pc : B + pc * ldb + jc;
@@ -366,8 +425,8 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
                 // panel streams past it from L2.
                 for (long jr = 0; jr < nc; jr += NR) {
                     const long n = nc - jr < NR ? nc - jr : NR;
-                    sliver_times_panel(impl, mc, n, kc, Apk, Bp + jr * kc, NR,
-                                       C + ic * ldc + jc + jr, ldc, alpha, beta_pass);
+                    sliver_times_panel(impl, mc, n, kc, Apk, Bp + jr * kc, NR, C + ic * ldc + jc + jr, ldc, alpha, beta_pass,
+                                       last ? ep : NULL, ic, jc + jr);
                 }
             }
         }
@@ -417,7 +476,8 @@ void fovea_sgemm_packed(long M, long K, const float *Ap, long row0, long rows, l
             for (long jr = 0; jr < N; jr += NR) {
                 const long n = N - jr < NR ? N - jr : NR;
                 impl->pack_b(transB, kc, n, transB ? B + jr * ldb + pc : B + pc * ldb + jr, ldb, Bs);
-                sliver_times_panel(impl, rows, n, kc, Ap + pc * m_pad + row0 * kc, Bs, NR, C + jr, ldc, alpha, beta_pass);
+                sliver_times_panel(impl, rows, n, kc, Ap + pc * m_pad + row0 * kc, Bs, NR, C + jr, ldc, alpha, beta_pass,
+                                   NULL, 0, 0);
             }
         }
         return;
@@ -435,7 +495,7 @@ void fovea_sgemm_packed(long M, long K, const float *Ap, long row0, long rows, l
                 for (long jr = 0; jr < nc; jr += NR) {
                     const long n = nc - jr < NR ? nc - jr : NR;
                     sliver_times_panel(impl, mc, n, kc, Apc + ic * kc, Bp + jr * kc, NR,
-                                       C + ic * ldc + jc + jr, ldc, alpha, beta_pass);
+                                       C + ic * ldc + jc + jr, ldc, alpha, beta_pass, NULL, 0, 0);
                 }
             }
         }

@@ -400,4 +400,106 @@ FOVEA_AVX2 void fovea_sgemm_nt_few_rows_avx2(long M, long N, long K, float alpha
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// The right edge's last few columns (tail <= FOVEA_DOT_TAIL_MAX) of a product whose A rows
+// are read in place, as dot products along k: a 7x7 plane leaves one column past its
+// three 16-wide slivers, and the 8-column edge tile would still cost 6 broadcasts and 6
+// FMAs per k step for it; a dot product of the row with the k-contiguous column costs
+// 7 loads and 6 FMAs per 8 k steps. Columns go two at a time (12 accumulators, the 6 rows
+// of A loaded one by one, 2 of B): 15 of the 16 ymm registers.
+FOVEA_INLINE FOVEA_AVX2 void tail_dot_block(const int rows, const int cols, long kc, const float *A, long lda,
+                                           const float *const b[2], float *C, long ldc, float alpha, float beta) {
+    __m256 acc[MR][2];
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    long k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        const __m256 b0 = _mm256_loadu_ps(b[0] + k);
+        const __m256 b1 = cols > 1 ? _mm256_loadu_ps(b[1] + k) : b0;
+        for (int r = 0; r < rows; r++) {
+            const __m256 a = _mm256_loadu_ps(A + r * lda + k);
+            acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+            if (cols > 1) acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+        }
+    }
+    if (k < kc) {
+        // Masked loads never read past the end of a row.
+        const __m256i mask = fovea_lanes_below(kc - k);
+        const __m256 b0 = _mm256_maskload_ps(b[0] + k, mask);
+        const __m256 b1 = cols > 1 ? _mm256_maskload_ps(b[1] + k, mask) : b0;
+        for (int r = 0; r < rows; r++) {
+            const __m256 a = _mm256_maskload_ps(A + r * lda + k, mask);
+            acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+            if (cols > 1) acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+        }
+    }
+    for (int r = 0; r < rows; r += 2) {
+        // Sums of acc[r][0], acc[r][1], acc[r + 1][0], acc[r + 1][1] (the last two unused
+        // past the rows).
+        float s[4];
+        _mm_storeu_ps(s, hsum4(acc[r][0], acc[r][1], acc[r + 1 < MR ? r + 1 : r][0], acc[r + 1 < MR ? r + 1 : r][1]));
+        for (int q = 0; q < 2 && r + q < rows; q++) {
+            float *c = C + (r + q) * ldc;
+            for (int j = 0; j < cols; j++) c[j] = beta == 0.0f ? alpha * s[2 * q + j] : alpha * s[2 * q + j] + beta * c[j];
+        }
+    }
+}
+
+FOVEA_AVX2 void fovea_tail_dot_avx2(long kc, const float *A, long lda, const float *Bt, long ldbt, long tail,
+                                    float *C, long ldc, long m, float alpha, float beta) {
+    for (long j = 0; j < tail; j += 2) {
+        const int cols = tail - j >= 2 ? 2 : 1;
+        const float *const b[2] = {Bt + j * ldbt, Bt + (j + cols - 1) * ldbt};
+#define FOVEA_TAIL_ROWS(rows)                                                                                   \
+        if (cols == 2) tail_dot_block(rows, 2, kc, A, lda, b, C + j, ldc, alpha, beta);                          \
+        else tail_dot_block(rows, 1, kc, A, lda, b, C + j, ldc, alpha, beta);
+        switch (m) {
+        case 6: FOVEA_TAIL_ROWS(6) break;
+        case 5: FOVEA_TAIL_ROWS(5) break;
+        case 4: FOVEA_TAIL_ROWS(4) break;
+        case 3: FOVEA_TAIL_ROWS(3) break;
+        case 2: FOVEA_TAIL_ROWS(2) break;
+        default: FOVEA_TAIL_ROWS(1) break;
+        }
+#undef FOVEA_TAIL_ROWS
+    }
+}
+
+// One tile row of 16 columns of the epilogue: fmadd is what `a * c + b` contracts to, and
+// max(v, 0) gives 0 for a NaN v, as `v > 0 ? v : 0` does.
+FOVEA_INLINE FOVEA_AVX2 void epilogue_row16(const int add, const int relu, float a, float b, const float *r, float *c) {
+    const __m256 va = _mm256_set1_ps(a), vb = _mm256_set1_ps(b), zero = _mm256_setzero_ps();
+    __m256 lo = _mm256_fmadd_ps(va, _mm256_loadu_ps(c), vb), hi = _mm256_fmadd_ps(va, _mm256_loadu_ps(c + 8), vb);
+    if (add) {
+        lo = _mm256_add_ps(lo, _mm256_loadu_ps(r));
+        hi = _mm256_add_ps(hi, _mm256_loadu_ps(r + 8));
+    }
+    if (relu) {
+        lo = _mm256_max_ps(lo, zero);
+        hi = _mm256_max_ps(hi, zero);
+    }
+    _mm256_storeu_ps(c, lo);
+    _mm256_storeu_ps(c + 8, hi);
+}
+
+FOVEA_AVX2 void fovea_epilogue_block_avx2(const fovea_gemm_epilogue *ep, long i0, long j0, long m, long n, float *C,
+                                          long ldc) {
+    if (n != NR) {
+        fovea_epilogue_rows(ep, i0, j0, m, n, C, ldc);
+        return;
+    }
+    // A whole tile's width: two vectors a row.
+    for (long i = 0; i < m; i++) {
+        const float a = ep->scale ? ep->scale[i0 + i] : 1.0f, b = ep->shift ? ep->shift[i0 + i] : 0.0f;
+        const float *r = ep->residual ? ep->residual + (i0 + i) * ep->ldr + j0 : NULL;
+        float *c = C + i * ldc;
+        if (r) {
+            if (ep->relu) epilogue_row16(1, 1, a, b, r, c);
+            else epilogue_row16(1, 0, a, b, r, c);
+        } else {
+            if (ep->relu) epilogue_row16(0, 1, a, b, NULL, c);
+            else epilogue_row16(0, 0, a, b, NULL, c);
+        }
+    }
+}
+
 #endif

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "FoveaKernels.h"
+
 // Micro-tile: 6 rows x 16 columns. On AVX2 that is 6 x 2 = 12 ymm accumulators, leaving
 // 2 registers for a row of B and 1-2 for broadcasts of A, inside the 16 ymm registers.
 #define FOVEA_MR 6
@@ -21,6 +23,10 @@
 #define FOVEA_MC 144
 #define FOVEA_NC 512
 
+// Right edges of at most this many columns, in products that read A's rows in place, are
+// dot products (fovea_tail_dot_avx2) rather than a zero-padded sliver.
+#define FOVEA_DOT_TAIL_MAX 4
+
 /// The block size for splitting `total` into pieces of at most `max`, balanced so the
 /// last piece is not a sliver (K = 300 gives 152 + 148, not 256 + 44), rounded up to a
 /// multiple of `align` (max must be a multiple of align).
@@ -31,6 +37,46 @@ static inline long fovea_balanced_block(long total, long max, long align) {
     size = (size + align - 1) / align * align;
     return size < max ? size : max;
 }
+
+// One row of fovea_epilogue_rows, with `add` and `relu` literals at each call site: each
+// combination is its own plain loop (a residual read under a condition became masked loads,
+// which fault-check a NULL residual's addresses at great cost on AMD CPUs).
+static inline __attribute__((always_inline)) void fovea_epilogue_row(const int add, const int relu, long n, float a,
+                                                                     float b, const float *r, float *c) {
+    for (long j = 0; j < n; j++) {
+        float v = a * c[j] + b;
+        if (add) v += r[j];
+        if (relu) v = v > 0.0f ? v : 0.0f;
+        c[j] = v;
+    }
+}
+
+/// The epilogue `ep` on the m x n block of C at C (row stride ldc) whose first element is
+/// C's (i0, j0): rows take scale[i0 + i], shift[i0 + i] and the residual's row i0 + i from
+/// column j0. `scale * c + shift` is one expression, so a caller compiled for FMA fuses it
+/// as fovea_scale_shift_planes does; the residual is added after it and the ReLU last, as
+/// the unfused ops (epilogue, then fovea_add_relu) round.
+static inline __attribute__((always_inline)) void fovea_epilogue_rows(const fovea_gemm_epilogue *ep, long i0, long j0,
+                                                                      long m, long n, float *C, long ldc) {
+    for (long i = 0; i < m; i++) {
+        const float a = ep->scale ? ep->scale[i0 + i] : 1.0f, b = ep->shift ? ep->shift[i0 + i] : 0.0f;
+        float *c = C + i * ldc;
+        if (ep->residual) {
+            const float *r = ep->residual + (i0 + i) * ep->ldr + j0;
+            if (ep->relu) fovea_epilogue_row(1, 1, n, a, b, r, c);
+            else fovea_epilogue_row(1, 0, n, a, b, r, c);
+        } else {
+            if (ep->relu) fovea_epilogue_row(0, 1, n, a, b, NULL, c);
+            else fovea_epilogue_row(0, 0, n, a, b, NULL, c);
+        }
+    }
+}
+
+/// An epilogue applied to one block of C (fovea_epilogue_rows' arguments).
+typedef void (*fovea_epilogue_block_fn)(const fovea_gemm_epilogue *ep, long i0, long j0, long m, long n, float *C,
+                                        long ldc);
+/// fovea_epilogue_rows compiled for any CPU (sgemm.c).
+void fovea_epilogue_block_portable(const fovea_gemm_epilogue *ep, long i0, long j0, long m, long n, float *C, long ldc);
 
 /// The calling thread's packing buffers (sgemm.c), grown to hold a_need and b_need floats
 /// (64-byte aligned, with slack for the A packer's last store). 0 when memory ran out.
@@ -85,6 +131,13 @@ void fovea_pack_b_avx2(int transB, long kc, long nc, const float *B, long ldb, f
 /// A[i * lda + k], against a packed B sliver.
 void fovea_microkernel_a_rows_avx2(long kc, const float *A, long lda, const float *Bs, float *C, long ldc,
                                    long m, long n, float alpha, float beta);
+/// fovea_epilogue_rows compiled for AVX2+FMA.
+void fovea_epilogue_block_avx2(const fovea_gemm_epilogue *ep, long i0, long j0, long m, long n, float *C, long ldc);
+/// The m x tail block C = alpha * A * Bt^T + beta * C (m <= FOVEA_MR, tail <= FOVEA_DOT_TAIL_MAX)
+/// as dot products along k: A's rows at A[i * lda + k], the columns of op(B) contiguous
+/// along k at Bt[j * ldbt + k], k < kc. beta == 0 does not read C.
+void fovea_tail_dot_avx2(long kc, const float *A, long lda, const float *Bt, long ldbt, long tail,
+                         float *C, long ldc, long m, float alpha, float beta);
 /// The whole product C = alpha * A * B^T + beta * C for M <= FOVEA_MR, !transA, transB,
 /// as dot products of A's rows with B's rows (no packing). beta == 0 does not read C.
 void fovea_sgemm_nt_few_rows_avx2(long M, long N, long K, float alpha,

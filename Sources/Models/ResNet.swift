@@ -37,8 +37,8 @@ public final class BasicBlock: Layer, @unchecked Sendable {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        let out = try conv2(conv1(x, normalizedBy: bn1, then: relu), normalizedBy: bn2)
-        return try residualOutput(out, downsample.map { try $0(x) } ?? x, relu)
+        let out = try conv1(x, normalizedBy: bn1, then: relu)
+        return try residualOutput(conv2, bn2, out, shortcut: { try downsample.map { try $0(x) } ?? x }, relu)
     }
 
     public override var children: [(name: String, layer: Layer)] {
@@ -76,8 +76,7 @@ public final class Bottleneck: Layer, @unchecked Sendable {
     public override func forward(_ x: Tensor) throws -> Tensor {
         var out = try conv1(x, normalizedBy: bn1, then: relu)
         out = try conv2(out, normalizedBy: bn2, then: relu)
-        out = try conv3(out, normalizedBy: bn3)
-        return try residualOutput(out, downsample.map { try $0(x) } ?? x, relu)
+        return try residualOutput(conv3, bn3, out, shortcut: { try downsample.map { try $0(x) } ?? x }, relu)
     }
 
     public override var children: [(name: String, layer: Layer)] {
@@ -175,9 +174,18 @@ public final class ResNet: Layer, @unchecked Sendable {
     }
 }
 
-/// `relu(out + shortcut)`, a residual block's output: one fused pass
-/// (`Tensor.reluOfSum`, in training too) unless a `LayerTrace` records the ReLU layer.
-func residualOutput(_ out: Tensor, _ shortcut: Tensor, _ relu: ReLU) throws -> Tensor {
-    guard !LayerTrace.isRecording, out.shape == shortcut.shape else { return try relu(out + shortcut) }
-    return try Tensor.reluOfSum(out, shortcut)
+/// `relu(bn(conv(input)) + shortcut())`, a residual block's last convolution and output. At
+/// inference the convolution adds the shortcut and applies the ReLU as it writes its output
+/// (`Conv2D.callAsFunction(_:normalizedBy:adding:then:)`, the shortcut computed first);
+/// otherwise the convolution, then the shortcut, then one fused pass (`Tensor.reluOfSum`,
+/// in training too) unless a `LayerTrace` records the ReLU layer.
+func residualOutput(_ conv: Conv2D, _ bn: BatchNorm2D, _ input: Tensor, shortcut: () throws -> Tensor,
+                    _ relu: ReLU) throws -> Tensor {
+    if conv.fuses(input, normalizedBy: bn, then: relu) {
+        return try conv(input, normalizedBy: bn, adding: shortcut(), then: relu)
+    }
+    let out = try conv(input, normalizedBy: bn)
+    let residual = try shortcut()
+    guard !LayerTrace.isRecording, out.shape == residual.shape else { return try relu(out + residual) }
+    return try Tensor.reluOfSum(out, residual)
 }

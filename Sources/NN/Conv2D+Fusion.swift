@@ -11,18 +11,50 @@ extension Conv2D {
     /// `activation(bn(self(input)))`, fused at inference; `activation` is nil, a `ReLU`
     /// (fused), or any other layer (then nothing is fused).
     public func callAsFunction(_ input: Tensor, normalizedBy bn: BatchNorm, then activation: Layer? = nil) throws -> Tensor {
-        let reluOrNothing = activation == nil || activation is ReLU
-        let tensors = [input, weight] + [bias, bn.weight, bn.bias].compactMap { $0 }
-        let wantsTape = GradMode.isEnabled && tensors.contains { $0.requiresGrad }
-        guard reluOrNothing, !bn.isTraining, !wantsTape, LayerTrace.current == nil,
-              bn.inputRank == 4, bn.features == outChannels else {
+        guard fuses(input, normalizedBy: bn, then: activation) else {
             let y = try bn(self(input))
             return try activation.map { try $0(y) } ?? y
         }
-        let epilogue = ConvEpilogue(convolutionBias: bias, gamma: bn.weight, beta: bn.bias, runningMean: bn.runningMean,
-                                    runningVar: bn.runningVar, eps: bn.eps, relu: activation != nil)
-        return try Tensor.conv2dInference(input, weight: weight, epilogue: epilogue, stride: stride, padding: padding,
-                                          dilation: dilation, groups: groups)
+        return try Tensor.conv2dInference(input, weight: weight, epilogue: epilogue(bn, relu: activation != nil), stride: stride,
+                                          padding: padding, dilation: dilation, groups: groups)
+    }
+
+    /// `activation(bn(self(input)) + residual)`, a residual block's last convolution and
+    /// output: at inference, where `callAsFunction(_:normalizedBy:then:)` fuses and the
+    /// residual has the output's shape, the product adds the residual as it writes each
+    /// block (`Tensor.conv2dInference(_:weight:epilogue:residual:...)`); otherwise step by
+    /// step, the sum and the ReLU in one pass (`Tensor.reluOfSum`) where the shapes match.
+    public func callAsFunction(_ input: Tensor, normalizedBy bn: BatchNorm, adding residual: Tensor,
+                               then activation: ReLU?) throws -> Tensor {
+        if fuses(input, normalizedBy: bn, then: activation), !(GradMode.isEnabled && residual.requiresGrad),
+           let g = try? Tensor.convolutionGeometry(input: input.shape, weight: weight.shape, stride: stride, padding: padding,
+                                                   dilation: dilation, groups: groups),
+           residual.shape == [g.batch, g.outChannels, g.outHeight, g.outWidth] {
+            return try Tensor.conv2dInference(input, weight: weight, epilogue: epilogue(bn, relu: activation != nil),
+                                              residual: residual, stride: stride, padding: padding, dilation: dilation,
+                                              groups: groups)
+        }
+        let y = try bn(self(input))
+        guard let activation else { return try y + residual }
+        return y.shape == residual.shape ? try Tensor.reluOfSum(y, residual) : try activation(y + residual)
+    }
+
+    /// Whether `callAsFunction(_:normalizedBy:then:)` fuses for this input: batch norm in
+    /// evaluation over this convolution's channels, a ReLU or no activation, no gradient
+    /// wanted of any tensor involved, and no `LayerTrace` recording.
+    public func fuses(_ input: Tensor, normalizedBy bn: BatchNorm, then activation: Layer?) -> Bool {
+        let reluOrNothing = activation == nil || activation is ReLU
+        let tensors = [input, weight] + [bias, bn.weight, bn.bias].compactMap { $0 }
+        let wantsTape = GradMode.isEnabled && tensors.contains { $0.requiresGrad }
+        return reluOrNothing && !bn.isTraining && !wantsTape && LayerTrace.current == nil
+            && bn.inputRank == 4 && bn.features == outChannels
+    }
+
+    /// Batch norm's running statistics and this convolution's bias folded into a scale and
+    /// shift per output channel.
+    private func epilogue(_ bn: BatchNorm, relu: Bool) -> ConvEpilogue {
+        ConvEpilogue(convolutionBias: bias, gamma: bn.weight, beta: bn.bias, runningMean: bn.runningMean,
+                     runningVar: bn.runningVar, eps: bn.eps, relu: relu)
     }
 
     /// `activation(self(input))`, with the bias and the ReLU applied as the convolution

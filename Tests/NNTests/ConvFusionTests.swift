@@ -46,6 +46,54 @@ final class ConvFusionTests: XCTestCase {
         }
     }
 
+    /// `relu?(bn(conv(x)) + residual)` as one op at inference, against the layers one by one
+    /// and the sum: added by the product as it writes each block (single images, planes of
+    /// 400 and of 49, the latter read through the dot-product edge; 1 and 2 threads), and
+    /// after the convolution where its path cannot (Winograd, direct, batched small planes).
+    func testResidualAddedByTheConvolution() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        let cases: [(x: [Int], cout: Int, k: Size2D, padding: Padding)] = [
+            ([1, 24, 20, 20], 40, 1, .valid),      // image by image, split by columns
+            ([1, 64, 7, 7], 96, 1, .valid),        // image by image, 49 columns, split by rows
+            ([1, 16, 20, 21], 18, 3, .uniform(1)), // Winograd
+            ([3, 16, 7, 7], 12, 1, .valid),        // batched: gathered and scattered
+            ([2, 1, 12, 12], 6, 5, .valid),        // direct
+        ]
+        for threads in [1, 2] {
+            Parallel.threadCount = threads
+            for c in cases {
+                let (conv, bn) = try layers(c.x[1], c.cout, kernel: c.k, padding: c.padding, bias: true)
+                let x = randomTensor(c.x, seed: 12)
+                let outShape = try withNoGrad { try conv(x).shape }
+                let residual = randomTensor(outShape, seed: 13)
+                for relu in [nil, ReLU()] as [ReLU?] {
+                    let expected = try withNoGrad { () throws -> Tensor in
+                        let y = try bn(conv(x)) + residual
+                        return relu.map { _ in y.relu() } ?? y
+                    }
+                    let fused = try withNoGrad { try conv(x, normalizedBy: bn, adding: residual, then: relu) }
+                    XCTAssertEqual(fused.shape, expected.shape)
+                    assertClose(fused.values, expected.values, rtol: 1e-5, atol: 1e-5, "\(c) relu \(relu != nil), \(threads) threads")
+                    if relu != nil {
+                        XCTAssertTrue(fused.values.contains(0) && fused.values.contains { $0 > 0 }, "\(c): the ReLU clipped some")
+                    }
+                }
+                // A residual of another shape is not fused: it broadcasts as `+` does, or throws.
+                let column = randomTensor([1, c.cout, 1, 1], seed: 14)
+                let broadcast = try withNoGrad { try conv(x, normalizedBy: bn, adding: column, then: ReLU()) }
+                let stepwise = try withNoGrad { try (bn(conv(x)) + column).relu() }
+                assertClose(broadcast.values, stepwise.values, rtol: 1e-5, atol: 1e-5, "\(c) broadcast residual")
+            }
+        }
+        // With the tape on, nothing is fused and the gradient reaches the residual.
+        let (conv, bn) = try layers(4, 6, kernel: 1, bias: false)
+        let residual = randomTensor([1, 6, 5, 5], seed: 15)
+        residual.requiresGrad = true
+        try conv(randomTensor([1, 4, 5, 5], seed: 16), normalizedBy: bn, adding: residual, then: ReLU()).sum().backward()
+        XCTAssertNotNil(residual.grad, "the residual's gradient")
+    }
+
     /// The epilogue (and a plain bias) applied by each thread to the block of the GEMM it
     /// computed: single images whose product is split over 2 threads by columns (a 20x20
     /// output, 24 channels) and by rows (8x8, 96 channels), against the layers one by one

@@ -154,15 +154,24 @@ final class GEMMTests: XCTestCase {
         check(Case(transB: true, m: 1, n: 6, k: 43))
     }
 
-    /// Few columns (a 7x7 or 14x14 plane of one image): op(A) is read in place, and right
-    /// edges of at most 8 columns take the 8-wide tile. K longer than one 256 block, rows
-    /// not a multiple of 6, edges of 1 and 4 columns, strides wider than the rows.
+    /// Few columns (a 7x7 or 14x14 plane of one image): op(A) is read in place, right edges
+    /// of 1 to 4 columns are dot products along k (B's tail copied out, or B's own rows when
+    /// transB) and wider edges take the 8-wide tile. K longer than one 256 block and not a
+    /// multiple of 8 (masked ends), rows not a multiple of 6 (bottom slivers of 1 to 5 rows),
+    /// edges of 1 to 4 and of 8 columns, no full sliver at all, strides wider than the rows.
     func testFewColumnsReadAInPlace() {
         check(Case(m: 70, n: 49, k: 600))
         check(Case(m: 70, n: 49, k: 600, alpha: 0.5, beta: 0.5, padA: 3, padC: 2))
         check(Case(transB: true, m: 20, n: 52, k: 300, beta: 0, padB: 1, nanC: true))
         check(Case(m: 13, n: 4, k: 1030, alpha: -1, beta: 2))
         check(Case(m: 7, n: 64, k: 9))
+        for (m, n) in [(71, 50), (9, 35), (8, 19), (10, 3), (11, 1), (12, 24)] {
+            for transB in [false, true] {
+                check(Case(transB: transB, m: m, n: n, k: 531, alpha: 0.75, beta: 0.5, padA: 2, padB: 3, padC: 1),
+                      seed: UInt64(m * 100 + n))
+                check(Case(transB: transB, m: m, n: n, k: 13, beta: 0, nanC: true), seed: UInt64(n))
+            }
+        }
     }
 
     /// `fovea_sgemm_packed`: op(A) packed once, then row ranges starting at multiples of 6

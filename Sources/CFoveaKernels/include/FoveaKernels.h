@@ -22,6 +22,27 @@ void fovea_sgemm(bool transA, bool transB, long M, long N, long K,
                  const float *B, long ldb,
                  float beta, float *C, long ldc);
 
+/// What fovea_sgemm_epilogue does to each element of C once its product is complete:
+/// c[i][j] = scale[i] * c[i][j] + shift[i] (+ residual[i * ldr + j]), then `c > 0 ? c : 0`
+/// when relu. A NULL scale is 1, a NULL shift 0, a NULL residual nothing: a convolution's
+/// folded batch norm (or bias), a residual block's shortcut and its ReLU, applied to each
+/// block of C while it is still in L1.
+typedef struct fovea_gemm_epilogue {
+    const float *scale;
+    const float *shift;
+    const float *residual;
+    long ldr;
+    int relu;
+} fovea_gemm_epilogue;
+
+/// fovea_sgemm, then `ep` (if not NULL) on every element of C, block by block as the
+/// product finishes them rather than in a pass of its own. Row i of C takes scale[i],
+/// shift[i] and residual row i: callers splitting C offset the pointers with it.
+void fovea_sgemm_epilogue(bool transA, bool transB, long M, long N, long K,
+                          float alpha, const float *A, long lda,
+                          const float *B, long ldb,
+                          float beta, float *C, long ldc, const fovea_gemm_epilogue *ep);
+
 /// Floats that fovea_sgemm_pack_a writes for an M x K op(A) (rows padded to whole slivers).
 size_t fovea_sgemm_packed_a_size(long M, long K);
 /// Packs all of op(A) (M x K; transA as in fovea_sgemm) once, for fovea_sgemm_packed.

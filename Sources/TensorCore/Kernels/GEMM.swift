@@ -12,46 +12,72 @@ public enum GEMM {
     /// hand-off costs more than it saves.
     public static let parallelThreshold = 1 << 18
 
-    /// `C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C`, row-major.
-    /// `op(A)` is A stored M x K (row stride `lda`), or A stored K x M when `transA`;
+    /// What the product does to each element of C once it is complete, block by block while
+    /// the block is in cache (`fovea_sgemm_epilogue`): `c[i][j] = scale[i] * c + shift[i]`,
+    /// plus `residual[i * residualStride + j]`, then `max(0, .)` when `relu`. A nil scale is
+    /// 1, a nil shift 0, a nil residual nothing: a convolution's folded batch norm or bias,
+    /// and a residual block's shortcut and ReLU.
+    public struct Epilogue {
+        public var scale: UnsafePointer<Float>?
+        public var shift: UnsafePointer<Float>?
+        public var residual: UnsafePointer<Float>?
+        public var residualStride: Int
+        public var relu: Bool
+
+        public init(scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil,
+                    residualStride: Int = 0, relu: Bool) {
+            self.scale = scale
+            self.shift = shift
+            self.residual = residual
+            self.residualStride = residualStride
+            self.relu = relu
+        }
+
+        /// The epilogue of C's block from row `row` and column `column` on.
+        func block(row: Int, column: Int) -> fovea_gemm_epilogue {
+            fovea_gemm_epilogue(scale: scale.map { $0 + row }, shift: shift.map { $0 + row },
+                                residual: residual.map { $0 + row * residualStride + column },
+                                ldr: residualStride, relu: relu ? 1 : 0)
+        }
+    }
+
+    /// `C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C`, row-major, then `epilogue` if
+    /// given. `op(A)` is A stored M x K (row stride `lda`), or A stored K x M when `transA`;
     /// `op(B)` is B stored K x N (row stride `ldb`), or B stored N x K when `transB`.
-    /// `beta == 0` overwrites C. `finished(rows, columns)`, if given, runs once for each
-    /// block of C as soon as the thread that computed it is done with it (all of C on one
-    /// thread): a convolution's epilogue then meets its outputs while they are in cache, in
-    /// the same parallel region.
+    /// `beta == 0` overwrites C.
     public static func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
                              alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int,
-                             threads: Int = Parallel.threadCount,
-                             finished: ((_ rows: Range<Int>, _ columns: Range<Int>) -> Void)? = nil) {
+                             threads: Int = Parallel.threadCount, epilogue: Epilogue? = nil) {
         guard m > 0, n > 0 else { return }
+        // One thread's block of C: rows i0..<i1, columns j0..<j1.
+        func block(_ i0: Int, _ i1: Int, _ j0: Int, _ j1: Int) {
+            let ai = transA ? a + i0 : a + i0 * lda, bj = transB ? b + j0 * ldb : b + j0
+            let ci = c + i0 * ldc + j0
+            if var ep = epilogue?.block(row: i0, column: j0) {
+                fovea_sgemm_epilogue(transA, transB, i1 - i0, j1 - j0, k, alpha, ai, lda, bj, ldb, beta, ci, ldc, &ep)
+            } else {
+                fovea_sgemm(transA, transB, i1 - i0, j1 - j0, k, alpha, ai, lda, bj, ldb, beta, ci, ldc)
+            }
+        }
         let work = m * n * max(k, 1)
         let chunks = work < parallelThreshold ? 1 : min(threads, max(n / 16, m / 6, 1))
         if chunks <= 1 {
-            fovea_sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-            finished?(0..<m, 0..<n)
-            return
-        }
-        if n >= m {
+            block(0, m, 0, n)
+        } else if n >= m {
             // Split columns of C (and of op(B)) into 16-wide-aligned blocks.
             let blocks = (n + 15) / 16
             Parallel.forEachChunk(chunks) { i in
                 let j0 = min(n, blocks * i / chunks * 16), j1 = min(n, blocks * (i + 1) / chunks * 16)
-                guard j0 < j1 else { return }
-                let bj = transB ? b + j0 * ldb : b + j0
-                fovea_sgemm(transA, transB, m, j1 - j0, k, alpha, a, lda, bj, ldb, beta, c + j0, ldc)
-                finished?(0..<m, j0..<j1)
+                if j0 < j1 { block(0, m, j0, j1) }
             }
         } else {
             // Split rows of C (and of op(A)) into 6-high-aligned blocks.
             let blocks = (m + 5) / 6
             Parallel.forEachChunk(chunks) { i in
                 let i0 = min(m, blocks * i / chunks * 6), i1 = min(m, blocks * (i + 1) / chunks * 6)
-                guard i0 < i1 else { return }
-                let ai = transA ? a + i0 : a + i0 * lda
-                fovea_sgemm(transA, transB, i1 - i0, n, k, alpha, ai, lda, b, ldb, beta, c + i0 * ldc, ldc)
-                finished?(i0..<i1, 0..<n)
+                if i0 < i1 { block(i0, i1, 0, n) }
             }
         }
     }

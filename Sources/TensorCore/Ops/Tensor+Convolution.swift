@@ -211,9 +211,20 @@ extension Tensor {
     /// Forward kernel on raw NCHW buffers: `output = conv(input, weight) + bias`.
     /// With `epilogue`, each output channel c becomes `epilogue.apply(acc, c)` (and `bias`
     /// must be nil: fold it into the epilogue's shift), in the same pass that places it.
+    /// With `residual` (the output's shape), it is added before the epilogue's ReLU: a
+    /// residual block's `relu(bn(conv(x)) + shortcut)`, in that same pass where the product
+    /// is multiplied image by image (`fovea_sgemm_epilogue`), else in one pass after it.
     public static func convolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                                          epilogue: ConvEpilogue? = nil, columns: UnsafeMutablePointer<Float>? = nil) {
+                                          epilogue: ConvEpilogue? = nil, residual: UnsafePointer<Float>? = nil,
+                                          columns: UnsafeMutablePointer<Float>? = nil) {
+        if let residual, columns != nil || usesWinograd(g) || usesDirectConvolution(g) || !multipliesImageByImage(g) {
+            var plain = epilogue
+            plain?.relu = false
+            convolutionForward(g, input: input, weight: weight, bias: bias, output: output, epilogue: plain, columns: columns)
+            addResidual(residual, to: output, count: g.batch * g.outChannels * g.outPlane, relu: epilogue?.relu ?? false)
+            return
+        }
         if columns == nil, usesWinograd(g) {
             winogradForward(g, input: input, weight: weight, bias: bias, output: output, epilogue: epilogue)
             return
@@ -233,6 +244,17 @@ extension Tensor {
         // With implicit columns the scratch is only for lowering after all, should the
         // implicit product find no packing memory.
         let scratches = ChunkScratch(chunks: chunks, count: K * largestRound * P, needed: !pointwise && columns == nil)
+        // The per-image products' epilogue: the folded batch norm's scales and shifts, copied
+        // where pointers to them live through the region below, or the bias.
+        let folded = UnsafeMutablePointer<Float>.allocate(capacity: 2 * (epilogue?.scale.count ?? 0))
+        defer { folded.deallocate() }
+        if let epilogue {
+            folded.initialize(from: epilogue.scale, count: epilogue.scale.count)
+            (folded + epilogue.scale.count).initialize(from: epilogue.shift, count: epilogue.shift.count)
+        }
+        let epilogueScale = epilogue.map { _ in UncheckedSendable(UnsafePointer(folded)) }
+        let epilogueShift = epilogue.map { e in UncheckedSendable(UnsafePointer(folded + e.scale.count)) }
+            ?? bias.map { UncheckedSendable($0) }
         let tmps = ChunkScratch(chunks: chunks, count: CoG * largestRound * P, needed: !perImage)
         Parallel.forEachChunk(chunks) { chunk in
             let n0 = g.batch * chunk / chunks, n1 = g.batch * (chunk + 1) / chunks
@@ -260,17 +282,17 @@ extension Tensor {
                             let dst = output + ((start + b) * g.outChannels + grp * CoG) * P
                             // Its columns: the image itself when pointwise.
                             let colB = col.map { UnsafePointer($0 + b * P) } ?? groupInput + b * imageStride
-                            // The epilogue (or the bias) meets each block of the output as its
-                            // thread finishes it.
-                            GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: colB, ldb: col == nil ? P : cols,
-                                       c: dst, ldc: P, threads: gemmThreads) { rows, columns in
-                                if let epilogue {
-                                    epilogue.apply(to: dst, firstChannel: grp * CoG, channels: rows, columns: columns, plane: P)
-                                } else if let bias {
-                                    scaleShift(dst, scale: nil, shift: bias + grp * CoG, relu: false, channels: rows,
-                                               columns: columns, plane: P)
-                                }
+                            // The epilogue (or the bias), and the residual, meet each block of
+                            // the output while the product has it in cache.
+                            let firstOutput = ((start + b) * g.outChannels + grp * CoG) * P
+                            let blockEpilogue = epilogueShift.map { shift in
+                                GEMM.Epilogue(scale: epilogueScale.map { $0.value + grp * CoG },
+                                              shift: shift.value + grp * CoG,
+                                              residual: residual.map { $0 + firstOutput }, residualStride: P,
+                                              relu: epilogue?.relu ?? false)
                             }
+                            GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: colB, ldb: col == nil ? P : cols,
+                                       c: dst, ldc: P, threads: gemmThreads, epilogue: blockEpilogue)
                         }
                     } else if let col, let tmp {
                         if !packedImplicitly {
@@ -288,7 +310,7 @@ extension Tensor {
                             }
                             if let epilogue {
                                 epilogue.apply(to: output + ((start + b) * g.outChannels + grp * CoG) * P,
-                                               firstChannel: grp * CoG, channels: 0..<CoG, columns: 0..<P, plane: P)
+                                               firstChannel: grp * CoG, channels: 0..<CoG, plane: P)
                             }
                         }
                     }
@@ -299,19 +321,23 @@ extension Tensor {
     }
 
     /// `planes[c, p] = scale[c] * planes[c, p] + shift[c]`, then `max(0, .)` with `relu`,
-    /// for channels `channels` and columns `columns` of planes `plane` floats apart
-    /// (`fovea_scale_shift_planes`; a nil `scale` is 1, a bias): whole planes in one call, a
-    /// column block plane by plane.
+    /// for channels `channels` of planes `plane` floats long (`fovea_scale_shift_planes`; a
+    /// nil `scale` is 1, a bias).
     static func scaleShift(_ planes: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>,
-                           relu: Bool, channels: Range<Int>, columns: Range<Int>, plane: Int) {
-        if columns.count == plane {
-            fovea_scale_shift_planes(channels.count, plane, planes + channels.lowerBound * plane,
-                                     scale.map { $0 + channels.lowerBound }, shift + channels.lowerBound, relu ? 1 : 0)
-            return
-        }
-        for c in channels {
-            fovea_scale_shift_planes(1, columns.count, planes + c * plane + columns.lowerBound, scale.map { $0 + c },
-                                     shift + c, relu ? 1 : 0)
+                           relu: Bool, channels: Range<Int>, plane: Int) {
+        fovea_scale_shift_planes(channels.count, plane, planes + channels.lowerBound * plane,
+                                 scale.map { $0 + channels.lowerBound }, shift + channels.lowerBound, relu ? 1 : 0)
+    }
+
+    /// `output[i] += residual[i]`, then `max(0, .)` with `relu`, over `count` floats split
+    /// over threads: the residual of a convolution whose product could not add it.
+    static func addResidual(_ residual: UnsafePointer<Float>, to output: UnsafeMutablePointer<Float>, count: Int, relu: Bool) {
+        let o = UncheckedSendable(output), r = UncheckedSendable(residual)
+        Parallel.forRanges(count, minPerChunk: 1 << 16) { range in
+            for i in range {
+                let v = o.value[i] + r.value[i]
+                o.value[i] = relu ? (v > 0 ? v : 0) : v
+            }
         }
     }
 

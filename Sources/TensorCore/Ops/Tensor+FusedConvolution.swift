@@ -36,15 +36,13 @@ public struct ConvEpilogue: Sendable {
         self.init(scale: s, shift: t, relu: relu)
     }
 
-    /// Maps columns `columns` of channels `channels` (relative to `firstChannel`) of planes
-    /// `plane` floats apart, in place, on the calling thread (`Tensor.scaleShift`): whole
-    /// planes, or one block of a GEMM's output (`GEMM.sgemm`'s `finished`).
-    func apply(to planes: UnsafeMutablePointer<Float>, firstChannel: Int, channels: Range<Int>, columns: Range<Int>,
-               plane: Int) {
+    /// Maps channels `channels` (relative to `firstChannel`) of planes `plane` floats long,
+    /// in place, on the calling thread (`Tensor.scaleShift`).
+    func apply(to planes: UnsafeMutablePointer<Float>, firstChannel: Int, channels: Range<Int>, plane: Int) {
         scale.withUnsafeBufferPointer { s in
             shift.withUnsafeBufferPointer { t in
                 Tensor.scaleShift(planes, scale: s.baseAddress! + firstChannel, shift: t.baseAddress! + firstChannel,
-                                  relu: relu, channels: channels, columns: columns, plane: plane)
+                                  relu: relu, channels: channels, plane: plane)
             }
         }
     }
@@ -53,16 +51,24 @@ public struct ConvEpilogue: Sendable {
 extension Tensor {
     /// `epilogue(conv2d(input, weight))` in one pass, for inference: records nothing on the
     /// tape, so use it only where no gradient is wanted. Shapes and arguments as `conv2d`;
-    /// the epilogue needs one scale and shift per output channel.
-    public static func conv2dInference(_ input: Tensor, weight: Tensor, epilogue: ConvEpilogue, stride: Size2D = 1,
-                                       padding: Padding = .valid, dilation: Size2D = 1, groups: Int = 1) throws -> Tensor {
+    /// the epilogue needs one scale and shift per output channel. With `residual` (the
+    /// output's shape), the result is `relu?(scale * conv + shift + residual)`: a residual
+    /// block's last convolution, its batch norm, the shortcut and the ReLU.
+    public static func conv2dInference(_ input: Tensor, weight: Tensor, epilogue: ConvEpilogue, residual: Tensor? = nil,
+                                       stride: Size2D = 1, padding: Padding = .valid, dilation: Size2D = 1,
+                                       groups: Int = 1) throws -> Tensor {
         let g = try convolutionGeometry(input: input.shape, weight: weight.shape, stride: stride,
                                         padding: padding, dilation: dilation, groups: groups)
         guard epilogue.scale.count == g.outChannels else {
             throw TensorError.shapeMismatch(op: "conv2dInference", "epilogue has \(epilogue.scale.count) channels for \(g.outChannels) output channels")
         }
-        let out = Tensor.uninitialized([g.batch, g.outChannels, g.outHeight, g.outWidth])
-        convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: nil, output: out.pointer, epilogue: epilogue)
+        let shape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
+        if let residual, residual.shape != shape {
+            throw TensorError.shapeMismatch(op: "conv2dInference", "residual \(describe(residual.shape)) must match the output \(describe(shape))")
+        }
+        let out = Tensor.uninitialized(shape)
+        convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: nil, output: out.pointer, epilogue: epilogue,
+                           residual: residual.map { UnsafePointer($0.pointer) })
         return out
     }
 }
