@@ -15,6 +15,7 @@
 #include "sgemm_internal.h"
 
 #include <limits.h>
+#include <string.h>
 
 enum { MR = FOVEA_MR, NR = FOVEA_NR, KC = FOVEA_KC, MC = FOVEA_MC };
 
@@ -92,21 +93,49 @@ FOVEA_AVX2 static inline __m256i lane_mask(const int valid[NR], int h) {
                              -valid[h + 5], -valid[h + 6], -valid[h + 7]);
 }
 
+/// Where lanes [h, h + 8) of base, all valid, are two runs of consecutive offsets (the end
+/// of one output row, then the start of the next): the first lane of the second run, else 0.
+static inline int second_run8(const int base[NR], const int valid[NR], int h) {
+    if (!valid[h + 7]) return 0;
+    int split = 0;
+    for (int t = h + 1; t < h + 8; t++) {
+        if (base[t] == base[t - 1] + 1) continue;
+        if (split) return 0;
+        split = t - h;
+    }
+    return split;
+}
+
+/// Lanes [h, h + 8) of a k step: one load for a run, two loads and a blend for two runs,
+/// a gather otherwise. With two runs split at s, the first load's lanes past s and the
+/// second's (it starts s floats before the second run) before s are dropped; both read
+/// between the first and the last lane's pixels, so nothing outside the image.
+#define FOVEA_HALF_ROW(run, split, blend, h, index, mask)                                              \
+    ((run) ? _mm256_loadu_ps(src + base[h])                                                            \
+     : (split) ? _mm256_blendv_ps(_mm256_loadu_ps(src + base[h]), _mm256_loadu_ps(src + base[(h) + (split)] - (split)), \
+                                  (blend))                                                             \
+               : _mm256_mask_i32gather_ps(zero, src, (index), (mask), 4))
+
 FOVEA_AVX2 static void pack_columns_avx2(const fovea_conv_shape *g, const float *x, long image_stride, long columns,
                                          long k0, long kc, long p0, long n, float *dst) {
     int base[NR], valid[NR];
     column_bases(g, image_stride, columns, p0, n, base, valid);
     const int run0 = consecutive8(base, valid, 0), run1 = consecutive8(base, valid, 8);
+    const int split0 = run0 ? 0 : second_run8(base, valid, 0), split1 = run1 ? 0 : second_run8(base, valid, 8);
     const __m256i i0 = _mm256_loadu_si256((const __m256i *)base), i1 = _mm256_loadu_si256((const __m256i *)(base + 8));
     const __m256 m0 = _mm256_castsi256_ps(lane_mask(valid, 0)), m1 = _mm256_castsi256_ps(lane_mask(valid, 8));
+    // Lanes from the second run: t >= split.
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256 b0 = _mm256_castsi256_ps(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32(split0 - 1)));
+    const __m256 b1 = _mm256_castsi256_ps(_mm256_cmpgt_epi32(lane, _mm256_set1_epi32(split1 - 1)));
     const __m256 zero = _mm256_setzero_ps();
     // Step k = (c, i, j) without divisions.
     const long taps = g->kh * g->kw;
     long c = k0 / taps, i = (k0 % taps) / g->kw, j = k0 % g->kw;
     for (long k = 0; k < kc; k++) {
         const float *src = x + c * g->height * g->width + i * g->width + j;
-        const __m256 lo = run0 ? _mm256_loadu_ps(src + base[0]) : _mm256_mask_i32gather_ps(zero, src, i0, m0, 4);
-        const __m256 hi = run1 ? _mm256_loadu_ps(src + base[8]) : _mm256_mask_i32gather_ps(zero, src, i1, m1, 4);
+        const __m256 lo = FOVEA_HALF_ROW(run0, split0, b0, 0, i0, m0);
+        const __m256 hi = FOVEA_HALF_ROW(run1, split1, b1, 8, i1, m1);
         _mm256_store_ps(dst + k * NR, lo);
         _mm256_store_ps(dst + k * NR + 8, hi);
         if (++j == g->kw) {
@@ -174,6 +203,7 @@ typedef struct {
     fovea_pack_b_fn pack_b;
     columns_packer pack_columns, pack_columns_t;
     tile_scatter scatter;
+    fovea_epilogue_block_fn epilogue;
 } implicit_impl;
 
 // The scatter's body: a half-tile of 8 columns with consecutive bases is one contiguous run of
@@ -215,18 +245,21 @@ static implicit_impl select_implicit(void) {
 #if defined(__x86_64__) || defined(__i386__)
     if (fovea_sgemm_uses_avx2())
         return (implicit_impl){fovea_microkernel_avx2, fovea_pack_a_avx2, fovea_pack_b_avx2, pack_columns_avx2,
-                               pack_columns_t_avx2, scatter_tile_avx2};
+                               pack_columns_t_avx2, scatter_tile_avx2, fovea_epilogue_block_avx2};
 #endif
     return (implicit_impl){fovea_microkernel_portable, fovea_pack_a_portable, fovea_pack_b_portable,
-                           pack_columns_portable, pack_columns_t_portable, scatter_tile_portable};
+                           pack_columns_portable, pack_columns_t_portable, scatter_tile_portable,
+                           fovea_epilogue_block_portable};
 }
 
-/// C[M, N] = A[M, depth] * B[depth, N] + beta * C, B's slivers coming from `pack`:
-/// pack(.., d0, kc, j0, n, dst) writes depth d0 .. d0 + kc of columns j0 .. j0 + n.
-/// Returns 0 (and computes nothing) when the packing buffers cannot be had.
+/// C[M, N] = A[M, depth] * B[depth, j0 .. j0 + N] + beta * C, B's slivers coming from
+/// `pack`: pack(.., d0, kc, j, n, dst) writes depth d0 .. d0 + kc of columns j .. j + n.
+/// With `ep`, each tile gets it (fovea_sgemm_epilogue's, rows and columns counted from C's
+/// first) as the last pass over the depth leaves the tile. Returns 0 (and computes
+/// nothing) when the packing buffers cannot be had.
 static int implicit_product(const implicit_impl *impl, columns_packer pack, const fovea_conv_shape *g,
-                            const float *x, long image_stride, long columns, long M, long N, long depth,
-                            const float *A, long lda, float beta, float *C, long ldc) {
+                            const float *x, long image_stride, long columns, long M, long j0, long N, long depth,
+                            const float *A, long lda, float beta, float *C, long ldc, const fovea_gemm_epilogue *ep) {
     const long kc_max = fovea_balanced_block(depth, KC, 8);
     const long mc_max = fovea_balanced_block(M, MC, MR);
     float *Ap, *Bp;
@@ -238,13 +271,16 @@ static int implicit_product(const implicit_impl *impl, columns_packer pack, cons
         for (long pc = 0; pc < depth; pc += kc_max) {
             const long kc = depth - pc < kc_max ? depth - pc : kc_max;
             const float beta_pass = pc == 0 ? beta : 1.0f;
+            const fovea_gemm_epilogue *tile_ep = pc + kc == depth ? ep : NULL;
             impl->pack_a(0, mc, kc, A + ic * lda + pc, lda, Ap);
             for (long jr = 0; jr < N; jr += NR) {
                 const long n = N - jr < NR ? N - jr : NR;
-                pack(g, x, image_stride, columns, pc, kc, jr, n, Bp);
+                pack(g, x, image_stride, columns, pc, kc, j0 + jr, n, Bp);
                 for (long ir = 0; ir < mc; ir += MR) {
                     const long m = mc - ir < MR ? mc - ir : MR;
-                    impl->kernel(kc, Ap + ir * kc, Bp, NR, C + (ic + ir) * ldc + jr, ldc, m, n, 1.0f, beta_pass);
+                    float *tile = C + (ic + ir) * ldc + jr;
+                    impl->kernel(kc, Ap + ir * kc, Bp, NR, tile, ldc, m, n, 1.0f, beta_pass);
+                    if (tile_ep) impl->epilogue(tile_ep, ic + ir, jr, m, n, tile, ldc);
                 }
             }
         }
@@ -254,10 +290,34 @@ static int implicit_product(const implicit_impl *impl, columns_packer pack, cons
 
 int fovea_implicit_forward(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
                            const float *W, long ldw, float *C, long ldc) {
+    const long P = images * g->out_height * g->out_width;
+    return fovea_implicit_forward_block(g, x, image_stride, images, M, W, ldw, 0, P, C, ldc, NULL);
+}
+
+int fovea_implicit_forward_block(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
+                                 const float *W, long ldw, long col0, long N, float *C, long ldc,
+                                 const fovea_gemm_epilogue *ep) {
     if (images * image_stride > INT_MAX) return 0;
     const implicit_impl impl = select_implicit();
     const long K = g->channels * g->kh * g->kw, P = images * g->out_height * g->out_width;
-    return implicit_product(&impl, impl.pack_columns, g, x, image_stride, P, M, P, K, W, ldw, 0.0f, C, ldc);
+    return implicit_product(&impl, impl.pack_columns, g, x, image_stride, P, M, col0, N, K, W, ldw, 0.0f, C, ldc, ep);
+}
+
+void fovea_pad_planes(long planes, long height, long width, long pt, long pb, long pl, long pr, const float *src,
+                      float *dst) {
+    const long pw = width + pl + pr;
+    for (long p = 0; p < planes; p++) {
+        const float *s = src + p * height * width;
+        float *d = dst + p * (height + pt + pb) * pw;
+        memset(d, 0, (size_t)(pt * pw) * sizeof(float));
+        d += pt * pw;
+        for (long y = 0; y < height; y++, d += pw, s += width) {
+            memset(d, 0, (size_t)pl * sizeof(float));
+            memcpy(d + pl, s, (size_t)width * sizeof(float));
+            memset(d + pl + width, 0, (size_t)pr * sizeof(float));
+        }
+        memset(d, 0, (size_t)(pb * pw) * sizeof(float));
+    }
 }
 
 int fovea_implicit_weight_grad(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
@@ -265,7 +325,7 @@ int fovea_implicit_weight_grad(const fovea_conv_shape *g, const float *x, long i
     if (images * image_stride > INT_MAX) return 0;
     const implicit_impl impl = select_implicit();
     const long K = g->channels * g->kh * g->kw, P = images * g->out_height * g->out_width;
-    return implicit_product(&impl, impl.pack_columns_t, g, x, image_stride, P, M, K, P, dout, ldd, beta, dw, ldw);
+    return implicit_product(&impl, impl.pack_columns_t, g, x, image_stride, P, M, 0, K, P, dout, ldd, beta, dw, ldw, NULL);
 }
 
 int fovea_implicit_input_grad(const fovea_conv_shape *g, const float *dout, long ldd, long images, long M,

@@ -155,6 +155,73 @@ final class ConvolutionPathTests: XCTestCase {
         }
     }
 
+    /// Stride-1 shapes multiplied image by image whose columns are packed straight from the
+    /// image, padded first into the scratch (`fovea_pad_planes`) when the geometry has
+    /// padding: a 14x14 plane whose 16-column slivers cross output rows (two runs per 8
+    /// lanes) and a patch deeper than the direct kernels take, more output channels than
+    /// columns (split by rows over 2 threads), uneven padding with odd rows, an even kernel,
+    /// groups, and no padding at all.
+    let implicitPerImageCases: [Case] = [
+        Case(n: 1, c: 72, h: 14, w: 14, cout: 40, k: 3, padding: .uniform(1)),
+        Case(n: 1, c: 20, h: 10, w: 10, cout: 200, k: 3, padding: .uniform(1)),
+        Case(n: 1, c: 5, h: 9, w: 12, cout: 8, k: 3, padding: .explicit(top: 0, bottom: 2, left: 1, right: 0)),
+        Case(n: 2, c: 4, h: 20, w: 20, cout: 7, k: 2, padding: .explicit(top: 1, bottom: 0, left: 0, right: 1)),
+        Case(n: 1, c: 8, h: 16, w: 10, cout: 6, k: 3, padding: .uniform(1), groups: 2),
+        Case(n: 1, c: 6, h: 20, w: 20, cout: 9, k: 5),
+    ]
+
+    /// The per-image implicit columns (`implicitPerImageCases`, automatic and forced): the
+    /// forward at inference against the definition, the inference fusion with a scale,
+    /// shift, residual and ReLU against the same applied to the lowered convolution, and
+    /// forward and backward in training with the columns not kept (so the forward takes
+    /// the path), on 1 and 2 threads, AVX2 and portable.
+    func testImplicitColumnsImageByImage() throws {
+        let saved = Parallel.threadCount, limit = Tensor.keptColumnLimit
+        defer { Parallel.threadCount = saved; Tensor.keptColumnLimit = limit }
+        for threads in [1, 2] {
+            Parallel.threadCount = threads
+            for c in implicitPerImageCases {
+                let x = randomTensor([c.n, c.c, c.h, c.w], seed: UInt64(c.h * 31 + c.w))
+                let w = randomTensor([c.cout, c.c / c.groups, c.k, c.k], seed: UInt64(c.cout * 7 + c.k))
+                let b = randomTensor([c.cout], seed: 9)
+                let geo = try Tensor.convolutionGeometry(input: x.shape, weight: w.shape, stride: c.stride, padding: c.padding,
+                                                         dilation: c.dilation, groups: c.groups)
+                let outShape = [c.n, c.cout, geo.outHeight, geo.outWidth]
+                let reference = reference(x, w, b, randomTensor(outShape, seed: 1), geo).y
+                let scale = randomTensor([c.cout], seed: 21).values, shift = randomTensor([c.cout], seed: 22).values
+                let residual = randomTensor(outShape, seed: 23)
+                let lowered = try Tensor.withConvolutionMethod(.lowered) {
+                    try withNoGrad { try Tensor.conv2d(x, weight: w, padding: c.padding, groups: c.groups) }
+                }
+                let plane = geo.outHeight * geo.outWidth
+                let fusedReference = lowered.values.enumerated().map { i, v in
+                    Swift.max(0, scale[i / plane % c.cout] * v + shift[i / plane % c.cout] + residual.values[i])
+                }
+                for method in [Tensor.ConvolutionMethod.automatic, .implicit] {
+                    for portable in [false, true] {
+                        let what = "\(c), \(method), \(threads) threads, \(portable ? "portable" : "AVX2")"
+                        func run<T>(_ body: () throws -> T) throws -> T {
+                            try Tensor.withConvolutionMethod(method) { portable ? try GEMM.withPortableKernels(body) : try body() }
+                        }
+                        let y = try run { try withNoGrad { try Tensor.conv2d(x, weight: w, bias: b, padding: c.padding, groups: c.groups) } }
+                        assertClose(y.values, reference, rtol: 1e-4, atol: 1e-4, "y, \(what)")
+                        let fused = try run {
+                            try Tensor.conv2dInference(x, weight: w, epilogue: ConvEpilogue(scale: scale, shift: shift, relu: true),
+                                                       residual: residual, padding: c.padding, groups: c.groups)
+                        }
+                        assertClose(fused.values, fusedReference, rtol: 1e-4, atol: 1e-4, "fused, \(what)")
+                        XCTAssertTrue(fused.values.contains(0) && fused.values.contains { $0 > 0 }, "the ReLU clipped some, \(what)")
+                    }
+                }
+                Tensor.keptColumnLimit = 0
+                try Tensor.withConvolutionMethod(.implicit) {
+                    try check(c, label: "implicit, columns not kept, \(threads) threads")
+                }
+                Tensor.keptColumnLimit = limit
+            }
+        }
+    }
+
     /// `conv2dReLU` without a bias, with a frozen bias and with an input that needs no
     /// gradient (LeNet-5's first layer) against `conv2d(...).relu()`, on both methods.
     func testConvReLUWithoutABiasGradientMatchesConvThenReLU() throws {

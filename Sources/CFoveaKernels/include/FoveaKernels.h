@@ -103,6 +103,17 @@ void fovea_col2im(const fovea_conv_shape *g, const float *col, long ldc, long im
 /// C[M, images * OH * OW] = W[M, K] * col (C's row stride ldc; W's ldw).
 int fovea_implicit_forward(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
                            const float *W, long ldw, float *C, long ldc);
+/// Columns col0 .. col0 + N of that product, C[M, N] (C at the block's first element), with
+/// fovea_sgemm_epilogue's epilogue (NULL: none) on each tile as it is finished, rows and
+/// columns counted from C's first. For a padded geometry, pass the images padded
+/// (fovea_pad_planes) and their shape with the padding in height and width and pt = pl = 0.
+int fovea_implicit_forward_block(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
+                                 const float *W, long ldw, long col0, long N, float *C, long ldc,
+                                 const fovea_gemm_epilogue *ep);
+/// Copies `planes` planes of height x width into (pt + height + pb) x (pl + width + pr)
+/// planes with zeros around them, consecutive in dst.
+void fovea_pad_planes(long planes, long height, long width, long pt, long pb, long pl, long pr, const float *src,
+                      float *dst);
 /// dw[M, K] = dout[M, images * OH * OW] * col^T + beta * dw (beta == 0 does not read dw).
 int fovea_implicit_weight_grad(const fovea_conv_shape *g, const float *x, long image_stride, long images, long M,
                                const float *dout, long ldd, float beta, float *dw, long ldw);

@@ -61,23 +61,37 @@ public enum GEMM {
                 fovea_sgemm(transA, transB, i1 - i0, j1 - j0, k, alpha, ai, lda, bj, ldb, beta, ci, ldc)
             }
         }
+        forEachBlock(m: m, n: n, k: k, threads: threads) { _, rows, columns in
+            block(rows.lowerBound, rows.upperBound, columns.lowerBound, columns.upperBound)
+        }
+    }
+
+    /// Splits the product C[M, N] (depth K) over up to `threads` threads and runs
+    /// `body(block, rows, columns)` once for each thread's block of C, `block` counting
+    /// from 0 (below `threads`): all of C on the calling thread below `parallelThreshold`
+    /// multiply-adds, else 16-column-aligned blocks when N >= M and 6-row-aligned ones
+    /// otherwise (so each block is whole micro-tiles). The split of `sgemm`, for products
+    /// that pack their own operands (the implicit convolution).
+    public static func forEachBlock(m: Int, n: Int, k: Int, threads: Int,
+                                    _ body: (_ block: Int, _ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
+        guard m > 0, n > 0 else { return }
         let work = m * n * max(k, 1)
         let chunks = work < parallelThreshold ? 1 : min(threads, max(n / 16, m / 6, 1))
         if chunks <= 1 {
-            block(0, m, 0, n)
+            body(0, 0..<m, 0..<n)
         } else if n >= m {
             // Split columns of C (and of op(B)) into 16-wide-aligned blocks.
             let blocks = (n + 15) / 16
             Parallel.forEachChunk(chunks) { i in
                 let j0 = min(n, blocks * i / chunks * 16), j1 = min(n, blocks * (i + 1) / chunks * 16)
-                if j0 < j1 { block(0, m, j0, j1) }
+                if j0 < j1 { body(i, 0..<m, j0..<j1) }
             }
         } else {
             // Split rows of C (and of op(A)) into 6-high-aligned blocks.
             let blocks = (m + 5) / 6
             Parallel.forEachChunk(chunks) { i in
                 let i0 = min(m, blocks * i / chunks * 6), i1 = min(m, blocks * (i + 1) / chunks * 6)
-                if i0 < i1 { block(i0, i1, 0, n) }
+                if i0 < i1 { body(i, i0..<i1, 0..<n) }
             }
         }
     }

@@ -193,6 +193,19 @@ extension Tensor {
         return convolutionPlan(g).gemmThreads == 1
     }
 
+    /// Whether a convolution multiplied image by image (`multipliesImageByImage`) packs its
+    /// columns straight from the image (`fovea_implicit_forward_block`; padded first into
+    /// the scratch by `fovea_pad_planes` when it has padding) instead of writing them out with
+    /// im2col: stride 1, undilated, not pointwise, rows of at least 8 outputs (each 8 columns
+    /// of a packed sliver are then at most two runs of one image row each) and more than 64
+    /// columns (fewer go to the GEMM's path that reads the weights in place).
+    /// ResNet-50's 3x3 convolutions on 14x14 planes at batch 1 are the case it was built for.
+    static func packsColumnsPerImage(_ g: ConvGeometry) -> Bool {
+        guard forcedConvolutionMethod == .automatic || forcedConvolutionMethod == .implicit else { return false }
+        return !g.isPointwise && g.stride == 1 && g.dilation == 1 && g.outWidth >= 8 && g.outPlane > 64
+            && !usesDirectConvolution(g) && !usesWinograd(g)
+    }
+
     /// Output planes at least this large are multiplied image by image, reading and
     /// writing NCHW in place; smaller ones are multiplied for several images at once (so
     /// the GEMM has enough columns) through a gather / scatter copy.
@@ -239,7 +252,15 @@ extension Tensor {
         let perImage = multipliesImageByImage(g), pointwise = perImage && g.isPointwise
         // Kept columns must be written, so a caller that wants them gets im2col.
         let implicit = columns == nil && usesImplicitColumns(g)
+        let implicitPerImage = columns == nil && perImage && packsColumnsPerImage(g)
         var shape = g.loweringShape
+        // The geometry of an image copied with its padding around it, as the implicit
+        // per-image product reads it.
+        let paddedHeight = g.height + g.padTop + g.padBottom, paddedWidth = g.width + g.padLeft + g.padRight
+        let padded = g.padTop + g.padBottom + g.padLeft + g.padRight > 0
+        let paddedShape = fovea_conv_shape(channels: Cg, height: paddedHeight, width: paddedWidth, out_height: g.outHeight,
+                                           out_width: g.outWidth, kh: g.kernel.h, kw: g.kernel.w, sh: 1, sw: 1, dh: 1, dw: 1,
+                                           pt: 0, pl: 0)
         let largestRound = Swift.min(perRound, Swift.max(1, (g.batch + chunks - 1) / chunks))
         // With implicit columns the scratch is only for lowering after all, should the
         // implicit product find no packing memory.
@@ -272,7 +293,7 @@ extension Tensor {
                     // tmp[CoG, cols] = W_g · col, the columns packed from the images.
                     let packedImplicitly = implicit && fovea_implicit_forward(&shape, groupInput, imageStride, images, CoG,
                                                                               groupWeight, K, tmp!, cols) != 0
-                    if let col, !packedImplicitly {
+                    if let col, !packedImplicitly, !implicitPerImage {
                         Im2Col.im2col(g, input: groupInput, imageStride: imageStride, images: images, col: col, ldc: cols,
                                       threads: gemmThreads)
                     }
@@ -290,6 +311,38 @@ extension Tensor {
                                               shift: shift.value + grp * CoG,
                                               residual: residual.map { $0 + firstOutput }, residualStride: P,
                                               relu: epilogue?.relu ?? false)
+                            }
+                            if implicitPerImage, let col {
+                                // The image (padded into the scratch if need be) is the columns.
+                                let image = groupInput + b * imageStride
+                                if padded {
+                                    fovea_pad_planes(Cg, g.height, g.width, g.padTop, g.padBottom, g.padLeft, g.padRight,
+                                                     image, col)
+                                }
+                                let x = padded ? UnsafePointer(col) : image
+                                let failed = UnsafeMutablePointer<Bool>.allocate(capacity: gemmThreads)
+                                defer { failed.deallocate() }
+                                failed.initialize(repeating: false, count: gemmThreads)
+                                GEMM.forEachBlock(m: CoG, n: P, k: K, threads: gemmThreads) { block, rows, columns in
+                                    let ep = blockEpilogue?.block(row: rows.lowerBound, column: columns.lowerBound)
+                                    var blockShape = paddedShape
+                                    let run = { (e: UnsafePointer<fovea_gemm_epilogue>?) in
+                                        fovea_implicit_forward_block(&blockShape, x, Cg * paddedHeight * paddedWidth, 1, rows.count,
+                                                                     groupWeight + rows.lowerBound * K, K, columns.lowerBound,
+                                                                     columns.count, dst + rows.lowerBound * P + columns.lowerBound,
+                                                                     P, e)
+                                    }
+                                    let done = if var ep { run(&ep) } else { run(nil) }
+                                    if done == 0 { failed[block] = true }
+                                }
+                                if (0..<gemmThreads).contains(where: { failed[$0] }) {
+                                    // No memory for packing: the columns written out after all.
+                                    Im2Col.im2col(g, input: image, imageStride: imageStride, images: 1, col: col, ldc: P,
+                                                  threads: gemmThreads)
+                                    GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: col, ldb: P,
+                                               c: dst, ldc: P, threads: gemmThreads, epilogue: blockEpilogue)
+                                }
+                                continue
                             }
                             GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: colB, ldb: col == nil ? P : cols,
                                        c: dst, ldc: P, threads: gemmThreads, epilogue: blockEpilogue)
