@@ -254,13 +254,6 @@ extension Tensor {
         let implicit = columns == nil && usesImplicitColumns(g)
         let implicitPerImage = columns == nil && perImage && packsColumnsPerImage(g)
         var shape = g.loweringShape
-        // The geometry of an image copied with its padding around it, as the implicit
-        // per-image product reads it.
-        let paddedHeight = g.height + g.padTop + g.padBottom, paddedWidth = g.width + g.padLeft + g.padRight
-        let padded = g.padTop + g.padBottom + g.padLeft + g.padRight > 0
-        let paddedShape = fovea_conv_shape(channels: Cg, height: paddedHeight, width: paddedWidth, out_height: g.outHeight,
-                                           out_width: g.outWidth, kh: g.kernel.h, kw: g.kernel.w, sh: 1, sw: 1, dh: 1, dw: 1,
-                                           pt: 0, pl: 0)
         let largestRound = Swift.min(perRound, Swift.max(1, (g.batch + chunks - 1) / chunks))
         // With implicit columns the scratch is only for lowering after all, should the
         // implicit product find no packing memory.
@@ -313,35 +306,9 @@ extension Tensor {
                                               relu: epilogue?.relu ?? false)
                             }
                             if implicitPerImage, let col {
-                                // The image (padded into the scratch if need be) is the columns.
-                                let image = groupInput + b * imageStride
-                                if padded {
-                                    fovea_pad_planes(Cg, g.height, g.width, g.padTop, g.padBottom, g.padLeft, g.padRight,
-                                                     image, col)
-                                }
-                                let x = padded ? UnsafePointer(col) : image
-                                let failed = UnsafeMutablePointer<Bool>.allocate(capacity: gemmThreads)
-                                defer { failed.deallocate() }
-                                failed.initialize(repeating: false, count: gemmThreads)
-                                GEMM.forEachBlock(m: CoG, n: P, k: K, threads: gemmThreads) { block, rows, columns in
-                                    let ep = blockEpilogue?.block(row: rows.lowerBound, column: columns.lowerBound)
-                                    var blockShape = paddedShape
-                                    let run = { (e: UnsafePointer<fovea_gemm_epilogue>?) in
-                                        fovea_implicit_forward_block(&blockShape, x, Cg * paddedHeight * paddedWidth, 1, rows.count,
-                                                                     groupWeight + rows.lowerBound * K, K, columns.lowerBound,
-                                                                     columns.count, dst + rows.lowerBound * P + columns.lowerBound,
-                                                                     P, e)
-                                    }
-                                    let done = if var ep { run(&ep) } else { run(nil) }
-                                    if done == 0 { failed[block] = true }
-                                }
-                                if (0..<gemmThreads).contains(where: { failed[$0] }) {
-                                    // No memory for packing: the columns written out after all.
-                                    Im2Col.im2col(g, input: image, imageStride: imageStride, images: 1, col: col, ldc: P,
-                                                  threads: gemmThreads)
-                                    GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: col, ldb: P,
-                                               c: dst, ldc: P, threads: gemmThreads, epilogue: blockEpilogue)
-                                }
+                                multiplyImagePackingColumns(g, image: groupInput + b * imageStride, imageStride: imageStride,
+                                                            weight: groupWeight, output: dst, epilogue: blockEpilogue,
+                                                            scratch: col, threads: gemmThreads)
                                 continue
                             }
                             GEMM.sgemm(m: CoG, n: P, k: K, a: groupWeight, lda: K, b: colB, ldb: col == nil ? P : cols,
@@ -370,6 +337,45 @@ extension Tensor {
                 }
                 start += images
             }
+        }
+    }
+
+    /// One image's group of a convolution that `packsColumnsPerImage`: `output[CoG, P] =
+    /// epilogue(W[CoG, K] · columns)`, the columns packed straight from the image (copied
+    /// into `scratch` with its padding first, if it has any) by each thread for its block of
+    /// the product. Should a thread find no memory to pack into, the columns are written
+    /// out into `scratch` by im2col after all and multiplied by the plain GEMM.
+    static func multiplyImagePackingColumns(_ g: ConvGeometry, image: UnsafePointer<Float>, imageStride: Int,
+                                            weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                                            epilogue: GEMM.Epilogue?, scratch: UnsafeMutablePointer<Float>, threads: Int) {
+        let K = g.patchSize, P = g.outPlane, CoG = g.groupOutChannels, Cg = g.groupChannels
+        let paddedHeight = g.height + g.padTop + g.padBottom, paddedWidth = g.width + g.padLeft + g.padRight
+        let padded = paddedHeight != g.height || paddedWidth != g.width
+        if padded {
+            fovea_pad_planes(Cg, g.height, g.width, g.padTop, g.padBottom, g.padLeft, g.padRight, image, scratch)
+        }
+        let x = padded ? UnsafePointer(scratch) : image
+        // The padded image's geometry: an unpadded convolution with the same output.
+        let shape = fovea_conv_shape(channels: Cg, height: paddedHeight, width: paddedWidth, out_height: g.outHeight,
+                                     out_width: g.outWidth, kh: g.kernel.h, kw: g.kernel.w, sh: 1, sw: 1, dh: 1, dw: 1,
+                                     pt: 0, pl: 0)
+        let failed = UnsafeMutablePointer<Bool>.allocate(capacity: threads)
+        defer { failed.deallocate() }
+        failed.initialize(repeating: false, count: threads)
+        GEMM.forEachBlock(m: CoG, n: P, k: K, threads: threads) { block, rows, columns in
+            var blockShape = shape
+            let run = { (e: UnsafePointer<fovea_gemm_epilogue>?) in
+                fovea_implicit_forward_block(&blockShape, x, Cg * paddedHeight * paddedWidth, 1, rows.count,
+                                             weight + rows.lowerBound * K, K, columns.lowerBound, columns.count,
+                                             output + rows.lowerBound * P + columns.lowerBound, P, e)
+            }
+            let done = if var ep = epilogue?.block(row: rows.lowerBound, column: columns.lowerBound) { run(&ep) } else { run(nil) }
+            if done == 0 { failed[block] = true }
+        }
+        if (0..<threads).contains(where: { failed[$0] }) {
+            Im2Col.im2col(g, input: image, imageStride: imageStride, images: 1, col: scratch, ldc: P, threads: threads)
+            GEMM.sgemm(m: CoG, n: P, k: K, a: weight, lda: K, b: scratch, ldb: P, c: output, ldc: P, threads: threads,
+                       epilogue: epilogue)
         }
     }
 
