@@ -279,6 +279,9 @@ static int implicit_product(const implicit_impl *impl, columns_packer pack, cons
                 for (long ir = 0; ir < mc; ir += MR) {
                     const long m = mc - ir < MR ? mc - ir : MR;
                     float *tile = C + (ic + ir) * ldc + jr;
+                    // As the GEMM does: the tile's residual lines are on their way while it is computed.
+                    if (tile_ep && tile_ep->residual)
+                        for (long r = 0; r < m; r++) __builtin_prefetch(tile_ep->residual + (ic + ir + r) * tile_ep->ldr + jr);
                     impl->kernel(kc, Ap + ir * kc, Bp, NR, tile, ldc, m, n, 1.0f, beta_pass);
                     if (tile_ep) impl->epilogue(tile_ep, ic + ir, jr, m, n, tile, ldc);
                 }

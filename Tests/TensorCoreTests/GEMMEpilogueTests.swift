@@ -56,7 +56,7 @@ final class GEMMEpilogueTests: XCTestCase {
         for portable in [false, true] {
             for s in Self.shapes {
                 let ldb = s.transB ? s.k : s.n, ldc = s.n + 3, ldr = s.n + 5
-                let a = values(s.m * s.k, seed: 1), bm = values(max(s.k, 1) * max(s.n, 1) + s.n * s.k, seed: 2)
+                let a = values(s.m * s.k, seed: 1), bm = values(s.n * s.k, seed: 2)
                 let scale = values(s.m, seed: 3), shift = values(s.m, seed: 4), residual = values(s.m * ldr, seed: 5)
                 for (useScale, useShift, useResidual, relu) in [(true, true, true, true), (true, true, false, false),
                                                                   (false, true, true, false), (true, false, false, true)] {

@@ -14,9 +14,10 @@ public enum GEMM {
 
     /// What the product does to each element of C once it is complete, block by block while
     /// the block is in cache (`fovea_sgemm_epilogue`): `c[i][j] = scale[i] * c + shift[i]`,
-    /// plus `residual[i * residualStride + j]`, then `max(0, .)` when `relu`. A nil scale is
-    /// 1, a nil shift 0, a nil residual nothing: a convolution's folded batch norm or bias,
-    /// and a residual block's shortcut and ReLU.
+    /// plus `residual[i * residualStride + j]`, then `max(0, .)` when `relu`. `scale` and
+    /// `shift` hold M floats (one per row of C), `residual` M rows of at least N floats,
+    /// `residualStride` apart. A nil scale is 1, a nil shift 0, a nil residual nothing: a
+    /// convolution's folded batch norm or bias, and a residual block's shortcut and ReLU.
     public struct Epilogue {
         public var scale: UnsafePointer<Float>?
         public var shift: UnsafePointer<Float>?
