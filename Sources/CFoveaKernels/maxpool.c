@@ -55,9 +55,12 @@ void maxpool2x2_rows_avx2(long OW, long W, long ld, long row_index, const float 
                   w1 = _mm256_set1_epi32((int)W + 1);
     const __m256 vb = _mm256_set1_ps(shift), zero = _mm256_setzero_ps();
     for (long ow = 0; ow < OW; ow += 8) {
-        // The last group of fewer than 8 windows loads under masks and stores only its live
-        // lanes (masked-off lanes are never touched in memory, and their values are
-        // dropped), so LeNet's 14- and 5-wide rows need no scalar tail.
+        // A last group of fewer than 8 windows in a row of at least 8 is taken as the row's
+        // last 8 windows: those it shares with the group before are computed again, to the
+        // same values, and stored again (LeNet's 14-wide rows: windows 0-7, then 6-13).
+        // In a shorter row it loads under masks and stores only its live lanes (masked-off
+        // lanes are never touched in memory, and their values are dropped).
+        if (OW - ow < 8 && OW >= 8) ow = OW - 8;
         const long left = OW - ow;
         __m256 t0, t1, b0, b1;
         if (left >= 8) {

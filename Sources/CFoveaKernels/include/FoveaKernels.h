@@ -216,6 +216,20 @@ void fovea_direct_weight_grad(long M, long T, long L, long images, const long *o
 /// rounded L; rows of dx must hold it plus max(offsets).
 void fovea_direct_scatter(long M, long O, long taps, const long *offsets, const float *packed,
                           const float *g, long ldg, long L, float *dx, long ldx);
+// Direct stride-1 convolution with the output channels across the lanes, 2x2-max-pooled
+// (direct_lanes.c): only the kept positions are computed, a pooling window at a time.
+/// The packed weights' row length for M output channels: M rounded up to 16.
+long fovea_lanes_width(long M);
+/// Packs w[m * ldw + t] (M rows, T taps) as packed[t * fovea_lanes_width(M) + m], lanes past
+/// M zero.
+void fovea_lanes_pack(long M, long T, const float *w, long ldw, float *packed);
+/// output[m * OH * OW + oy * OW + ox] = max over a, b in {0, 1} of max(0, acc + shift[m]) with
+/// acc = sum_t packed[t * Mp + m] * src[(2oy + a) * Wp + 2ox + b + offsets[t]] (taps summed in
+/// order t = 0, 1, ..., as fovea_direct_conv sums them), for m < M; shift may be NULL (0).
+/// pooled is scratch for OH * OW * fovea_lanes_width(M) floats. Every position read must be
+/// inside src: no wide columns are computed.
+void fovea_lanes_conv_maxpool_relu(long M, long T, const long *offsets, const float *packed, const float *src,
+                                   long Wp, long OH, long OW, const float *shift, float *pooled, float *output);
 // Batch normalisation over rows of n floats (batchnorm.c): row r of a call is row
 // first_row + r of an [N, C, n] tensor, whose channel c is (first_row + r) % C. Sums use
 // eight float lanes per row, combined in a fixed order, and are returned per row in double.

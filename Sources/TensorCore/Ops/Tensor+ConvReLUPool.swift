@@ -29,9 +29,15 @@ extension Tensor {
         let out = Tensor.uninitialized([g.batch, g.outChannels, OH, OW])
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         guard GradMode.isEnabled, inputs.contains(where: \.requiresGrad) else {
-            // Nothing will take a gradient (inference): the pooling keeps no argmax.
-            directConvolutionForward(g, input: input.pointer, weight: weight.pointer, bias: bias.map { UnsafePointer($0.pointer) },
-                                     output: out.pointer, epilogue: nil, pooled: true)
+            // Nothing will take a gradient (inference): the pooling keeps no argmax, and where
+            // it computes less the output channels go across the lanes.
+            let b = bias.map { UnsafePointer($0.pointer) }
+            if usesLanesPooling(g) {
+                lanesPooledForward(g, input: input.pointer, weight: weight.pointer, bias: b, output: out.pointer)
+            } else {
+                directConvolutionForward(g, input: input.pointer, weight: weight.pointer, bias: b, output: out.pointer,
+                                         epilogue: nil, pooled: true)
+            }
             return out
         }
         // Every window's argmax is written by the pooling, so the array needs no zeroing first.
