@@ -57,6 +57,11 @@ public final class LeNet5: Layer, @unchecked Sendable {
         activation == .relu ? try conv.reluOutput(x) : act(try conv(x))
     }
 
+    /// `act(fc(x))`; a ReLU is applied by the product (`Dense.reluOutput`).
+    private func dense(_ fc: Dense, _ x: Tensor) throws -> Tensor {
+        activation == .relu ? try fc.reluOutput(x) : act(try fc(x))
+    }
+
     /// `pool(act(conv(x)))`; with ReLU and max pooling one op in training too
     /// (`Conv2D.reluMaxPoolOutput`).
     private func stage(_ conv: Conv2D, _ x: Tensor) throws -> Tensor {
@@ -67,8 +72,8 @@ public final class LeNet5: Layer, @unchecked Sendable {
         var x = try stage(conv1, input)
         x = try stage(conv2, x)
         x = try flatten(x)
-        x = act(try fc1(x))
-        x = act(try fc2(x))
+        x = try dense(fc1, x)
+        x = try dense(fc2, x)
         return try fc3(x)
     }
 

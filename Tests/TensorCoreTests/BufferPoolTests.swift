@@ -1,8 +1,8 @@
 import XCTest
 import TensorCore
 
-/// The buffer pool under `TensorStorage`: same-size buffers come back, zeroing is still
-/// done when asked for, the limits hold, and a repeated training-like step stops
+/// The buffer pool under `TensorStorage`: same-size buffers come back (small ones too),
+/// zeroing is still done when asked for, the limits hold, and a repeated training-like step stops
 /// allocating after its first round.
 final class BufferPoolTests: XCTestCase {
     func testFreedBuffersAreReusedAndZeroedWhenAskedFor() {
@@ -37,10 +37,19 @@ final class BufferPoolTests: XCTestCase {
         pool.give(again, floats: 10_000)
         pool.drain()
         XCTAssertEqual(pool.statistics.heldBytes, 0)
-        // Small buffers bypass the pool entirely.
-        let small = pool.take(floats: 100)
-        pool.give(small, floats: 100)
+        // Buffers under minimumBytes are kept by size, outside the byte budget, at most
+        // smallBuffersPerSize of a size, 64-byte aligned like the rest.
+        let smalls = (0..<(BufferPool.smallBuffersPerSize + 3)).map { _ in pool.take(floats: 100) }
+        XCTAssertTrue(smalls.allSatisfy { Int(bitPattern: $0) % 64 == 0 })
+        for p in smalls { pool.give(p, floats: 100) }
+        XCTAssertEqual(pool.smallBuffersHeld, BufferPool.smallBuffersPerSize)
         XCTAssertEqual(pool.statistics.heldBytes, 0)
+        let reusedSmall = pool.take(floats: 100)
+        XCTAssertTrue(smalls.contains(reusedSmall), "a small buffer of the same size is handed back")
+        XCTAssertEqual(pool.smallBuffersHeld, BufferPool.smallBuffersPerSize - 1)
+        pool.give(reusedSmall, floats: 100)
+        pool.drain()
+        XCTAssertEqual(pool.smallBuffersHeld, 0)
     }
 
     func testARepeatedStepStopsAllocating() throws {

@@ -65,6 +65,37 @@ final class GradientTests: XCTestCase {
         try checkGradients([x, w]) { try Tensor.linear(x, weight: w, bias: nil) }
     }
 
+    /// `linearReLU` (the ReLU in the product's epilogue, the mask in its backward): by finite
+    /// differences (fixed seeds whose pre-activations stay clear of 0 by more than the step),
+    /// and against `linear(...).relu()` bit for bit, recorded and at inference, for one row
+    /// (the dot-product path LeNet's single images take) and for several.
+    func testLinearReLU() throws {
+        let x = randomTensor([4, 6], seed: 105), w = randomTensor([3, 6], seed: 205), bias = randomTensor([3], seed: 305)
+        // These seeds keep every pre-activation at least 0.15 from the ReLU's kink, farther
+        // than a step of 1e-2 can move it, so the finite differences see no kink.
+        for b in [bias, nil] {
+            XCTAssertGreaterThan(try Tensor.linear(x, weight: w, bias: b).values.map { abs($0) }.min()!, 0.15)
+            XCTAssertTrue(try Tensor.linear(x, weight: w, bias: b).values.contains { $0 < 0 }, "the ReLU clips some")
+            try checkGradients([x, w] + (b.map { [$0] } ?? [])) { try Tensor.linearReLU(x, weight: w, bias: b) }
+        }
+        for rows in [1, 5] {
+            let x = randomTensor([rows, 40], seed: 15, requiresGrad: true), w = randomTensor([30, 40], seed: 16, requiresGrad: true)
+            let b = randomTensor([30], seed: 17, requiresGrad: true)
+            let fused = try Tensor.linearReLU(x, weight: w, bias: b), plain = try Tensor.linear(x, weight: w, bias: b).relu()
+            XCTAssertEqual(fused.values.map(\.bitPattern), plain.values.map(\.bitPattern), "\(rows) rows")
+            XCTAssertTrue(fused.values.contains(0) && fused.values.contains { $0 > 0 }, "the ReLU clipped some, \(rows) rows")
+            let inferred = try withNoGrad { try Tensor.linearReLU(x, weight: w, bias: b) }
+            XCTAssertNil(inferred.gradFunction)
+            XCTAssertEqual(inferred.values.map(\.bitPattern), plain.values.map(\.bitPattern), "\(rows) rows at inference")
+            let dy = randomTensor(fused.shape, seed: 18)
+            try (fused * dy).sum().backward()
+            let fusedGrads = [x.grad!.values, w.grad!.values, b.grad!.values]
+            x.grad = nil; w.grad = nil; b.grad = nil
+            try (plain * dy).sum().backward()
+            XCTAssertEqual(fusedGrads, [x.grad!.values, w.grad!.values, b.grad!.values], "\(rows) rows")
+        }
+    }
+
     func testConvolutionVariants() throws {
         struct Case { var n, c, h, w, cout, kh, kw: Int; var stride: Size2D; var padding: Padding; var dilation: Size2D; var groups: Int }
         let cases = [

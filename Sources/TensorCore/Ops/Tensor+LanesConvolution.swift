@@ -44,8 +44,7 @@ extension Tensor {
         let chunks = work < GEMM.parallelThreshold ? 1 : Swift.max(1, Swift.min(Parallel.threadCount, g.batch))
         let padded = ChunkScratch(chunks: chunks, count: d.paddedImage, needed: pads)
         let pooled = ChunkScratch(chunks: chunks, count: OH * OW * width)
-        let offsets = d.forwardOffsets
-        offsets.withUnsafeBufferPointer { off in
+        d.withForwardOffsets { off in
             Parallel.forEachChunk(chunks) { chunk in
                 guard let scratch = pooled.buffer(chunk) else { return }
                 for n in (g.batch * chunk / chunks)..<(g.batch * (chunk + 1) / chunks) {
@@ -54,7 +53,7 @@ extension Tensor {
                         d.pad(image, images: 1, into: own)
                         image = UnsafePointer(own)
                     }
-                    fovea_lanes_conv_maxpool_relu(M, T, off.baseAddress, packed.pointer, image, d.Wp, OH, OW, bias,
+                    fovea_lanes_conv_maxpool_relu(M, T, off, packed.pointer, image, d.Wp, OH, OW, bias,
                                                   scratch, output + n * M * OH * OW)
                 }
             }

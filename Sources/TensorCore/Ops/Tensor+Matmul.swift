@@ -1,5 +1,6 @@
-/// Matrix products: `matmul` for 2-D tensors and `linear` (a dense layer's `x Wᵀ + b`),
-/// both through `GEMM.sgemm`, forward and backward side by side.
+/// Matrix products: `matmul` for 2-D tensors and `linear` (a dense layer's `x Wᵀ + b`, and
+/// `linearReLU`, with the ReLU applied as the product writes its output), all through
+/// `GEMM.sgemm`, forward and backward side by side.
 
 extension Tensor {
     /// `[M, K] x [K, N] -> [M, N]`. Throws when the inner sizes differ or a rank is not 2.
@@ -30,12 +31,25 @@ extension Tensor {
     /// A dense layer's map: `x[N, in] · weight[out, in]ᵀ + bias[out] -> [N, out]`
     /// (PyTorch's `F.linear`, weight laid out `[out, in]`).
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+        try linear(x, weight: weight, bias: bias, relu: false)
+    }
+
+    /// `linear(x, weight: weight, bias: bias).relu()` as one op: the product's epilogue
+    /// applies the ReLU (`y > 0 ? y : 0`, as `relu()`), and the backward masks the gradient
+    /// where the output is not positive before the product's backward. Shapes as `linear`.
+    public static func linearReLU(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+        try linear(x, weight: weight, bias: bias, relu: true)
+    }
+
+    /// `linear`, followed by a ReLU when `relu`.
+    static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, relu: Bool) throws -> Tensor {
+        let op = relu ? "linearReLU" : "linear"
         guard x.rank == 2, weight.rank == 2, x.shape[1] == weight.shape[1] else {
-            throw TensorError.shapeMismatch(op: "linear", "input \(describe(x.shape)) with weight \(describe(weight.shape)) (expected input [N, \(weight.rank == 2 ? weight.shape[1] : -1)])")
+            throw TensorError.shapeMismatch(op: op, "input \(describe(x.shape)) with weight \(describe(weight.shape)) (expected input [N, \(weight.rank == 2 ? weight.shape[1] : -1)])")
         }
         let n = x.shape[0], inF = x.shape[1], outF = weight.shape[0]
         if let bias, bias.shape != [outF] {
-            throw TensorError.shapeMismatch(op: "linear", "bias \(describe(bias.shape)) for \(outF) outputs")
+            throw TensorError.shapeMismatch(op: op, "bias \(describe(bias.shape)) for \(outF) outputs")
         }
         let out = Tensor.uninitialized([n, outF])
         let o = out.pointer
@@ -43,9 +57,18 @@ extension Tensor {
             for r in 0..<n { (o + r * outF).update(from: bias.pointer, count: outF) }
         }
         GEMM.sgemm(transB: true, m: n, n: outF, k: inF, a: x.pointer, lda: inF, b: weight.pointer, ldb: inF,
-                   beta: bias == nil ? 0 : 1, c: o, ldc: outF)
+                   beta: bias == nil ? 0 : 1, c: o, ldc: outF,
+                   epilogue: relu ? GEMM.Epilogue(scale: nil, shift: nil, relu: true) : nil)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-        return record("linear", out, inputs: inputs) { g in
+        // The output's address, not the tensor: the tape keeps the tensor while its backward runs.
+        let y = UncheckedSendable(UnsafePointer(o))
+        return record(op, out, inputs: inputs) { dOut in
+            var g = dOut
+            if relu {
+                // The ReLU's backward: the gradient passes where the output is positive.
+                g = Tensor.uninitialized([n, outF])
+                for i in 0..<(n * outF) { g.pointer[i] = y.value[i] > 0 ? dOut.pointer[i] : 0 }
+            }
             var dx: Tensor?, dw: Tensor?, db: Tensor?
             if x.requiresGrad {       // dx[N,in] = g[N,out] W[out,in]
                 let d = Tensor.uninitialized([n, inF])
