@@ -59,6 +59,9 @@ extension Tensor {
         GEMM.sgemm(transB: true, m: n, n: outF, k: inF, a: x.pointer, lda: inF, b: weight.pointer, ldb: inF,
                    beta: bias == nil ? 0 : 1, c: o, ldc: outF,
                    epilogue: relu ? GEMM.Epilogue(scale: nil, shift: nil, relu: true) : nil)
+        // Nothing to record (inference): return before the backward's closure and the inputs'
+        // array are allocated, a visible share of a small dense layer's time.
+        guard GradMode.isEnabled, x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true else { return out }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         // The output's address, not the tensor: the tape keeps the tensor while its backward runs.
         let y = UncheckedSendable(UnsafePointer(o))
