@@ -151,7 +151,7 @@ public final class BufferPool: Sendable {
     }
 
     /// What the pool has done: buffers handed out again, buffers it had to allocate (both
-    /// counting only pooled sizes), and bytes it holds unused now.
+    /// counting only buffers of at least `minimumBytes`), and bytes it holds unused now.
     public var statistics: (reused: Int, allocated: Int, heldBytes: Int) {
         state.withLock { ($0.reused, $0.allocated, $0.heldBytes) }
     }

@@ -48,16 +48,23 @@ struct DirectConvolution {
     /// Offsets of taps (outer, ky, kx) in weight order: `base + outer * step ± in-plane`
     /// (`sign` -1 for the input gradient, which reads backwards).
     func offsets(outer: Int, step: Int, base: Int, sign: Int) -> [Int] {
-        var o: [Int] = []
-        o.reserveCapacity(outer * g.kernel.h * g.kernel.w)
+        [Int](unsafeUninitializedCapacity: outer * g.kernel.h * g.kernel.w) { o, count in
+            fillOffsets(o.baseAddress!, outer: outer, step: step, base: base, sign: sign)
+            count = o.count
+        }
+    }
+
+    /// Writes `offsets(outer:step:base:sign:)`'s `outer * kh * kw` values to `o`.
+    private func fillOffsets(_ o: UnsafeMutablePointer<Int>, outer: Int, step: Int, base: Int, sign: Int) {
+        var t = 0
         for c in 0..<outer {
             for ky in 0..<g.kernel.h {
                 for kx in 0..<g.kernel.w {
-                    o.append(base + c * step + sign * (ky * g.dilation.h * Wp + kx * g.dilation.w))
+                    o[t] = base + c * step + sign * (ky * g.dilation.h * Wp + kx * g.dilation.w)
+                    t += 1
                 }
             }
         }
-        return o
     }
 
     /// Forward / weight-gradient offsets into a padded group, tap t = (c, ky, kx).
@@ -67,17 +74,8 @@ struct DirectConvolution {
     /// the forward at inference, where an array's allocation is a visible part of a small
     /// layer's time.
     func withForwardOffsets<R>(_ body: (UnsafePointer<Int>) -> R) -> R {
-        let kh = g.kernel.h, kw = g.kernel.w, dh = g.dilation.h * Wp, dw = g.dilation.w
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: g.groupChannels * kh * kw) { o in
-            var t = 0
-            for c in 0..<g.groupChannels {
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        o[t] = c * plane + ky * dh + kx * dw
-                        t += 1
-                    }
-                }
-            }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: g.groupChannels * g.kernel.h * g.kernel.w) { o in
+            fillOffsets(o.baseAddress!, outer: g.groupChannels, step: plane, base: 0, sign: 1)
             return body(UnsafePointer(o.baseAddress!))
         }
     }
@@ -232,43 +230,45 @@ extension Tensor {
         let largestRows = byImages ? CoG : Swift.min(CoG, (blocks + chunks - 1) / chunks * 6)
         let owns = ChunkScratch(chunks: chunks, count: d.paddedImage, needed: shared == nil)
         let wides = ChunkScratch(chunks: chunks, count: largestRows * d.ldd)
-        d.withForwardOffsets { off in Parallel.forEachChunk(chunks) { chunk in
-            let (n0, n1) = byImages ? (g.batch * chunk / chunks, g.batch * (chunk + 1) / chunks) : (0, g.batch)
-            let (b0, b1) = byImages ? (0, blocks) : (blocks * chunk / chunks, blocks * (chunk + 1) / chunks)
-            let r0 = b0 * 6, r1 = Swift.min(CoG, b1 * 6)
-            guard n1 > n0, r1 > r0, let wide = wides.buffer(chunk) else { return }
-            let own = owns.buffer(chunk)
-            scale.withUnsafeBufferPointer { s in
-                shift.withUnsafeBufferPointer { t in
-                    for n in n0..<n1 {
-                        let image: UnsafeMutablePointer<Float>
-                        if let own {
-                            d.pad(input + n * imageStride, images: 1, into: own)
-                            image = own
-                        } else {
-                            image = shared!.pointer + n * d.paddedImage
-                        }
-                        for grp in 0..<g.groups {
-                            fovea_direct_conv(r1 - r0, d.L, K, off, packed.pointer + (grp * rows + r0) * K,
-                                              image + grp * Cg * d.plane, wide, d.ldd)
-                            let c0 = grp * CoG + r0
-                            if pooled {
-                                let at = (n * g.outChannels + c0) * (g.outHeight / 2) * (g.outWidth / 2)
-                                fovea_maxpool2x2_relu_rows(r1 - r0, g.outHeight, g.outWidth, g.outHeight / 2, g.outWidth / 2,
-                                                           wide, d.ldd, d.Wp, bias.map { $0 + c0 },
-                                                           output + at, pooledArgmax.map { $0 + at })
-                                continue
+        d.withForwardOffsets { off in
+            Parallel.forEachChunk(chunks) { chunk in
+                let (n0, n1) = byImages ? (g.batch * chunk / chunks, g.batch * (chunk + 1) / chunks) : (0, g.batch)
+                let (b0, b1) = byImages ? (0, blocks) : (blocks * chunk / chunks, blocks * (chunk + 1) / chunks)
+                let r0 = b0 * 6, r1 = Swift.min(CoG, b1 * 6)
+                guard n1 > n0, r1 > r0, let wide = wides.buffer(chunk) else { return }
+                let own = owns.buffer(chunk)
+                scale.withUnsafeBufferPointer { s in
+                    shift.withUnsafeBufferPointer { t in
+                        for n in n0..<n1 {
+                            let image: UnsafeMutablePointer<Float>
+                            if let own {
+                                d.pad(input + n * imageStride, images: 1, into: own)
+                                image = own
+                            } else {
+                                image = shared!.pointer + n * d.paddedImage
                             }
-                            let (sc, sh): (UnsafePointer<Float>?, UnsafePointer<Float>?) = epilogue == nil
-                                ? (nil, bias.map { $0 + c0 }) : (s.baseAddress! + c0, t.baseAddress! + c0)
-                            fovea_gather_planes(r1 - r0, g.outHeight, g.outWidth, wide, d.ldd, d.Wp, 0,
-                                                sc, sh, epilogue?.relu == true ? 1 : 0, 0,
-                                                output + (n * g.outChannels + c0) * P)
+                            for grp in 0..<g.groups {
+                                fovea_direct_conv(r1 - r0, d.L, K, off, packed.pointer + (grp * rows + r0) * K,
+                                                  image + grp * Cg * d.plane, wide, d.ldd)
+                                let c0 = grp * CoG + r0
+                                if pooled {
+                                    let at = (n * g.outChannels + c0) * (g.outHeight / 2) * (g.outWidth / 2)
+                                    fovea_maxpool2x2_relu_rows(r1 - r0, g.outHeight, g.outWidth, g.outHeight / 2, g.outWidth / 2,
+                                                               wide, d.ldd, d.Wp, bias.map { $0 + c0 },
+                                                               output + at, pooledArgmax.map { $0 + at })
+                                    continue
+                                }
+                                let (sc, sh): (UnsafePointer<Float>?, UnsafePointer<Float>?) = epilogue == nil
+                                    ? (nil, bias.map { $0 + c0 }) : (s.baseAddress! + c0, t.baseAddress! + c0)
+                                fovea_gather_planes(r1 - r0, g.outHeight, g.outWidth, wide, d.ldd, d.Wp, 0,
+                                                    sc, sh, epilogue?.relu == true ? 1 : 0, 0,
+                                                    output + (n * g.outChannels + c0) * P)
+                            }
                         }
                     }
                 }
             }
-        } }
+        }
     }
 
     /// `[dInput, dWeight, dBias?]` of a convolution whose whole backward runs on the direct

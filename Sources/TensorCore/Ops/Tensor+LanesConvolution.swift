@@ -11,8 +11,10 @@ import CFoveaKernels
 /// round the channels up. Here a tile is one pooling window's four positions times 16
 /// channels: only kept positions are computed, and the channels round up to 16.
 extension Tensor {
-    /// Whether the pooled inference forward of this geometry takes the lanes kernel: one
-    /// group, not forced onto a method, and fewer 8-float FMAs per tap than the wide path.
+    /// Whether the lanes kernel would compute this geometry's pooled forward with fewer
+    /// 8-float FMAs per tap than the wide path, with one group and no method forced.
+    /// `conv2dReLUMaxPool2x2` asks it at inference, once the geometry takes the direct
+    /// kernels (stride 1) with an even output.
     /// Per tap, the wide kernels issue 2 FMAs per channel row per 16 wide positions (rows
     /// in blocks of 6, a last block of at most 4 costing 4); the lanes kernel issues one per
     /// 8 channels (rounded up to 16) per kept position. LeNet-5's second layer: 288 against

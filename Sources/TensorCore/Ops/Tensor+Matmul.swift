@@ -66,12 +66,8 @@ extension Tensor {
         // The output's address, not the tensor: the tape keeps the tensor while its backward runs.
         let y = UncheckedSendable(UnsafePointer(o))
         return record(op, out, inputs: inputs) { dOut in
-            var g = dOut
-            if relu {
-                // The ReLU's backward: the gradient passes where the output is positive.
-                g = Tensor.uninitialized([n, outF])
-                for i in 0..<(n * outF) { g.pointer[i] = y.value[i] > 0 ? dOut.pointer[i] : 0 }
-            }
+            // The ReLU's backward: the gradient passes where the output is positive.
+            let g = relu ? Tensor.reluGradient(dOut, output: y.value) : dOut
             var dx: Tensor?, dw: Tensor?, db: Tensor?
             if x.requiresGrad {       // dx[N,in] = g[N,out] W[out,in]
                 let d = Tensor.uninitialized([n, inF])
