@@ -12,7 +12,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/swhitty/FlyingFox.git", from: "0.27.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
@@ -39,18 +43,30 @@ let package = Package(
         .target(name: "Training", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Interop", "Metrics"]),
         // SVG charts, PNG image grids, feature maps, saliency and the HTML run report.
         .target(name: "Visualize", dependencies: ["TensorCore", "NN", "Datasets", "Metrics", "Training"]),
-        // The inference server and the in-browser visualizer (FlyingFox for HTTP).
+        // The inference server and the in-browser visualizer: Hummingbird 2 on SwiftNIO for HTTP
+        // (NIO's parser enforces the header limits), swift-log for the request log and
+        // swift-prometheus for `GET /metrics`.
         .target(name: "Serving", dependencies: ["TensorCore", "NN", "Datasets", "Training", "Visualize",
-                                                .product(name: "FlyingFox", package: "FlyingFox")]),
+                                                // Hummingbird's dependency swift-metrics has a module
+                                                // named Metrics, as Fovea has: renamed for it here.
+                                                .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),
+                                                .product(name: "HummingbirdCore", package: "hummingbird"),
+                                                .product(name: "Logging", package: "swift-log"),
+                                                .product(name: "NIOCore", package: "swift-nio"),
+                                                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                                                .product(name: "Prometheus", package: "swift-prometheus")]),
         // `fovea data download`: mirrors, resumable HTTP (FoundationNetworking), SHA-256 checks, tar.
         .target(name: "DatasetDownload", dependencies: ["Datasets"]),
         .target(name: "Fovea", dependencies: ["TensorCore", "NN", "Optimizers", "Models", "Datasets", "Training", "Interop", "Metrics", "Visualize", "Serving", "DatasetDownload", "ONNX"]),
         .executableTarget(name: "fovea", dependencies: [
             "Fovea",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
-        .target(name: "FoveaTestSupport", dependencies: ["TensorCore", .product(name: "FlyingFox", package: "FlyingFox")],
+        .target(name: "FoveaTestSupport", dependencies: ["TensorCore", .product(name: "Hummingbird", package: "hummingbird", moduleAliases: ["Metrics": "SwiftMetrics"]),
+                                                       .product(name: "Logging", package: "swift-log"),
+                                                       .product(name: "NIOCore", package: "swift-nio")],
                 path: "Tests/FoveaTestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "FoveaTestSupport"], exclude: ["Golden"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "FoveaTestSupport"], exclude: ["Golden"]),

@@ -1,11 +1,10 @@
-import FlyingFox
-import FlyingSocks
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
 
-/// The HTTP face of an `InferenceService` (FlyingFox, Swift concurrency, non-blocking sockets).
+/// The HTTP face of an `InferenceService`: Hummingbird 2 on SwiftNIO.
 ///
 /// | route | answer |
 /// |---|---|
@@ -13,68 +12,120 @@ import Glibc
 /// | `GET /v1/model` | the model: name, input, classes, layers, first filters (JSON) |
 /// | `POST /v1/predict` | class probabilities and timings for a PNG, JPEG or JSON-pixels body |
 /// | `POST /v1/activations` | every layer's output for the same kinds of body |
+/// | `GET /metrics` | Prometheus text: requests by route and status, latencies, connections |
 ///
 /// Anything else is a 404 (a wrong method on a known path, 405); only these routes exist, so
-/// no file outside the page is ever served. Limits: bodies over `maxBodyBytes` get 413
-/// (checked on `Content-Length` before reading, and while reading a chunked body); more than
-/// `maxConcurrent` requests in flight get 503; a request not answered within `timeout`
-/// seconds gets 408; a connection that sends nothing for a second longer than that is closed
-/// (see `ConnectionPool`), which is what a stalled upload gets: FlyingFox reads a body to its
-/// end before it sends any answer. Every error is JSON: `{"error": {"code", "message", "status"}}`.
+/// no file is ever served. Every error is JSON, `{"error": {"code", "message", "status"}}`,
+/// and a client's mistake is never a 5xx. What holds it up under abuse (see `Limits`):
+/// - NIO's HTTP parser, linear in the bytes, refuses a header line or a header block over
+///   `maxHeaderBytes` with 400 and closes the connection.
+/// - A connection that has not sent a whole request head within `idleTimeout` seconds
+///   (after connecting or after its last answer) is closed, slowloris included; a request
+///   whose body has not arrived within `timeout` seconds of its head gets 408 and its
+///   connection is closed (`RequestDeadline`).
+/// - At most `maxConnections` connections are open; further ones wait in the kernel's
+///   backlog, and running out of file descriptors pauses accepting instead of ending the
+///   process (NIO's accept back-off).
+/// - Bodies over `maxBodyBytes` get 413 (on `Content-Length` before reading, then while
+///   reading); images declaring more than `maxPixels` get 413 before they are decoded.
+/// - Decoding and model calls run on bounded lanes of their own threads (`WorkLane`), never
+///   on the threads that parse HTTP and keep time, so a 408 is sent on time; small inputs
+///   take a lane of their own, so expensive ones cannot queue ahead of them.
+/// - At most `maxConcurrent` requests are decoded or computed at once (503 past that); a
+///   request counts only once its body has arrived, so stalled uploads hold no slot.
 public final class InferenceServer: Sendable {
+    /// What the server accepts, and for how long it waits.
     public struct Limits: Sendable {
+        /// The largest request body, in bytes (413 past it).
         public var maxBodyBytes: Int
+        /// Requests being decoded or computed at once (503 past it).
         public var maxConcurrent: Int
+        /// Seconds from a request's head to its answer (408 past it); the body must arrive
+        /// within this time too.
         public var timeout: Double
+        /// Open connections; more wait in the listen backlog until one closes.
+        public var maxConnections: Int
+        /// Seconds a connection may take to send a request head, on connecting and between
+        /// keep-alive requests, before it is closed.
+        public var idleTimeout: Double
+        /// Bytes of one header line, and of all header lines together (400 and close past it).
+        public var maxHeaderBytes: Int
+        /// Pixels (width x height) an image or JSON input may declare (413 past it).
+        public var maxPixels: Int
+        /// Threads that decode large inputs (more than 64 KB, or images over 512x512 pixels).
+        public var decodeThreads: Int
 
-        public init(maxBodyBytes: Int = 8 << 20, maxConcurrent: Int = 64, timeout: Double = 10) {
+        public init(maxBodyBytes: Int = 8 << 20, maxConcurrent: Int = 64, timeout: Double = 10,
+                    maxConnections: Int = 512, idleTimeout: Double = 5, maxHeaderBytes: Int = 16 << 10,
+                    maxPixels: Int = 4096 * 4096, decodeThreads: Int = 1) {
             self.maxBodyBytes = maxBodyBytes; self.maxConcurrent = maxConcurrent; self.timeout = timeout
+            self.maxConnections = maxConnections; self.idleTimeout = idleTimeout; self.maxHeaderBytes = maxHeaderBytes
+            self.maxPixels = maxPixels; self.decodeThreads = decodeThreads
         }
     }
 
     public let service: InferenceService
     public let limits: Limits
-    let server: HTTPServer
-    private let gate: Gate
+    /// The counters and histograms that `GET /metrics` prints.
+    public let metrics: ServerMetrics
+    private let host: String
+    private let requestedPort: Int
+    private let logger: Logger
+    private let background = Background()
 
-    /// A server for `service` on `host` (an IPv4 address, loopback by default) and `port`
-    /// (0 picks a free port; see `port()` once listening).
-    public init(service: InferenceService, host: String = "127.0.0.1", port: UInt16 = 8080, limits: Limits = Limits()) throws {
+    /// A server for `service` on `host` (an IPv4 or IPv6 address, loopback by default) and
+    /// `port` (0 picks a free port; see `port()` once listening). `accessLog` receives one
+    /// line per request (method, path, status, milliseconds); none by default.
+    public init(service: InferenceService, host: String = "127.0.0.1", port: UInt16 = 8080, limits: Limits = Limits(),
+                accessLog: Logger? = nil) throws {
+        guard (try? SocketAddress(ipAddress: host, port: 0)) != nil else {
+            throw ServiceError.badRequest("--host '\(host)' is not an IP address")
+        }
+        try Self.validate(limits)
         self.service = service
         self.limits = limits
-        self.gate = Gate(limit: limits.maxConcurrent)
-        let address: sockaddr_in
-        do { address = try .inet(ip4: host, port: port) } catch {
-            throw ServiceError.badRequest("--host '\(host)' is not an IPv4 address")
-        }
-        // FlyingFox's own timeout is a backstop behind ours.
-        server = HTTPServer(config: .init(address: address, timeout: limits.timeout + 5,
-                                          pool: ConnectionPool(HTTPServer.defaultPool(), idleTimeout: limits.timeout + 1),
-                                          logger: .disabled))
+        self.host = host
+        self.requestedPort = Int(port)
+        self.logger = accessLog ?? Logger(label: "fovea.serve", factory: { _ in SwiftLogNoOpLogHandler() })
+        self.metrics = ServerMetrics()
     }
 
-    /// Serves until the task is cancelled or `stop()` is called.
+    private static func validate(_ limits: Limits) throws {
+        func check(_ ok: Bool, _ what: String, _ value: Any) throws {
+            guard ok else { throw ServiceError.badRequest("server limit \(what) must be positive, got \(value)") }
+        }
+        try check(limits.maxBodyBytes > 0, "maxBodyBytes", limits.maxBodyBytes)
+        try check(limits.maxConcurrent > 0, "maxConcurrent", limits.maxConcurrent)
+        try check(limits.timeout > 0 && limits.timeout.isFinite, "timeout", limits.timeout)
+        try check(limits.maxConnections > 0, "maxConnections", limits.maxConnections)
+        try check(limits.idleTimeout > 0 && limits.idleTimeout.isFinite, "idleTimeout", limits.idleTimeout)
+        try check(limits.maxHeaderBytes > 0, "maxHeaderBytes", limits.maxHeaderBytes)
+        try check(limits.maxPixels > 0, "maxPixels", limits.maxPixels)
+        try check(limits.decodeThreads > 0, "decodeThreads", limits.decodeThreads)
+    }
+
+    /// Serves until the calling task is cancelled or `stop()` is called.
     public func run() async throws {
-        let handler = Router(service: service, limits: limits, gate: gate)
-        await server.appendRoute("*", to: handler)
-        try await server.run()
+        let limits = self.limits, metrics = self.metrics, logger = self.logger
+        let routes = InferenceRoutes(service: service, limits: limits, metrics: metrics, logger: logger)
+        let background = self.background
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestDeadline(seconds: limits.timeout + 0.5, metrics: metrics)],
+            idleTimeout: .nanoseconds(Int64(limits.idleTimeout * 1e9)),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
+                                            maxHeaderFieldCount: 256))
+        let app = Application(
+            responder: CallbackResponder<BasicRequestContext> { request, _ in await routes.respond(to: request) },
+            server: .http1(configuration: http),
+            configuration: .init(address: .hostname(host, port: requestedPort), serverName: nil,
+                                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
+            onServerRunning: { channel in background.listening(port: channel.localAddress?.port) },
+            logger: Logger(label: "fovea.serve.engine", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await app.run()
     }
 
-    /// Waits until the socket is listening (at most `timeout` seconds).
-    public func waitUntilListening(timeout: Double = 5) async throws {
-        try await server.waitUntilListening(timeout: timeout)
-    }
-
-    /// The port the server listens on (useful after asking for port 0).
-    public func port() async -> UInt16? {
-        switch await server.listeningAddress {
-        case .ip4(_, let port)?, .ip6(_, let port)?: return port
-        default: return nil
-        }
-    }
-
-    /// Stops accepting connections and ends the open ones after at most `timeout` seconds.
-    public func stop(timeout: Double = 1) async { await server.stop(timeout: timeout) }
+    /// The port the server listens on (useful after asking for port 0), once listening.
+    public func port() -> UInt16? { background.port.map(UInt16.init) }
 
     /// Starts `run()` on a background task and blocks until the socket listens; returns the
     /// port. For synchronous callers (the CLI, tests, benchmarks).
@@ -83,24 +134,12 @@ public final class InferenceServer: Sendable {
     ///   or `ServiceError` 503 when it is not listening after `timeout` seconds.
     @discardableResult
     public func start(timeout: Double = 10) throws -> UInt16 {
-        let signal = DispatchSemaphore(value: 0)
         let background = self.background
         background.task = Task {
-            do { try await self.run() } catch { background.error = error }
-            background.finished = true
-            signal.signal()
+            do { try await self.run() } catch { background.failed(error) }
+            background.stopped()
         }
-        Task {
-            try? await self.waitUntilListening(timeout: timeout)
-            background.port = await self.port()
-            signal.signal()
-        }
-        _ = signal.wait(timeout: .now() + timeout + 1)
-        if let error = background.error { throw error }
-        guard !background.finished, let port = background.port else {
-            throw ServiceError.busy("the server is not listening after \(timeout) s")
-        }
-        return port
+        return try background.waitUntilListening(timeout: timeout)
     }
 
     /// Blocks until a server started by `start()` stops (it serves until the process ends or
@@ -113,196 +152,48 @@ public final class InferenceServer: Sendable {
         if let error = background.error { throw error }
     }
 
-    /// Stops a server started by `start()` and waits for it to end.
+    /// Stops a server started by `start()`: open connections get their answers, and the
+    /// call returns once it has stopped.
     public func shutdown() {
+        guard let task = background.task else { return }
         let done = DispatchSemaphore(value: 0)
-        let task = background.task
         Task {
-            await self.stop(timeout: 1)
-            task?.cancel()
-            await task?.value
+            task.cancel()
+            await task.value
             done.signal()
         }
         done.wait()
     }
-
-    private let background = Background()
 }
 
 /// The state of a server run by `start()`, shared between its tasks.
 private final class Background: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var _task: Task<Void, Never>?
     private var _error: Error?
     private var _finished = false
-    private var _port: UInt16?
-    var task: Task<Void, Never>? { get { lock.withLock { _task } } set { lock.withLock { _task = newValue } } }
-    var error: Error? { get { lock.withLock { _error } } set { lock.withLock { _error = newValue } } }
-    var finished: Bool { get { lock.withLock { _finished } } set { lock.withLock { _finished = newValue } } }
-    var port: UInt16? { get { lock.withLock { _port } } set { lock.withLock { _port = newValue } } }
-}
+    private var _port: Int?
 
-/// FlyingFox's socket pool with two changes for every connection socket it waits on:
-/// - Nagle's algorithm is off. FlyingFox writes a response's header and body separately;
-///   with Nagle on, the body waits for the client's delayed ACK of the header, about 40 ms a
-///   request on Linux. The pool sees each connection when it first waits for the request,
-///   before any write.
-/// - A wait longer than `idleTimeout` seconds ends the connection: a client that stops
-///   sending half-way through a request (or idles between keep-alive requests) is closed,
-///   so slow clients cannot hold connections open for ever. FlyingFox reads bodies of up to
-///   4 KB before calling the handler, so this is the only clock on them.
-/// The listening socket waits for connections without a limit.
-struct ConnectionPool<Inner: AsyncSocketPool>: AsyncSocketPool {
-    let inner: Inner
-    let idleTimeout: Double
-    init(_ inner: Inner, idleTimeout: Double) { self.inner = inner; self.idleTimeout = idleTimeout }
-
-    func prepare() async throws { try await inner.prepare() }
-    func run() async throws { try await inner.run() }
-
-    func suspendSocket(_ socket: Socket, untilReadyFor events: Socket.Events) async throws {
-        let fd = socket.file.rawValue
-        var listening: Int32 = 0
-        var size = socklen_t(MemoryLayout<Int32>.size)
-        if getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0, listening != 0 {
-            return try await inner.suspendSocket(socket, untilReadyFor: events)
-        }
-        var one: Int32 = 1
-        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let inner = self.inner, limit = idleTimeout
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await inner.suspendSocket(socket, untilReadyFor: events)
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(limit * 1e9))
-                return false
-            }
-            defer { group.cancelAll() }
-            guard try await group.next() == true else {
-                throw ServiceError.timeout("the client sent nothing for \(limit) s")
-            }
-        }
+    var task: Task<Void, Never>? {
+        get { condition.withLock { _task } }
+        set { condition.withLock { _task = newValue } }
     }
-}
+    var error: Error? { condition.withLock { _error } }
+    var port: Int? { condition.withLock { _port } }
 
-/// Counts requests in flight and refuses those over the limit.
-final class Gate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var inFlight = 0
-    let limit: Int
-    init(limit: Int) { self.limit = max(1, limit) }
+    func listening(port: Int?) { condition.withLock { _port = port; condition.broadcast() } }
+    func failed(_ error: Error) { condition.withLock { _error = error } }
+    func stopped() { condition.withLock { _finished = true; condition.broadcast() } }
 
-    func enter() -> Bool {
-        lock.withLock {
-            guard inFlight < limit else { return false }
-            inFlight += 1
-            return true
+    func waitUntilListening(timeout: Double) throws -> UInt16 {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while _port == nil && !_finished && condition.wait(until: deadline) {}
+        if let error = _error { throw error }
+        guard !_finished, let port = _port else {
+            throw ServiceError.busy("the server is not listening after \(timeout) s")
         }
-    }
-
-    func leave() { lock.withLock { inFlight -= 1 } }
-}
-
-/// Routes, limits and error bodies.
-struct Router: HTTPHandler {
-    let service: InferenceService
-    let limits: InferenceServer.Limits
-    let gate: Gate
-
-    func handleRequest(_ request: HTTPRequest) async throws -> HTTPResponse {
-        guard gate.enter() else {
-            return Router.error(.busy("more than \(limits.maxConcurrent) requests in flight; try again"))
-        }
-        defer { gate.leave() }
-        let start = DispatchTime.now().uptimeNanoseconds
-        do {
-            let response = try await Router.withTimeout(limits.timeout) { try await self.route(request) }
-            // Model calls are synchronous and cannot be interrupted: one that ran past the
-            // limit has its answer dropped.
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            guard seconds <= limits.timeout else {
-                throw ServiceError.timeout(String(format: "the answer took %.3f s, the limit is %g s", seconds, limits.timeout))
-            }
-            return response
-        } catch let error as ServiceError {
-            return Router.error(error)
-        } catch {
-            return Router.error(ServiceError(status: 500, code: "internal", "\(error)"))
-        }
-    }
-
-    private func route(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let path = request.path
-        let method = request.method.rawValue
-        switch path {
-        case "/", "/index.html":
-            guard method == "GET" || method == "HEAD" else { throw ServiceError.methodNotAllowed("\(method) \(path): use GET") }
-            return HTTPResponse(statusCode: .ok, headers: [.contentType: "text/html; charset=utf-8", HTTPHeader("Cache-Control"): "no-store"],
-                                body: Data(VisualizerPage.html.utf8))
-        case "/v1/model":
-            guard method == "GET" else { throw ServiceError.methodNotAllowed("\(method) \(path): use GET") }
-            return Router.json(try service.modelInfo())
-        case "/v1/predict", "/v1/activations":
-            guard method == "POST" else { throw ServiceError.methodNotAllowed("\(method) \(path): use POST with an image or JSON body") }
-            let body = try await readBody(request)
-            let type = request.headers[.contentType]
-            return Router.json(path == "/v1/predict" ? try service.predict(body: body, contentType: type)
-                                                     : try service.activations(body: body, contentType: type))
-        default:
-            throw ServiceError.notFound("no route \(method) \(path); the routes are GET /, GET /v1/model, POST /v1/predict, POST /v1/activations")
-        }
-    }
-
-    /// The body, refused past `maxBodyBytes` (on `Content-Length` first, then while reading).
-    /// A refused body is still read to its end and thrown away, never kept: FlyingFox would
-    /// otherwise parse its bytes as the next request on the connection. The request timeout
-    /// bounds how long that reading can take.
-    private func readBody(_ request: HTTPRequest) async throws -> [UInt8] {
-        let limit = limits.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            for try await _ in request.bodySequence {}
-            throw ServiceError.tooLarge("the body is \(length) bytes, the limit is \(limit)")
-        }
-        var bytes: [UInt8] = []
-        var total = 0
-        for try await chunk in request.bodySequence {
-            total += chunk.count
-            if total <= limit { bytes += chunk }
-        }
-        guard total <= limit else { throw ServiceError.tooLarge("the body is \(total) bytes, the limit is \(limit)") }
-        return bytes
-    }
-
-    static func json(_ data: Data) -> HTTPResponse {
-        HTTPResponse(statusCode: .ok, headers: [.contentType: "application/json"], body: data)
-    }
-
-    static func error(_ error: ServiceError) -> HTTPResponse {
-        HTTPResponse(statusCode: HTTPStatusCode(error.status, phrase: phrase(error.status)),
-                     headers: [.contentType: "application/json"], body: error.json)
-    }
-
-    static func phrase(_ status: Int) -> String {
-        [400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout", 413: "Content Too Large",
-         415: "Unsupported Media Type", 422: "Unprocessable Content", 500: "Internal Server Error", 503: "Service Unavailable"][status] ?? "Error"
-    }
-
-    /// Runs `body`, or throws 408 after `seconds`. Reading a slow body is cancelled; a model
-    /// call already running finishes first (it is not interruptible) and its answer is dropped.
-    static func withTimeout<T: Sendable>(_ seconds: Double, _ body: @Sendable @escaping () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw ServiceError.timeout("no answer within \(seconds) s")
-            }
-            return value
-        }
+        return UInt16(port)
     }
 }

@@ -45,27 +45,37 @@ public final class InferenceService: @unchecked Sendable {
             "layers": summary.rows.map { ["name": $0.name, "type": $0.type, "output": $0.outputShape, "parameters": $0.parameters] },
             "filters": filters,
         ]
-        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return try InferenceService.serialize(object)
     }
 
     /// `POST /v1/predict`: class probabilities, the top five and timings.
     public func predict(body: [UInt8], contentType: String?) throws -> Data {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = ContinuousClock.now
         let pixels = try input(body: body, contentType: contentType)
-        let decoded = DispatchTime.now().uptimeNanoseconds
+        return try predict(pixels: pixels, started: start, decoded: ContinuousClock.now)
+    }
+
+    /// The answer of `/v1/predict` for a decoded input `[1, C, H, W]`; `started` and
+    /// `decoded` are when the request's decoding began and ended, for the timings.
+    public func predict(pixels: Tensor, started: ContinuousClock.Instant, decoded: ContinuousClock.Instant) throws -> Data {
         let p = try lock.withLock { try classifier.probabilities(pixels).values }
-        let done = DispatchTime.now().uptimeNanoseconds
+        let done = ContinuousClock.now
         var object = answer(p)
-        object["milliseconds"] = ["decode": ms(decoded - start), "inference": ms(done - decoded), "total": ms(done - start)]
-        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        object["milliseconds"] = ["decode": ms(decoded - started), "inference": ms(done - decoded), "total": ms(done - started)]
+        return try InferenceService.serialize(object)
     }
 
     /// `POST /v1/activations`: the input as the network sees it, the output of every layer
     /// (convolutions, pooling, activations, dense; flattening and dropout left out) in call
     /// order, and the probabilities.
     public func activations(body: [UInt8], contentType: String?) throws -> Data {
-        let start = DispatchTime.now().uptimeNanoseconds
+        let start = ContinuousClock.now
         let pixels = try input(body: body, contentType: contentType)
+        return try activations(pixels: pixels, started: start, decoded: ContinuousClock.now)
+    }
+
+    /// The answer of `/v1/activations` for a decoded input `[1, C, H, W]`.
+    public func activations(pixels: Tensor, started: ContinuousClock.Instant, decoded: ContinuousClock.Instant) throws -> Data {
         let c = classifier
         let (maps, p) = try lock.withLock {
             let maps = try FeatureMaps.capture(model: c.model, image: c.normalized(pixels)) { _, layer in
@@ -80,7 +90,17 @@ public final class InferenceService: @unchecked Sendable {
         var object = answer(p)
         object["input"] = ["shape": Array(pixels.shape.dropFirst()), "values": InferenceService.rounded(pixels.values)]
         object["layers"] = layers
-        object["milliseconds"] = ["total": ms(DispatchTime.now().uptimeNanoseconds - start)]
+        object["milliseconds"] = ["total": ms(ContinuousClock.now - started)]
+        return try InferenceService.serialize(object)
+    }
+
+    /// JSON of an answer. JSON has no NaN or infinity: a model whose output is not finite
+    /// (weights that overflowed in training, say) is the server's fault, said plainly.
+    static func serialize(_ object: [String: Any]) throws -> Data {
+        guard JSONSerialization.isValidJSONObject(object) else {
+            throw ServiceError(status: 500, code: "non_finite_output",
+                               "the model computed values that are not finite numbers (NaN or infinity); its weights are unusable")
+        }
         return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     }
 
@@ -91,12 +111,14 @@ public final class InferenceService: @unchecked Sendable {
     /// - `application/json`: `{"pixels": [...]}` with values in [0, 1], either rows
     ///   (`[[...], ...]`, H x W grey) or flat with `"width"`, `"height"` and optional
     ///   `"channels"` (CHW order).
-    public func input(body: [UInt8], contentType: String?) throws -> Tensor {
+    /// Inputs of more than `maxPixels` pixels (width x height) are refused (413) before any
+    /// pixel is stored.
+    public func input(body: [UInt8], contentType: String?, maxPixels: Int = 4096 * 4096) throws -> Tensor {
         guard !body.isEmpty else { throw ServiceError.badRequest("the request body is empty; send a PNG or JPEG image or JSON {\"pixels\": ...}") }
         let type = contentType?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
         let image: Image
         if type == "application/json" || (type.isEmpty && body.first == UInt8(ascii: "{")) {
-            image = try InferenceService.pixels(fromJSON: body)
+            image = try InferenceService.pixels(fromJSON: body, maxPixels: maxPixels)
         } else if body.starts(with: PNG.signature) || body.starts(with: JPEG.signature) {
             do { image = try ImageFile.decode(body, path: "request body") } catch {
                 throw ServiceError.badRequest("\(error)")
@@ -112,7 +134,7 @@ public final class InferenceService: @unchecked Sendable {
     }
 
     /// Parses `{"pixels": ...}`; see `input(body:contentType:)`.
-    static func pixels(fromJSON body: [UInt8]) throws -> Image {
+    static func pixels(fromJSON body: [UInt8], maxPixels: Int) throws -> Image {
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw ServiceError.badRequest("the body is not a JSON object")
         }
@@ -122,6 +144,7 @@ public final class InferenceService: @unchecked Sendable {
             guard width > 0, rows.allSatisfy({ $0.count == width }) else {
                 throw ServiceError.badShape("\"pixels\" rows must all have the same, non-zero length; got lengths \(Array(Set(rows.map(\.count))).sorted().prefix(5))")
             }
+            try checkBudget(width: width, height: rows.count, maxPixels: maxPixels)
             return try image(width: width, height: rows.count, channels: 1, values: rows.flatMap { $0 })
         }
         guard let flat = raw as? [Any] else { throw ServiceError.badRequest("\"pixels\" must be an array of numbers or of rows") }
@@ -130,19 +153,28 @@ public final class InferenceService: @unchecked Sendable {
         }
         let channels = object["channels"] as? Int ?? 1
         guard (1...4).contains(channels) else { throw ServiceError.badShape("\"channels\" must be 1 to 4, got \(channels)") }
+        try checkBudget(width: width, height: height, maxPixels: maxPixels)
         guard flat.count == width * height * channels else {
             throw ServiceError.badShape("\"pixels\" has \(flat.count) values, \(channels)x\(height)x\(width) needs \(width * height * channels)")
         }
         return try image(width: width, height: height, channels: channels, values: flat)
     }
 
+    /// Refuses `width` x `height` over `maxPixels` (413), without overflowing on any sizes.
+    private static func checkBudget(width: Int, height: Int, maxPixels: Int) throws {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        guard !overflow, pixels <= maxPixels else {
+            throw ServiceError.tooLarge("\(width)x\(height) pixels is more than the limit of \(maxPixels) pixels")
+        }
+    }
+
     private static func image(width: Int, height: Int, channels: Int, values: [Any]) throws -> Image {
-        guard width * height <= 4096 * 4096 else { throw ServiceError.tooLarge("\(width)x\(height) pixels is more than 4096x4096") }
         var pixels = [Float]()
         pixels.reserveCapacity(values.count)
         for (i, v) in values.enumerated() {
-            guard let number = v as? NSNumber, number.doubleValue.isFinite else {
-                throw ServiceError.badRequest("pixel \(i) is \(v), not a finite number")
+            // Finite as a Double is not enough: 1e39 becomes infinity as a Float.
+            guard let number = v as? NSNumber, number.floatValue.isFinite else {
+                throw ServiceError.badRequest("pixel \(i) is \(v), not a finite 32-bit number")
             }
             pixels.append(number.floatValue)
         }
@@ -159,7 +191,10 @@ public final class InferenceService: @unchecked Sendable {
                 "top": order.prefix(5).map { ["class": names[$0], "index": $0, "probability": Double(p[$0])] }]
     }
 
-    private func ms(_ nanoseconds: UInt64) -> Double { (Double(nanoseconds) / 1e4).rounded() / 100 }
+    private func ms(_ duration: Duration) -> Double {
+        let c = duration.components
+        return ((Double(c.seconds) * 1e3 + Double(c.attoseconds) / 1e15) * 100).rounded() / 100
+    }
 
     /// Values with four decimals, which keeps the JSON of a whole network small.
     static func rounded(_ values: [Float]) -> [Double] { values.map { (Double($0) * 1e4).rounded() / 1e4 } }

@@ -74,6 +74,25 @@ public final class LoopbackClient {
         }
     }
 
+    /// Waits up to `timeout` seconds for the server to close the connection; true if it did
+    /// (end of file or a reset), false if the connection is still open then.
+    public func waitForClose(timeout: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0, poll(&p, 1, Int32(left * 1000) + 1) >= 0 else { return false }
+            guard p.revents != 0 else { continue }
+            var byte: UInt8 = 0
+            let n = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+            if n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) { return true }
+            // Bytes of an answer: keep reading until the close.
+        }
+    }
+
+    /// Closes the sending side (the server reads end of file; answers still arrive).
+    public func closeWriting() { shutdown(fd, Int32(SHUT_WR)) }
+
     /// Reads one response (headers, then `Content-Length` bytes of body).
     public func readResponse() throws -> Response {
         var searched = 0

@@ -1,11 +1,12 @@
-import FlyingFox
-import FlyingSocks
 import Foundation
+import Hummingbird
+import Logging
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A static-file HTTP server on 127.0.0.1 for download tests (FlyingFox on a free port).
+/// A static-file HTTP server on 127.0.0.1 for download tests (Hummingbird on a free port).
 ///
 /// `GET /<name>` answers `files[name]`; `Range: bytes=N-` is answered `206` with
 /// `Content-Range: bytes N-<last>/<total>` (or `416` past the end) unless `honoursRanges` is
@@ -23,7 +24,6 @@ public final class LoopbackFileServer: @unchecked Sendable {
         public init(path: String, range: String?) { self.path = path; self.range = range }
     }
 
-    private let server: HTTPServer
     private let lock = NSLock()
     private var _files: [String: [UInt8]]
     private var _honoursRanges: Bool
@@ -49,25 +49,21 @@ public final class LoopbackFileServer: @unchecked Sendable {
     public init(files: [String: [UInt8]], honoursRanges: Bool = true) throws {
         _files = files
         _honoursRanges = honoursRanges
-        server = HTTPServer(config: .init(address: try .inet(ip4: "127.0.0.1", port: 0), timeout: 30, logger: .disabled))
-        let server = self.server
         let ready = DispatchSemaphore(value: 0)
-        nonisolated(unsafe) var listening: UInt16?
-        let handler: @Sendable (HTTPRequest) async -> HTTPResponse = { [weak self] request in
-            self?.respond(to: request) ?? HTTPResponse(statusCode: .serviceUnavailable)
+        nonisolated(unsafe) var listening: Int?
+        let responder = CallbackResponder<BasicRequestContext> { [weak self] request, _ in
+            self?.respond(to: request) ?? Response(status: .serviceUnavailable)
         }
+        let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in listening = channel.localAddress?.port; ready.signal() },
+                              logger: Logger(label: "test-files", factory: { _ in SwiftLogNoOpLogHandler() }))
         task = Task {
-            await server.appendRoute("*", handler: handler)
-            try? await server.run()
-        }
-        Task {
-            try? await server.waitUntilListening(timeout: 10)
-            if case .ip4(_, let port)? = await server.listeningAddress { listening = port }
+            try? await app.run()
             ready.signal()
         }
-        ready.wait()
+        _ = ready.wait(timeout: .now() + 10)
         guard let listening else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "test server did not start"]) }
-        port = listening
+        port = UInt16(listening)
     }
 
     deinit { stop() }
@@ -77,9 +73,7 @@ public final class LoopbackFileServer: @unchecked Sendable {
         guard let task else { return }
         self.task = nil
         let done = DispatchSemaphore(value: 0)
-        let server = self.server
         Task {
-            await server.stop(timeout: 0.2)
             task.cancel()
             await task.value
             done.signal()
@@ -87,26 +81,29 @@ public final class LoopbackFileServer: @unchecked Sendable {
         done.wait()
     }
 
-    private func respond(to request: HTTPRequest) -> HTTPResponse {
+    private func respond(to request: Hummingbird.Request) -> Response {
         let range = request.headers[.range]
-        let name = String(request.path.drop { $0 == "/" })
+        let path = request.uri.path
+        let name = String(path.drop { $0 == "/" })
         let (file, honours): ([UInt8]?, Bool) = lock.withLock {
-            _requests.append(Request(path: request.path, range: range))
+            _requests.append(Request(path: path, range: range))
             return (_files[name], _honoursRanges)
         }
-        guard let file else { return HTTPResponse(statusCode: .notFound, body: Data("no such file: \(name)\n".utf8)) }
+        func answer(_ status: HTTPResponse.Status, _ headers: HTTPFields = [:], _ body: some Sequence<UInt8> = [UInt8]()) -> Response {
+            let bytes = Array(body)
+            var headers = headers
+            headers[.contentLength] = "\(bytes.count)"
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        guard let file else { return answer(.notFound, [:], Array("no such file: \(name)\n".utf8)) }
         if honours, let range, range.hasPrefix("bytes="), range.hasSuffix("-"),
            let start = Int(range.dropFirst(6).dropLast()) {
-            guard start < file.count else {
-                return HTTPResponse(statusCode: .rangeNotSatisfiable, headers: HTTPHeaders([.contentRange: "bytes */\(file.count)"]))
-            }
-            return HTTPResponse(statusCode: .partialContent,
-                                headers: HTTPHeaders([.contentRange: "bytes \(start)-\(file.count - 1)/\(file.count)", .acceptRanges: "bytes"]),
-                                body: Data(file[start...]))
+            guard start < file.count else { return answer(.rangeNotSatisfiable, [.contentRange: "bytes */\(file.count)"]) }
+            return answer(.partialContent, [.contentRange: "bytes \(start)-\(file.count - 1)/\(file.count)", .acceptRanges: "bytes"],
+                          file[start...])
         }
-        return HTTPResponse(statusCode: .ok, headers: HTTPHeaders([.acceptRanges: honours ? "bytes" : "none"]), body: Data(file))
+        return answer(.ok, [.acceptRanges: honours ? "bytes" : "none"], file)
     }
-
     /// A loopback port with nothing listening on it: bound to a fresh socket, then closed.
     public static func closedPort() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
