@@ -98,7 +98,7 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
             return located(path, "invalid JPEG: \(reason)")
         case .imageTooLarge(let path, let w, let h, let budget):
             return located(path, "image declares \(w)x\(h) = \(w * h) pixels, more than the budget of \(budget) "
-                + "(pass a larger maxPixels to decode it)")
+                + "pixels (a decompression-bomb guard; the decoders' maxPixels parameter allows more)")
         case .unknownImageFormat(let path, let first):
             return located(path, "not a PNG or JPEG image (first bytes \(hex(first)))")
         case .dataNotFound(let dataset, let folder, let searched):
