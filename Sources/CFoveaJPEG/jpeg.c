@@ -55,16 +55,23 @@ int fovea_jpeg_decode(const uint8_t *data, size_t size, size_t max_pixels,
     jpeg_create_decompress(&info);
     jpeg_mem_src(&info, (unsigned char *)data, (unsigned long)size);
     jpeg_read_header(&info, TRUE);
-    info.out_color_space = info.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_start_decompress(&info);
-    size_t w = info.output_width, h = info.output_height, c = (size_t)info.output_components;
-    if (w == 0 || h == 0 || w * h > max_pixels) {
+    // The header decides every allocation jpeg_start_decompress makes (progressive files get
+    // a whole-image coefficient buffer there): check the declared size first.
+    size_t w = info.image_width, h = info.image_height;
+    if (w == 0 || h == 0 || w > max_pixels / h) {
         char text[128];
-        snprintf(text, sizeof text, "image is %zux%zu, more than the %zu pixels allowed", w, h, max_pixels);
+        snprintf(text, sizeof text, "image declares %zux%zu pixels, more than the budget of %zu", w, h, max_pixels);
         set_message(message, message_size, text);
+        *width = (int)w;
+        *height = (int)h;
         jpeg_destroy_decompress(&info);
         return 2;
     }
+    info.out_color_space = info.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&info);
+    w = info.output_width;
+    h = info.output_height;
+    size_t c = (size_t)info.output_components;
     buffer = malloc(w * h * c);
     if (!buffer) {
         set_message(message, message_size, "out of memory");

@@ -42,6 +42,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidPNG(path: String?, reason: String)
     /// JPEG bytes that libjpeg cannot decode, with its message.
     case invalidJPEG(path: String?, reason: String)
+    /// An image whose header declares more pixels than the decoder's budget (`PNG.maxPixels`
+    /// by default), refused before anything is allocated.
+    case imageTooLarge(path: String?, width: Int, height: Int, maxPixels: Int)
     /// Bytes that are neither PNG nor JPEG.
     case unknownImageFormat(path: String?, firstBytes: [UInt8])
     /// No folder holding the data set was found; `searched` lists the places tried and
@@ -93,6 +96,9 @@ public enum DatasetError: Error, CustomStringConvertible, Equatable, Sendable {
             return located(path, "invalid PNG: \(reason)")
         case .invalidJPEG(let path, let reason):
             return located(path, "invalid JPEG: \(reason)")
+        case .imageTooLarge(let path, let w, let h, let budget):
+            return located(path, "image declares \(w)x\(h) = \(w * h) pixels, more than the budget of \(budget) "
+                + "pixels (a decompression-bomb guard; the decoders' maxPixels parameter allows more)")
         case .unknownImageFormat(let path, let first):
             return located(path, "not a PNG or JPEG image (first bytes \(hex(first)))")
         case .dataNotFound(let dataset, let folder, let searched):

@@ -15,6 +15,11 @@ public enum Gzip {
         case raw
     }
 
+    /// The default budget of `decompress`: 2^30 bytes (1 GiB) of output. MNIST's largest file
+    /// inflates to 47 MB and CIFAR-10's archive to 178 MB; a decompression bomb (a few MB that
+    /// inflate to many GB) stops here. Pass `limit:` to allow more.
+    public static let maxOutputBytes = 1 << 30
+
     /// Whether `bytes` starts with the gzip magic `1F 8B`.
     public static func isGzip(_ bytes: [UInt8]) -> Bool {
         bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B
@@ -26,10 +31,18 @@ public enum Gzip {
     /// - Parameters:
     ///   - path: names the file in error messages, when the bytes came from one.
     ///   - raw: the bytes are a bare deflate stream (`Format.raw`), not gzip or zlib.
-    ///   - limit: the most bytes the result may have (a zip entry states its size); more is
-    ///     an error, so a hostile stream cannot fill the memory.
-    /// - Throws: `DatasetError.corruptGzip` for a bad header, checksum or truncated stream.
+    ///   - limit: the most bytes the result may have (a zip entry states its size), by default
+    ///     `maxOutputBytes`; more is an error, so a hostile stream cannot fill the memory. The
+    ///     buffer never grows past it, nor starts larger than the input can inflate to.
+    /// - Throws: `DatasetError.corruptGzip` for a bad header, checksum or truncated stream, or
+    ///   output over the limit.
     public static func decompress(_ bytes: [UInt8], path: String? = nil, raw: Bool = false, limit: Int? = nil) throws -> [UInt8] {
+        let budget = Swift.max(0, limit ?? maxOutputBytes)
+        func overBudget() -> DatasetError {
+            .corruptGzip(path: path, reason: limit == nil
+                ? "the data inflate to more than \(budget) bytes, the decompression budget (Gzip.maxOutputBytes); pass a larger limit to allow more"
+                : "the data inflate to more than the \(budget) bytes stated")
+        }
         var stream = z_stream()
         // 15 + 32: largest window, and detect a gzip or zlib header automatically; -15: no header.
         guard inflateInit2_(&stream, raw ? -15 : 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -37,17 +50,18 @@ public enum Gzip {
         }
         defer { inflateEnd(&stream) }
 
-        var output = [UInt8](repeating: 0, count: limit.map { Swift.max(1, Swift.min($0 + 1, 1 << 30)) } ?? initialCapacity(for: bytes))
+        // One byte past the budget is room enough to tell that the data exceed it; a hostile
+        // stated size must not decide the first allocation (issue 29).
+        let ceiling = budget == .max ? budget : budget + 1
+        var output = [UInt8](repeating: 0, count: Swift.max(1, Swift.min(ceiling, initialCapacity(for: bytes))))
         var produced = 0
         var consumed = 0
         try bytes.withUnsafeBufferPointer { input in
             let base = UnsafeMutablePointer(mutating: input.baseAddress)
             while true {
-                if let limit, produced > limit {
-                    throw DatasetError.corruptGzip(path: path, reason: "the data inflate to more than the \(limit) bytes stated")
-                }
+                if produced > budget { throw overBudget() }
                 if produced == output.count {
-                    output.append(contentsOf: repeatElement(0, count: max(output.count, 1 << 16)))
+                    output.append(contentsOf: repeatElement(0, count: Swift.min(max(output.count, 1 << 16), ceiling - output.count)))
                 }
                 // zlib counts in 32 bits: feed and drain at most 1 GiB per call.
                 let inChunk = min(input.count - consumed, 1 << 30)
@@ -67,9 +81,7 @@ public enum Gzip {
                 switch status {
                 case Z_STREAM_END:
                     let rest = input[consumed...]
-                    if let limit, produced > limit {
-                        throw DatasetError.corruptGzip(path: path, reason: "the data inflate to more than the \(limit) bytes stated")
-                    }
+                    if produced > budget { throw overBudget() }
                     if !raw && rest.count >= 2 && rest[consumed] == 0x1F && rest[consumed + 1] == 0x8B {
                         inflateReset(&stream)  // another gzip member follows
                         continue

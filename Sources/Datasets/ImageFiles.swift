@@ -67,6 +67,11 @@ struct ImageFileList {
         guard let target = shape, !images.isEmpty else {
             throw DatasetError.invalidArgument("no readable images among \(files.count) file(s)")
         }
+        // The size may come from the caller: checked without overflow before allocating (issue 29).
+        guard target.h > 0, target.w > 0, ShapeMath.checkedCount([images.count, target.c, target.h, target.w]) != nil else {
+            throw DatasetError.invalidArgument("cannot stack \(images.count) images of \(target.c)x\(target.h)x\(target.w): "
+                + "the sizes must be positive and their product must fit in an Int")
+        }
         let per = target.c * target.h * target.w
         let stacked = Tensor(zeros: [images.count, target.c, target.h, target.w])
         for (i, image) in images.enumerated() {
@@ -125,6 +130,9 @@ public enum ImageFolder {
 /// Labels are class indices (0, 1, ...) or names; class names are the sorted distinct labels
 /// (numerically when they are all numbers, so `"10"` comes after `"9"`).
 public enum LabeledCSV {
+    /// The most classes numeric labels may make (labels 0...99,999), as `ModelZoo.maxClasses`.
+    public static let maxClasses = 100_000
+
     /// Loads the images listed in `csv`, found under `images` (default: the CSV's folder).
     ///
     /// - Throws: `DatasetError` naming the CSV and line for a malformed row, or the file for a
@@ -151,6 +159,10 @@ public enum LabeledCSV {
             let top = distinct.compactMap { Int($0) }.max()!
             guard distinct.allSatisfy({ Int($0)! >= 0 }) else {
                 throw DatasetError.unexpectedContents(path: csv.path, reason: "labels must be 0 or more, got \(distinct.compactMap { Int($0) }.min()!)")
+            }
+            // Numeric labels make classes 0...top: a huge one must not make billions of names (issue 29).
+            guard top < maxClasses else {
+                throw DatasetError.unexpectedContents(path: csv.path, reason: "label \(top) is past the \(maxClasses) classes allowed (labels are 0...\(maxClasses - 1))")
             }
             classNames = (0...top).map(String.init)
         } else {

@@ -11,16 +11,18 @@ public enum JPEG {
     /// JPEG files start with the SOI marker `FF D8` followed by another marker's `FF`.
     public static let signature: [UInt8] = [0xFF, 0xD8, 0xFF]
 
-    /// Reads and decodes the JPEG file at `url`.
-    public static func read(contentsOf url: URL) throws -> Image {
-        try decode(FileIO.read(url), path: url.path)
+    /// Reads and decodes the JPEG file at `url`; images over `maxPixels` are refused.
+    public static func read(contentsOf url: URL, maxPixels: Int = PNG.maxPixels) throws -> Image {
+        try decode(FileIO.read(url), path: url.path, maxPixels: maxPixels)
     }
 
-    /// Decodes JPEG bytes; `path` names the source in error messages.
+    /// Decodes JPEG bytes; `path` names the source in error messages. The header's size is
+    /// checked against `maxPixels` (default `PNG.maxPixels`, 2^26) before libjpeg allocates
+    /// anything (issue 29 finding 4).
     ///
-    /// - Throws: `DatasetError.invalidJPEG` with libjpeg's message, or for images over
-    ///   `PNG.maxPixels` pixels.
-    public static func decode(_ bytes: [UInt8], path: String? = nil) throws -> Image {
+    /// - Throws: `DatasetError.imageTooLarge` for a declared size over `maxPixels`,
+    ///   `.invalidJPEG` with libjpeg's message otherwise.
+    public static func decode(_ bytes: [UInt8], path: String? = nil, maxPixels: Int = PNG.maxPixels) throws -> Image {
         guard bytes.starts(with: signature) else {
             throw DatasetError.invalidJPEG(path: path, reason: "no JPEG start-of-image marker; first bytes are \(bytes.prefix(4).map { String(format: "%02X", $0) }.joined(separator: " "))")
         }
@@ -28,9 +30,13 @@ public enum JPEG {
         var width: Int32 = 0, height: Int32 = 0, channels: Int32 = 0
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer { data in
-            fovea_jpeg_decode(data.baseAddress, data.count, PNG.maxPixels, &buffer, &width, &height, &channels, &message, message.count)
+            fovea_jpeg_decode(data.baseAddress, data.count, max(0, maxPixels), &buffer, &width, &height, &channels, &message, message.count)
         }
         defer { fovea_jpeg_free(buffer) }
+        if status == 2 {
+            guard width > 0, height > 0 else { throw DatasetError.invalidJPEG(path: path, reason: "the header declares \(width)x\(height) pixels") }
+            throw DatasetError.imageTooLarge(path: path, width: Int(width), height: Int(height), maxPixels: maxPixels)
+        }
         guard status == 0, let buffer else {
             throw DatasetError.invalidJPEG(path: path, reason: cText(message))
         }
@@ -75,18 +81,19 @@ public enum JPEG {
 
 /// Decoding whichever of PNG and JPEG the bytes are.
 public enum ImageFile {
-    /// Decodes PNG or JPEG bytes, chosen by their signature.
+    /// Decodes PNG or JPEG bytes, chosen by their signature; images over `maxPixels` (default
+    /// `PNG.maxPixels`, 2^26) are refused from the header, before any allocation.
     ///
     /// - Throws: `DatasetError.unknownImageFormat` for anything else, or the format's own errors.
-    public static func decode(_ bytes: [UInt8], path: String? = nil) throws -> Image {
-        if bytes.starts(with: PNG.signature) { return try PNG.decode(bytes, path: path) }
-        if bytes.starts(with: JPEG.signature) { return try JPEG.decode(bytes, path: path) }
+    public static func decode(_ bytes: [UInt8], path: String? = nil, maxPixels: Int = PNG.maxPixels) throws -> Image {
+        if bytes.starts(with: PNG.signature) { return try PNG.decode(bytes, path: path, maxPixels: maxPixels) }
+        if bytes.starts(with: JPEG.signature) { return try JPEG.decode(bytes, path: path, maxPixels: maxPixels) }
         throw DatasetError.unknownImageFormat(path: path, firstBytes: Array(bytes.prefix(8)))
     }
 
-    /// Reads and decodes the PNG or JPEG file at `url`.
-    public static func read(contentsOf url: URL) throws -> Image {
-        try decode(FileIO.read(url), path: url.path)
+    /// Reads and decodes the PNG or JPEG file at `url` (at most `maxPixels` pixels).
+    public static func read(contentsOf url: URL, maxPixels: Int = PNG.maxPixels) throws -> Image {
+        try decode(FileIO.read(url), path: url.path, maxPixels: maxPixels)
     }
 }
 

@@ -13,6 +13,9 @@ import TensorCore
 public enum NumPy {
     public static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
+    /// The most elements an array read from a file may declare (2^31).
+    public static let maxElements = 1 << 31
+
     /// Reads the `.npy` file at `url`.
     public static func read(contentsOf url: URL) throws -> Tensor { try decode(FileIO.read(url), path: url.path) }
 
@@ -47,8 +50,11 @@ public enum NumPy {
                 guard let d = Int(text), d >= 0 else { throw bad("shape \(shapeText) has '\(text)'") }
                 return d
             }
-        let count = dims.reduce(1) { a, d in a.multipliedReportingOverflow(by: d).partialValue }
-        guard count <= 1 << 31 else { throw bad("shape \(dims) has too many elements") }
+        // Checked without overflow (a wrapped product once passed for small; issue 29), and
+        // against the data actually present below, before anything is allocated.
+        guard let count = ShapeMath.checkedCount(dims), count <= maxElements else {
+            throw bad("shape \(dims) has more than the \(maxElements) elements an array may have")
+        }
         if descr.dropFirst().first == "O" { throw bad("dtype '\(descr)': object arrays are never loaded (they are pickles, which run code)") }
         guard descr.count >= 3, let size = Int(descr.dropFirst(2)) else { throw bad("dtype '\(descr)' is not a boolean, integer or float") }
         let endian = descr.first!, kind = descr[descr.index(after: descr.startIndex)]

@@ -18,12 +18,19 @@ public enum PNG {
     /// The 8 bytes every PNG file starts with: `89 50 4E 47 0D 0A 1A 0A`.
     public static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
-    /// The largest image `decode` accepts, in pixels (2^28, a 16384x16384 square).
-    public static let maxPixels = 1 << 28
+    /// The default pixel budget of `decode` (and of `JPEG.decode`, `ImageFile.decode`): 2^26
+    /// pixels, an 8192x8192 square. A header that declares more is refused before anything is
+    /// allocated, like Pillow's decompression-bomb limit; pass `maxPixels:` to allow more.
+    /// An RGBA image at the budget decodes to 1 GiB of floats.
+    public static let maxPixels = 1 << 26
 
-    /// Reads and decodes the PNG file at `url`.
-    public static func read(contentsOf url: URL) throws -> Image {
-        try decode(FileIO.read(url), path: url.path)
+    /// Deflate expands at most 1032:1, so a PNG of `n` bytes holds at most about `1032 n`
+    /// bytes of image data.
+    static let maxDeflateRatio = 1032
+
+    /// Reads and decodes the PNG file at `url`; images over `maxPixels` are refused.
+    public static func read(contentsOf url: URL, maxPixels: Int = PNG.maxPixels) throws -> Image {
+        try decode(FileIO.read(url), path: url.path, maxPixels: maxPixels)
     }
 
     /// Reads a PNG for a classifier trained on `width x height` greyscale images (MNIST's
@@ -43,9 +50,13 @@ public enum PNG {
 
     /// Decodes PNG bytes. `path` names the source in error messages.
     ///
-    /// - Throws: `DatasetError.notPNG` when the signature is missing, `.invalidPNG` with
-    ///   libpng's message for truncated or corrupt data.
-    public static func decode(_ bytes: [UInt8], path: String? = nil) throws -> Image {
+    /// The header is checked before any allocation: more than `maxPixels` pixels, or more
+    /// than the file's compressed bytes can hold, is an error (issue 29 finding 4).
+    ///
+    /// - Throws: `DatasetError.notPNG` when the signature is missing, `.imageTooLarge` for a
+    ///   declared size over `maxPixels`, `.invalidPNG` with libpng's message for truncated or
+    ///   corrupt data (or a size the data cannot hold).
+    public static func decode(_ bytes: [UInt8], path: String? = nil, maxPixels: Int = PNG.maxPixels) throws -> Image {
         guard bytes.starts(with: signature) else {
             throw DatasetError.notPNG(path: path, firstBytes: Array(bytes.prefix(8)))
         }
@@ -65,8 +76,17 @@ public enum PNG {
         let channels = (isColor ? 3 : 1) + (hasAlpha ? 1 : 0)
         let width = Int(png.width), height = Int(png.height)
         // The header alone decides the allocation: refuse absurd sizes before trusting it.
+        // Both sizes are below 2^31 (libpng's own limit), so the products cannot overflow.
         guard width * height <= maxPixels else {
-            throw DatasetError.invalidPNG(path: path, reason: "image of \(width)x\(height) exceeds \(maxPixels) pixels")
+            throw DatasetError.imageTooLarge(path: path, width: width, height: height, maxPixels: maxPixels)
+        }
+        // Even 1-bit pixels need a filter byte per row and width/8 bytes: a file too small to
+        // inflate to that is truncated or hostile, and must not cost the allocation.
+        let leastData = height * (1 + (width + 7) / 8)
+        guard leastData / maxDeflateRatio <= bytes.count else {
+            throw DatasetError.invalidPNG(path: path, reason: "the header declares \(width)x\(height) pixels, at least "
+                + "\(leastData) bytes of image data, which \(bytes.count) bytes of file cannot hold "
+                + "(deflate expands at most \(maxDeflateRatio):1); the file is truncated or damaged")
         }
         let count = width * height * channels
 

@@ -81,13 +81,10 @@ public enum Safetensors {
             default: throw SafetensorsError.invalid(url.path, "tensor '\(name)' has dtype \(dtype); Fovea reads F32, F16, BF16 and F64")
             }
             // Every product and sum is checked: a hostile header must not overflow.
-            var count = 1
-            for d in shape {
-                let (product, overflow) = count.multipliedReportingOverflow(by: d)
-                guard d >= 0, !overflow, product <= dataBytes else {
-                    throw SafetensorsError.invalid(url.path, "tensor '\(name)' has shape \(shape), which does not fit the \(dataBytes) data bytes")
-                }
-                count = product
+            // checkedCount also refuses sizes that only a zero elsewhere hides from the product:
+            // their strides would overflow (issue 29 finding 7).
+            guard let count = ShapeMath.checkedCount(shape), count <= dataBytes else {
+                throw SafetensorsError.invalid(url.path, "tensor '\(name)' has shape \(shape), which does not fit the \(dataBytes) data bytes")
             }
             guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes, offsets[1] - offsets[0] == count * width else {
                 throw SafetensorsError.invalid(url.path, "tensor '\(name)' of shape \(describe(shape)) and dtype \(dtype) has data_offsets \(offsets) that do not fit \(count * width) bytes within \(dataBytes) data bytes")

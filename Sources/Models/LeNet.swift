@@ -41,7 +41,7 @@ public final class LeNet5: Layer, @unchecked Sendable {
         }
         conv1 = try Conv2D(inputChannels, 6, kernelSize: 5, padding: .uniform(2), weightInit: .pytorchDefault)
         conv2 = try Conv2D(6, 16, kernelSize: 5, weightInit: .pytorchDefault)
-        fc1 = try Dense(16 * h * w, 120, weightInit: .pytorchDefault)
+        fc1 = try Dense(flattenedFeatures(16, h, w, model: "LeNet-5"), 120, weightInit: .pytorchDefault)
         fc2 = try Dense(120, 84, weightInit: .pytorchDefault)
         fc3 = try Dense(84, classes, weightInit: .pytorchDefault)
         self.activation = activation
@@ -104,7 +104,7 @@ public final class LeNet20x50: Layer, @unchecked Sendable {
         }
         conv1 = try Conv2D(inputChannels, 20, kernelSize: 5, weightInit: .pytorchDefault)
         conv2 = try Conv2D(20, 50, kernelSize: 5, weightInit: .pytorchDefault)
-        fc1 = try Dense(50 * h * w, 500, weightInit: .pytorchDefault)
+        fc1 = try Dense(flattenedFeatures(50, h, w, model: "LeNet 20/50"), 500, weightInit: .pytorchDefault)
         fc2 = try Dense(500, classes, weightInit: .pytorchDefault)
         pool = try MaxPool2D(2)
         super.init()
@@ -119,4 +119,16 @@ public final class LeNet20x50: Layer, @unchecked Sendable {
     public override var children: [(name: String, layer: Layer)] {
         [("conv1", conv1), ("pool", pool), ("conv2", conv2), ("flatten", flatten), ("fc1", fc1), ("fc2", fc2)]
     }
+}
+
+/// `channels * h * w`, the flattened feature count before a dense layer, throwing quoting the
+/// sizes when it overflows `Int` (huge input sizes; issue 29 finding 7). The dense layer
+/// then checks its weight against `LayerLimits.maxParameters`.
+func flattenedFeatures(_ channels: Int, _ h: Int, _ w: Int, model: String) throws -> Int {
+    let (hw, o1) = h.multipliedReportingOverflow(by: w)
+    let (count, o2) = hw.multipliedReportingOverflow(by: channels)
+    guard !o1, !o2 else {
+        throw LayerError.invalidConfiguration("\(model): \(channels) feature maps of \(h)x\(w) overflow the element count")
+    }
+    return count
 }

@@ -33,7 +33,7 @@ public final class LeNetBN: Layer, @unchecked Sendable {
         bn1 = try BatchNorm2D(20)
         conv2 = try Conv2D(20, 50, kernelSize: 5, weightInit: .kaimingUniform)
         bn2 = try BatchNorm2D(50)
-        fc1 = try Dense(50 * h * w, 500, weightInit: .kaimingUniform)
+        fc1 = try Dense(flattenedFeatures(50, h, w, model: "LeNet-BN"), 500, weightInit: .kaimingUniform)
         bn3 = try BatchNorm1D(500)
         dropout = try Dropout(p)
         fc2 = try Dense(500, classes, weightInit: .kaimingUniform)

@@ -41,6 +41,12 @@ public enum ModelZoo {
                 throw ModelZooError.badInput("\(name) needs inputs of at least \(minimumSize)x\(minimumSize), got \(input[1])x\(input[2])")
             }
             guard classes >= 1 else { throw ModelZooError.badInput("\(name) needs at least 1 class, got \(classes)") }
+            // Sizes may come from a file or the command line: check them against the limits
+            // before any layer allocates (issue 29 finding 7).
+            try ModelZoo.checkLimits(input: input)
+            guard classes <= ModelZoo.maxClasses else {
+                throw ModelZooError.badInput("\(name): \(classes) classes is more than the \(ModelZoo.maxClasses) allowed")
+            }
             return try build(input[0], Size2D(input[1], input[2]), classes)
         }
     }
@@ -181,14 +187,49 @@ public enum ModelZooError: Error, CustomStringConvertible, Equatable {
 }
 
 extension ModelZoo {
-    /// Parses `CxHxW` (`3x224x224`, `1x32x32`); `HxW` alone means one channel. Throws quoting the text.
-    public static func parseInput(_ text: String) throws -> [Int] {
+    /// The most input channels a model is built for (`--input`, checkpoint metadata).
+    public static let maxInputChannels = 1024
+    /// The longest input side a model is built for.
+    public static let maxInputSide = 8192
+    /// The most elements one input image `C x H x W` may have (2^26: 256 MiB of floats).
+    public static let maxInputElements = 1 << 26
+    /// The most classes a model is built for.
+    public static let maxClasses = 100_000
+
+    /// Throws `ModelZooError.badInput` quoting the sizes unless `input` (`[C, H, W]`, each
+    /// positive) is within `maxInputChannels`, `maxInputSide` and `maxInputElements`.
+    public static func checkLimits(input: [Int]) throws {
+        let text = inputText(input)
+        guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
+            throw ModelZooError.badInput("input shape must be CxHxW with positive sizes, got \(text)")
+        }
+        guard input[0] <= maxInputChannels else {
+            throw ModelZooError.badInput("input \(text) has \(input[0]) channels, more than the \(maxInputChannels) allowed")
+        }
+        guard input[1] <= maxInputSide, input[2] <= maxInputSide else {
+            throw ModelZooError.badInput("input \(text) has a side longer than the \(maxInputSide) allowed")
+        }
+        // Each factor is at most 8192 here, so the product cannot overflow.
+        guard input[0] * input[1] * input[2] <= maxInputElements else {
+            throw ModelZooError.badInput("input \(text) has \(input[0] * input[1] * input[2]) elements, more than the \(maxInputElements) allowed")
+        }
+    }
+
+    /// Parses `CxHxW` (`3x224x224`, `1x32x32`); `HxW` alone means one channel (unless
+    /// `requireChannels`). Throws quoting the text, also for sizes over the limits
+    /// (`checkLimits`).
+    public static func parseInput(_ text: String) throws -> [Int] { try parseInput(text, requireChannels: false) }
+
+    /// `parseInput`, refusing `HxW` when `requireChannels`.
+    public static func parseInput(_ text: String, requireChannels: Bool) throws -> [Int] {
         let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
-        guard parts.count == 3 || parts.count == 2, parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
+        guard parts.count == 3 || (parts.count == 2 && !requireChannels), parts.allSatisfy({ ($0 ?? 0) > 0 }) else {
             throw ModelZooError.badInput("input shape must be CxHxW with positive sizes, like 3x224x224; got '\(text)'")
         }
         let sizes = parts.map { $0! }
-        return sizes.count == 2 ? [1] + sizes : sizes
+        let shape = sizes.count == 2 ? [1] + sizes : sizes
+        try checkLimits(input: shape)
+        return shape
     }
 
     /// `[3, 224, 224]` -> `3x224x224`, the spelling `parseInput` reads.

@@ -35,6 +35,7 @@ public final class Conv2D: Layer, @unchecked Sendable {
         if case .explicit(let t, let b, let l, let r) = padding, min(t, b, l, r) < 0 {
             throw LayerError.invalidConfiguration("Conv2D padding must not be negative, got \(padding)")
         }
+        try LayerLimits.check([outChannels, inChannels / groups, kernelSize.h, kernelSize.w], of: "Conv2D")
         self.inChannels = inChannels; self.outChannels = outChannels
         self.kernelSize = kernelSize; self.stride = stride; self.padding = padding
         self.dilation = dilation; self.groups = groups

@@ -19,6 +19,7 @@ public final class Dense: Layer, @unchecked Sendable {
         guard inFeatures > 0, outFeatures > 0 else {
             throw LayerError.invalidConfiguration("Dense sizes must be positive, got \(inFeatures) -> \(outFeatures)")
         }
+        try LayerLimits.check([outFeatures, inFeatures], of: "Dense")
         self.inFeatures = inFeatures; self.outFeatures = outFeatures
         weight = weightInit.makeParameter([outFeatures, inFeatures])
         self.bias = bias ? biasInit.makeParameter([outFeatures]) : nil

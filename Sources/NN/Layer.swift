@@ -100,6 +100,27 @@ open class Layer: @unchecked Sendable {
 }
 
 /// Errors from building or loading layers.
+/// Limits on what a layer's constructor allocates, so that sizes from a file or the command
+/// line cannot overflow or ask for absurd memory (issue 29 finding 7).
+public enum LayerLimits {
+    /// The most elements one parameter tensor may have (2^28: 1 GiB of floats; VGG-16's
+    /// largest, fc6, has 1.0e8).
+    public static let maxParameters = 1 << 28
+
+    /// Throws `LayerError.invalidConfiguration` naming `layer` and `shape` unless the
+    /// product of `shape` is at most `maxParameters` (checked without overflow).
+    public static func check(_ shape: [Int], of layer: String) throws {
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= maxParameters else {
+                throw LayerError.invalidConfiguration("\(layer) weight of shape \(shape) has more than the \(maxParameters) elements a parameter may have")
+            }
+            count = product
+        }
+    }
+}
+
 public enum LayerError: Error, CustomStringConvertible, Equatable {
     /// A configuration value is invalid; the message quotes it.
     case invalidConfiguration(String)

@@ -65,10 +65,12 @@ struct StateSlots {
     mutating func step() throws -> Int {
         guard let t = state["step"] else { return 0 }
         unread.remove("step")
-        guard t.count == 1, t.pointer[0] >= 0, t.pointer[0].rounded() == t.pointer[0] else {
-            throw OptimizerError.invalid("\(owner) state 'step' must hold one whole number, got shape \(describe(t.shape))")
+        // Int(exactly:) also refuses infinity, which once trapped (issue 29 finding 6).
+        guard t.count == 1, t.pointer[0] >= 0, let step = Int(exactly: t.pointer[0]) else {
+            throw OptimizerError.invalid("\(owner) state 'step' must hold one whole number, got shape \(describe(t.shape))"
+                + (t.count == 1 ? " holding \(t.pointer[0])" : ""))
         }
-        return Int(t.pointer[0])
+        return step
     }
 
     /// Throws when an entry was not consumed (state from another optimizer, say).

@@ -60,9 +60,15 @@ extension ReduceLROnPlateau {
         guard let scale = state["scale"], let bad = state["bad_epochs"], let cooldown = state["cooldown_left"] else {
             throw OptimizerError.invalid("reduce-on-plateau state needs scale, bad_epochs and cooldown_left, got \(state.keys.sorted())")
         }
+        // Counts from a file: NaN or infinity must not trap in Int() (issue 29 finding 6).
+        guard let badEpochs = Int(exactly: bad), let cooldownLeft = Int(exactly: cooldown), badEpochs >= 0, cooldownLeft >= 0,
+              scale.isFinite else {
+            throw OptimizerError.invalid("reduce-on-plateau state needs a finite scale and whole, non-negative counts; "
+                + "got scale \(scale), bad_epochs \(bad), cooldown_left \(cooldown)")
+        }
         self.scale = Float(scale)
         best = state["best"]
-        badEpochs = Int(bad)
-        cooldownLeft = Int(cooldown)
+        self.badEpochs = badEpochs
+        self.cooldownLeft = cooldownLeft
     }
 }

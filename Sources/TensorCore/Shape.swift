@@ -4,6 +4,37 @@ public enum ShapeMath {
     @inlinable
     public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 
+    /// The number of elements of `shape`, or nil when a size is negative or the product
+    /// overflows `Int`: for shapes read from files or typed by users, before allocating.
+    public static func checkedCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            count = product
+        }
+        // A zero size hides the others from the product; the strides still multiply them.
+        if count == 0 {
+            var nonZero = 1
+            for d in shape where d > 0 {
+                let (product, overflow) = nonZero.multipliedReportingOverflow(by: d)
+                if overflow { return nil }
+                nonZero = product
+            }
+        }
+        return count
+    }
+
+    /// `checkedCount(shape)`, at most `limit`; throws `TensorError.invalidArgument` for `op`
+    /// quoting the shape and the limit otherwise (issue 29 finding 7).
+    public static func elementCount(_ shape: [Int], limit: Int = .max, op: String) throws -> Int {
+        guard let count = checkedCount(shape), count <= limit else {
+            throw TensorError.invalidArgument(op: op, "shape \(describe(shape)) has negative sizes or more than \(limit) elements")
+        }
+        return count
+    }
+
     /// Row-major strides: the last axis has stride 1.
     public static func strides(_ shape: [Int]) -> [Int] {
         var s = [Int](repeating: 1, count: shape.count)

@@ -50,9 +50,13 @@ public final class Tensor: @unchecked Sendable {
         guard shape.allSatisfy({ $0 >= 0 }) else {
             throw TensorError.invalidArgument(op: "Tensor", "negative size in shape \(describe(shape))")
         }
-        guard ShapeMath.count(shape) == values.count else {
+        // Checked: a shape from a file may overflow the element count (issue 29 finding 7).
+        guard let count = ShapeMath.checkedCount(shape) else {
+            throw TensorError.invalidArgument(op: "Tensor", "shape \(describe(shape)) has more elements than an Int counts")
+        }
+        guard count == values.count else {
             throw TensorError.shapeMismatch(op: "Tensor",
-                "\(values.count) values for shape \(describe(shape)) (\(ShapeMath.count(shape)) elements)")
+                "\(values.count) values for shape \(describe(shape)) (\(count) elements)")
         }
         self.init(zeros: shape, requiresGrad: requiresGrad)
         values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: values.count) }

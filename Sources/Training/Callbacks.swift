@@ -111,10 +111,17 @@ public final class EarlyStopping: TrainingCallback {
         guard let bestEpoch = values["best_epoch"], let wait = values["wait"] else {
             throw TrainingError.invalidSetting("early-stopping state needs best_epoch and wait, got \(values.keys.sorted())")
         }
+        // Counts from a file: NaN or infinity must not trap in Int() (issue 29 finding 6).
+        let stopped = values["stopped_epoch"]
+        guard let epoch = Int(exactly: bestEpoch), let waited = Int(exactly: wait),
+              stopped.map({ Int(exactly: $0) != nil }) ?? true else {
+            throw TrainingError.invalidSetting("early-stopping state needs whole numbers; got best_epoch \(bestEpoch), "
+                + "wait \(wait), stopped_epoch \(stopped.map { "\($0)" } ?? "none")")
+        }
         best = values["best"]
-        self.bestEpoch = Int(bestEpoch)
-        self.wait = Int(wait)
-        stoppedEpoch = values["stopped_epoch"].map { Int($0) }
+        self.bestEpoch = epoch
+        self.wait = waited
+        stoppedEpoch = stopped.map { Int(exactly: $0)! }
         bestState = tensors.keys.sorted().map { ($0, tensors[$0]!) }
     }
 }

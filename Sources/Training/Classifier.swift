@@ -46,16 +46,18 @@ public final class Classifier {
             return v
         }
         modelName = try field("model")
-        let input = try field("input").split(separator: "x").compactMap { Int($0) }
-        guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
+        let input: [Int]
+        do { input = try ModelZoo.parseInput(try field("input"), requireChannels: true) } catch let error as ModelZooError {
+            // Sizes from the file are checked against ModelZoo's limits before anything is
+            // allocated (issue 29 finding 7).
             throw ClassifierError.badMetadata(path: url.path, key: "input", value: metadata["input"] ?? "",
-                                              expected: "CxHxW, e.g. 1x28x28")
+                                              expected: "CxHxW, e.g. 1x28x28 (\(error))")
         }
         inputChannels = input[0]
         inputSize = Size2D(input[1], input[2])
-        guard let classes = Int(try field("classes")), classes > 0 else {
+        guard let classes = Int(try field("classes")), classes > 0, classes <= ModelZoo.maxClasses else {
             throw ClassifierError.badMetadata(path: url.path, key: "classes", value: metadata["classes"] ?? "",
-                                              expected: "a positive integer")
+                                              expected: "an integer in 1...\(ModelZoo.maxClasses)")
         }
         if let names = metadata["class_names"]?.split(separator: ",", omittingEmptySubsequences: false).map(String.init),
            names.count == classes {
@@ -66,9 +68,12 @@ public final class Classifier {
         func floats(_ key: String, default value: Float) throws -> [Float] {
             guard let text = metadata[key] else { return Array(repeating: value, count: input[0]) }
             let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard values.count == 1 || values.count == input[0] else {
+            // NaN, infinities and a zero std would turn every pixel into NaN (issue 29 finding 6).
+            guard values.count == 1 || values.count == input[0],
+                  values.allSatisfy({ $0.isFinite && (key != "normalize_std" || $0 != 0) }) else {
                 throw ClassifierError.badMetadata(path: url.path, key: key, value: text,
-                                                  expected: "1 or \(input[0]) comma-separated numbers")
+                                                  expected: "1 or \(input[0]) comma-separated finite numbers"
+                                                    + (key == "normalize_std" ? ", none of them 0" : ""))
             }
             return values.count == 1 ? Array(repeating: values[0], count: input[0]) : values
         }
@@ -82,8 +87,15 @@ public final class Classifier {
         } else {
             fitMode = nil
         }
+        // Weights with NaN or infinities give NaN probabilities, which no answer can rank or
+        // print (issue 29 finding 6): refuse them here, naming the tensors.
+        let nonFinite = state.keys.sorted().compactMap { name -> String? in
+            let bad = state[name]!.values.reduce(0) { $1.isFinite ? $0 : $0 + 1 }
+            return bad == 0 ? nil : "'\(name)' (\(bad) of \(state[name]!.count) values)"
+        }
+        guard nonFinite.isEmpty else { throw ClassifierError.nonFiniteWeights(path: url.path, tensors: nonFinite) }
         let entry = try ModelZoo.entry(named: modelName)
-        model = try entry.build(inputChannels, inputSize, classes)
+        model = try entry.make(input: input, classes: classes)
         try model.loadStateDict(state)
         model.eval()
     }
@@ -118,8 +130,14 @@ public final class Classifier {
     /// Class probabilities of one image (converted to the model's channel count).
     /// An image of another size is padded or resized as the training data were (`fitMode`);
     /// a grey image is repeated over the channels of a colour model.
+    ///
+    /// - Throws: `ClassifierError.nonFiniteOutput` when the network's outputs overflow (NaN
+    ///   probabilities cannot be ranked or shown; issue 29 finding 6).
     public func probabilities(of image: Image) throws -> [Float] {
-        try probabilities(pixels(of: image)).values
+        let p = try probabilities(pixels(of: image)).values
+        let bad = p.reduce(0) { $1.isFinite ? $0 : $0 + 1 }
+        guard bad == 0 else { throw ClassifierError.nonFiniteOutput(count: bad, classes: p.count) }
+        return p
     }
 
     /// `image` as the model's input `[1, C, H, W]`, pixels in [0, 1] before normalisation:
@@ -142,7 +160,9 @@ public final class Classifier {
     /// The `k` most probable classes of `image`, most probable first.
     public func top(_ k: Int, of image: Image) throws -> [(name: String, probability: Float)] {
         let p = try probabilities(of: image)
-        return p.indices.sorted { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
+        // NaN (an overflowing model) ranks last, so the order is a strict weak one.
+        let key = p.map { $0.isNaN ? -Float.infinity : $0 }
+        return p.indices.sorted { key[$0] > key[$1] || (key[$0] == key[$1] && $0 < $1) }
             .prefix(max(0, k)).map { (classNames[$0], p[$0]) }
     }
 }
@@ -152,6 +172,10 @@ public enum ClassifierError: Error, CustomStringConvertible, Equatable {
     case missingMetadata(path: String, key: String)
     case badMetadata(path: String, key: String, value: String, expected: String)
     case channels(got: Int, expected: Int)
+    /// Tensors holding NaN or infinite values, each named with its count of bad values.
+    case nonFiniteWeights(path: String, tensors: [String])
+    /// The network gave NaN or infinite probabilities for `count` of `classes` classes.
+    case nonFiniteOutput(count: Int, classes: Int)
 
     public var description: String {
         switch self {
@@ -161,6 +185,12 @@ public enum ClassifierError: Error, CustomStringConvertible, Equatable {
             return "\(path): checkpoint metadata '\(key)' is '\(value)', expected \(expected)"
         case let .channels(got, expected):
             return "image has \(got) channels, the model expects \(expected)"
+        case let .nonFiniteWeights(path, tensors):
+            return "\(path): the weights hold NaN or infinite values, in \(tensors.count) tensor\(tensors.count == 1 ? "" : "s"): "
+                + tensors.joined(separator: ", ") + " (the training diverged or the file is damaged)"
+        case let .nonFiniteOutput(count, classes):
+            return "the model's output is NaN or infinite for \(count) of its \(classes) classes on this image "
+                + "(its activations overflow Float); no class can be ranked"
         }
     }
 }

@@ -36,7 +36,9 @@ extension FoveaCommand {
             }
             if let model { do { _ = try ModelZoo.entry(named: model) } catch { throw ValidationError("\(error)") } }
             if let input { do { _ = try ModelZoo.parseInput(input) } catch { throw ValidationError("--input: \(error)") } }
-            if let classes, classes < 1 { throw ValidationError("--classes must be at least 1, got \(classes)") }
+            if let classes, !(1...ModelZoo.maxClasses).contains(classes) {
+                throw ValidationError("--classes must be in 1...\(ModelZoo.maxClasses), got \(classes)")
+            }
         }
 
         func run() throws {

@@ -35,7 +35,8 @@ extension FoveaCommand {
             let width = max(5, classifier.classNames.map(\.count).max() ?? 1)
             Console.write("\(image): \(ranked[0].name) (\(String(format: "%.2f", ranked[0].probability * 100))%) with \(classifier.modelName)")
             for (name, p) in ranked {
-                let bar = String(repeating: "#", count: Int((p * 40).rounded()))
+                // NaN from an overflowing model draws no bar instead of trapping (issue 29 finding 6).
+                let bar = String(repeating: "#", count: p.isFinite ? Int((min(max(p, 0), 1) * 40).rounded()) : 0)
                 Console.write(String(format: "  %@  %.6f  %@", name.padding(toLength: width, withPad: " ", startingAt: 0), p, bar))
             }
         }

@@ -25,7 +25,9 @@ struct TransferOptions: ParsableArguments {
             }
         }
         if let headLr, !(headLr > 0 && headLr.isFinite) { throw ValidationError("--head-lr must be positive, got \(headLr)") }
-        if let classes, classes < 2 { throw ValidationError("--classes must be at least 2, got \(classes)") }
+        if let classes, !(2...ModelZoo.maxClasses).contains(classes) {
+            throw ValidationError("--classes must be in 2...\(ModelZoo.maxClasses), got \(classes)")
+        }
     }
 
     /// The zoo model the weights were saved from, when their metadata says.

@@ -71,6 +71,24 @@ final class GzipTests: XCTestCase {
         XCTAssertNotNil(assertDatasetError(try Gzip.decompress(Array("plain text, not deflate".utf8))))
     }
 
+    /// Issue 29: a decompression bomb stops at the budget. 65 gzip members of 16 MiB of
+    /// zeros (about 1 MB of file) inflate to 1040 MiB, past `Gzip.maxOutputBytes` (1 GiB).
+    func testDecompressionBombStopsAtTheBudget() throws {
+        XCTAssertEqual(Gzip.maxOutputBytes, 1 << 30)
+        let member = try Gzip.compress([UInt8](repeating: 0, count: 16 << 20), level: 9)
+        let bomb = Array([[UInt8]](repeating: member, count: 65).joined())
+        XCTAssertLessThan(bomb.count, 2 << 20)
+        XCTAssertThrowsError(try Gzip.decompress(bomb, path: "bomb.gz")) { error in
+            let text = "\(error)"
+            for needle in ["bomb.gz", "\(1 << 30)", "budget"] { XCTAssertTrue(text.contains(needle), text) }
+        }
+        // A caller's own limit applies the same way, in both directions.
+        XCTAssertThrowsError(try Gzip.decompress(member, limit: (16 << 20) - 1)) {
+            XCTAssertTrue("\($0)".contains("\((16 << 20) - 1)"), "\($0)")
+        }
+        XCTAssertEqual(try Gzip.decompress(member, limit: 16 << 20).count, 16 << 20)
+    }
+
     func testIsGzip() {
         XCTAssertTrue(Gzip.isGzip(pythonGzip))
         XCTAssertFalse(Gzip.isGzip([0x1F]))

@@ -91,6 +91,14 @@ final class ImageFolderTests: XCTestCase {
         let bad = root.appendingPathComponent("bad.csv")
         try Data("ID,Label\njust-one-cell\n".utf8).write(to: bad)
         XCTAssertThrowsError(try LabeledCSV.load(bad)) { XCTAssertTrue("\($0)".contains("line 2 is 'just-one-cell'"), "\($0)") }
+        // Issue 29: a huge numeric label once made 0...label class names (billions of strings).
+        let huge = root.appendingPathComponent("huge.csv")
+        try Data("ID,Label\nimg/0.png,9223372036854775807\n".utf8).write(to: huge)
+        XCTAssertThrowsError(try LabeledCSV.load(huge)) { error in
+            for needle in ["huge.csv", "9223372036854775807", "\(LabeledCSV.maxClasses)"] {
+                XCTAssertTrue("\(error)".contains(needle), "\(error)")
+            }
+        }
     }
 
     func testStratifiedSplitKeepsProportionsAndRepeats() throws {

@@ -42,6 +42,44 @@ final class JPEGTests: XCTestCase {
         XCTAssertThrowsError(try JPEG.decode(Array(bytes.prefix(3)), path: "three.jpg"))
     }
 
+    // MARK: issue 29 finding 4: the pixel budget, checked from the header
+
+    /// `bytes` with the frame header (SOF0) declaring `width x height`.
+    func declaring(_ bytes: [UInt8], width: Int, height: Int) throws -> [UInt8] {
+        var out = bytes
+        let sof = try XCTUnwrap((0..<(out.count - 9)).first { out[$0] == 0xFF && out[$0 + 1] == 0xC0 })
+        // FF C0, length (2), precision (1), height (2), width (2).
+        out[sof + 5] = UInt8(height >> 8); out[sof + 6] = UInt8(height & 255)
+        out[sof + 7] = UInt8(width >> 8); out[sof + 8] = UInt8(width & 255)
+        return out
+    }
+
+    /// A small JPEG whose header declares 9000x9000 (81 megapixels) was decoded into a 243 MB
+    /// buffer before libjpeg found the data missing; it is refused from the header.
+    func testHugeDeclaredSizeIsRefusedFromTheHeader() throws {
+        let image = try Image(width: 16, height: 16, channels: 3, pixels: [Float](repeating: 0.5, count: 768))
+        let bomb = try declaring(JPEG.encode(image), width: 9000, height: 9000)
+        XCTAssertThrowsError(try JPEG.decode(bomb, path: "bomb.jpg")) { error in
+            XCTAssertEqual(error as? DatasetError, .imageTooLarge(path: "bomb.jpg", width: 9000, height: 9000, maxPixels: PNG.maxPixels))
+            let text = "\(error)"
+            for needle in ["bomb.jpg", "9000x9000", "\(PNG.maxPixels)"] { XCTAssertTrue(text.contains(needle), text) }
+        }
+        XCTAssertThrowsError(try ImageFile.decode(bomb)) { XCTAssertTrue("\($0)".contains("9000x9000"), "\($0)") }
+        // The largest size a JPEG can declare.
+        XCTAssertThrowsError(try JPEG.decode(declaring(JPEG.encode(image), width: 65500, height: 65500))) {
+            XCTAssertEqual($0 as? DatasetError, .imageTooLarge(path: nil, width: 65500, height: 65500, maxPixels: PNG.maxPixels))
+        }
+    }
+
+    func testPixelBudgetIsTheCallersToChange() throws {
+        let jpeg = try JPEG.encode(Image(width: 8, height: 8, channels: 1, pixels: [Float](repeating: 0.5, count: 64)))
+        XCTAssertThrowsError(try JPEG.decode(jpeg, maxPixels: 63)) {
+            XCTAssertEqual($0 as? DatasetError, .imageTooLarge(path: nil, width: 8, height: 8, maxPixels: 63))
+        }
+        XCTAssertEqual(try JPEG.decode(jpeg, maxPixels: 64).width, 8)
+        XCTAssertEqual(try ImageFile.decode(jpeg, maxPixels: 64).height, 8)
+    }
+
     func testTextIsNotAnImage() throws {
         let text = Array("this is not a JPEG at all".utf8)
         XCTAssertThrowsError(try JPEG.decode(text, path: "fake.jpg")) { error in

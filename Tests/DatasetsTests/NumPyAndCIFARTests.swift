@@ -43,6 +43,24 @@ final class NumPyTests: XCTestCase {
         let object = NumPy.magic + [1, 0, UInt8(header.count), 0] + header + [UInt8](repeating: 0, count: 8)
         XCTAssertThrowsError(try NumPy.decode(object)) { XCTAssertTrue("\($0)".contains("object arrays are never loaded"), "\($0)") }
     }
+
+    /// Issue 29 finding 7: a shape whose product wraps to 0 (2^32 x 2^32) once passed the
+    /// length check with no data and trapped building the tensor; it is refused, quoted.
+    func testOverflowingShapeIsRefused() throws {
+        func npy(_ shape: String) -> [UInt8] {
+            var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+            header += String(repeating: " ", count: 63 - (10 + header.utf8.count) % 64) + "\n"
+            let n = header.utf8.count
+            return NumPy.magic + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8)
+        }
+        for shape in ["(4294967296, 4294967296)", "(0, 4294967296, 4294967296)", "(3037000500, 3037000500)"] {
+            XCTAssertThrowsError(try NumPy.decode(npy(shape), path: "wrap.npy"), shape) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains("wrap.npy") && (text.contains("4294967296") || text.contains("3037000500")), text)
+            }
+        }
+        XCTAssertEqual(try NumPy.decode(npy("(0, 3)")).shape, [0, 3])
+    }
 }
 
 final class CIFARTests: XCTestCase {

@@ -201,6 +201,42 @@ final class PNGTests: XCTestCase {
 
     // MARK: a minimal PNG writer for fixtures: unfiltered scanlines, zlib via Gzip, CRC-32 here
 
+    // MARK: issue 29 finding 4: the pixel budget, checked from the header
+
+    /// A 16384x16384 RGBA16 header over a tiny IDAT once reached 6.2 GB and several seconds
+    /// before libpng gave up; it is refused from the header, naming the size and the budget.
+    func testDecompressionBombIsRefusedFromTheHeader() throws {
+        let bomb = handPNG(width: 16384, height: 16384, depth: 16, colorType: 6, rows: [[UInt8](repeating: 0, count: 8)])
+        XCTAssertLessThan(bomb.count, 100)
+        XCTAssertThrowsError(try PNG.decode(bomb, path: "bomb.png")) { error in
+            XCTAssertEqual(error as? DatasetError,
+                           .imageTooLarge(path: "bomb.png", width: 16384, height: 16384, maxPixels: PNG.maxPixels))
+            let text = "\(error)"
+            for needle in ["bomb.png", "16384x16384", "\(PNG.maxPixels)"] { XCTAssertTrue(text.contains(needle), text) }
+        }
+        XCTAssertThrowsError(try ImageFile.decode(bomb)) { XCTAssertTrue("\($0)".contains("16384x16384"), "\($0)") }
+    }
+
+    /// Under the budget, a size that the file's few bytes cannot inflate to is refused too,
+    /// before the pixel buffers are allocated.
+    func testSizeTheDataCannotHoldIsRefusedBeforeAllocating() throws {
+        let thin = handPNG(width: 8000, height: 8000, depth: 8, colorType: 2, rows: [[0, 0, 0]])
+        XCTAssertThrowsError(try PNG.decode(thin, path: "thin.png")) { error in
+            let text = "\(error)"
+            for needle in ["thin.png", "8000x8000", "cannot hold"] { XCTAssertTrue(text.contains(needle), text) }
+        }
+    }
+
+    func testPixelBudgetIsTheCallersToChange() throws {
+        let png = try PNG.encode(Image(width: 4, height: 3, channels: 1, pixels: [Float](repeating: 0.5, count: 12)))
+        XCTAssertThrowsError(try PNG.decode(png, maxPixels: 11)) {
+            XCTAssertEqual($0 as? DatasetError, .imageTooLarge(path: nil, width: 4, height: 3, maxPixels: 11))
+        }
+        XCTAssertEqual(try PNG.decode(png, maxPixels: 12).width, 4)
+        XCTAssertEqual(try ImageFile.decode(png, maxPixels: 12).height, 3)
+        XCTAssertThrowsError(try ImageFile.decode(png, maxPixels: 11))
+    }
+
     func handPNG(width: Int, height: Int, depth: UInt8, colorType: UInt8, rows: [[UInt8]],
                  palette: [UInt8]? = nil, transparency: [UInt8]? = nil) -> [UInt8] {
         var ihdr = bigEndian32(UInt32(width)) + bigEndian32(UInt32(height))

@@ -1,5 +1,7 @@
 import Datasets
 import Foundation
+import TensorCore
+import Interop
 import FoveaTestSupport
 import XCTest
 
@@ -68,5 +70,33 @@ final class PredictCommandTests: XCTestCase {
                         mentioning: ["missing.png"])
         try assertFails(["predict", digit.path], mentioning: ["--weights"])
         try assertFails(["predict", "--weights", weights.path, "--top", "0", digit.path], mentioning: ["--top"])
+    }
+
+    /// Issue 29 finding 6: weights holding NaN trapped `fovea predict` ("Float value cannot
+    /// be converted to Int"); they are refused naming the tensor. Finite weights whose
+    /// outputs overflow give one error line too.
+    func testNonFiniteWeightsGiveOneLine() throws {
+        let folder = try makeTemporaryDirectory()
+        let weights = try quickWeights()
+        let (digit, _) = try testDigit(0, in: folder)
+        let (tensors, metadata) = try Safetensors.read(from: weights)
+        func rewritten(_ name: String, _ change: (String, Tensor) -> Void) throws -> URL {
+            let copies = tensors.map { ($0.name, $0.tensor.detached()) }
+            for (n, t) in copies { change(n, t) }
+            let url = folder.appendingPathComponent(name)
+            try Safetensors.write(copies, metadata: metadata, to: url)
+            return url
+        }
+        let nan = try rewritten("nan.safetensors") { name, t in if name == "fc2.weight" { t.pointer[5] = .nan } }
+        try assertFails(["predict", "--weights", nan.path, digit.path], mentioning: ["nan.safetensors", "NaN", "'fc2.weight' (1 of"])
+        let huge = try rewritten("huge.safetensors") { name, t in
+            switch name {
+            case "fc2.weight": t.pointer.update(repeating: 0, count: t.count)
+            case "fc2.bias": t.pointer.update(repeating: 1, count: t.count)
+            case "fc3.weight": t.pointer.update(repeating: 3e38, count: t.count)
+            default: break
+            }
+        }
+        try assertFails(["predict", "--weights", huge.path, digit.path], mentioning: ["NaN or infinite"])
     }
 }

@@ -33,6 +33,11 @@ final class ZooCommandTests: XCTestCase {
         try assertFails(["summary", "vgg11", "--input", "3x224x224x1"], mentioning: ["--input", "CxHxW"])
         try assertFails(["summary", "vgg11", "--input", "axbxc"], mentioning: ["'axbxc'"])
         try assertFails(["summary", "resnet18", "--classes", "0"], mentioning: ["--classes"])
+        // Issue 29 finding 7: sizes that overflowed (a trap) or asked for many GB.
+        try assertFails(["summary", "lenet5", "--input", "1x4000000000x4000000000"], mentioning: ["--input", "4000000000", "8192"])
+        try assertFails(["summary", "lenet5", "--classes", "1000000000"], mentioning: ["--classes", "1000000000", "100000"])
+        try assertFails(["summary", "lenet5", "--classes", "99999999999999999999"], mentioning: ["--classes"])
+        try assertFails(["export", "--model", "lenet5", "--input", "1x100000x100000"], mentioning: ["--input", "100000"])
     }
 
     func testModelsListsTheZoo() throws {

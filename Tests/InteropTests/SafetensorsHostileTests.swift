@@ -39,6 +39,9 @@ final class SafetensorsHostileTests: XCTestCase {
         // A shape whose product overflows, negative dimensions, offsets past the end, reversed offsets.
         assertRefused(file(#"{"a":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}}"#, data: eight), mentioning: ["'a'", "shape"])
         assertRefused(file(#"{"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}"#, data: eight), mentioning: ["'a'"])
+        // Issue 29 finding 7: sizes that a zero hides from the product still overflow the strides.
+        assertRefused(file(#"{"a":{"dtype":"F32","shape":[0,4611686018427387904,4],"data_offsets":[0,0]}}"#, data: eight),
+                      mentioning: ["'a'", "4611686018427387904"])
         assertRefused(file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,9223372036854775807]}}"#, data: eight), mentioning: ["'a'", "data_offsets"])
         assertRefused(file(#"{"a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}"#, data: eight), mentioning: ["'a'"])
         // Not JSON, not an object, unknown dtype, missing fields.

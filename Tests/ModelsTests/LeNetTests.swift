@@ -35,4 +35,26 @@ final class LeNetTests: XCTestCase {
         }
         XCTAssertThrowsError(try LeNet5(inputSize: 8))
     }
+
+    /// Issue 29 finding 7: sizes from the command line or a file overflowed `Int` (a trap)
+    /// or asked for many GB; each is a thrown error quoting the sizes.
+    func testHugeSizesAreThrownErrors() throws {
+        XCTAssertThrowsError(try LeNet5(inputSize: Size2D(4_000_000_000, 4_000_000_000))) { error in
+            XCTAssertTrue(error is LayerError && "\(error)".contains("999999998"), "\(error)")
+        }
+        XCTAssertThrowsError(try LeNet5(inputSize: Size2D(4096, 4096))) { XCTAssertTrue("\($0)".contains("Dense"), "\($0)") }
+        XCTAssertThrowsError(try LeNet20x50(inputSize: Size2D(1 << 40, 1 << 40)))
+        XCTAssertThrowsError(try Dense(1 << 40, 1 << 40)) { XCTAssertTrue("\($0)".contains("\(LayerLimits.maxParameters)"), "\($0)") }
+        XCTAssertThrowsError(try Conv2D(1 << 20, 1 << 20, kernelSize: 5))
+        XCTAssertThrowsError(try ModelZoo.parseInput("1x4000000000x4000000000")) {
+            XCTAssertTrue("\($0)".contains("4000000000") && "\($0)".contains("\(ModelZoo.maxInputSide)"), "\($0)")
+        }
+        XCTAssertThrowsError(try ModelZoo.parseInput("4096x4096x4096")) { XCTAssertTrue("\($0)".contains("channels"), "\($0)") }
+        XCTAssertThrowsError(try ModelZoo.parseInput("64x8192x8192")) { XCTAssertTrue("\($0)".contains("elements"), "\($0)") }
+        XCTAssertEqual(try ModelZoo.parseInput("1x8192x8192"), [1, 8192, 8192])
+        XCTAssertThrowsError(try ModelZoo.make("lenet5", classes: ModelZoo.maxClasses + 1)) {
+            XCTAssertTrue("\($0)".contains("\(ModelZoo.maxClasses + 1)"), "\($0)")
+        }
+        XCTAssertThrowsError(try ModelZoo.make("lenet5", inputSize: Size2D(10_000, 28)))
+    }
 }

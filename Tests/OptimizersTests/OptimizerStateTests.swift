@@ -75,5 +75,21 @@ final class OptimizerStateTests: XCTestCase {
         XCTAssertThrowsError(try adam.loadStateDict(["step": Tensor(repeating: 1.5, shape: [1])])) {
             XCTAssertTrue("\($0)".contains("whole number"), "\($0)")
         }
+        // Issue 29 finding 6: an infinite step passed the whole-number check and trapped in Int().
+        XCTAssertThrowsError(try adam.loadStateDict(["step": Tensor(repeating: .infinity, shape: [1])])) {
+            XCTAssertTrue("\($0)".contains("whole number") && "\($0)".contains("inf"), "\($0)")
+        }
+    }
+
+    /// Issue 29 finding 6: counts from a resumed checkpoint that are NaN or infinite trapped
+    /// converting to Int; they are refused, quoted.
+    func testNonFinitePlateauStateIsRefused() throws {
+        let reducer = try ReduceLROnPlateau(patience: 2)
+        for (bad, cooldown) in [(Double.nan, 0.0), (0, .infinity), (-1, 0)] {
+            XCTAssertThrowsError(try reducer.restore(["scale": 1, "bad_epochs": bad, "cooldown_left": cooldown])) {
+                XCTAssertTrue("\($0)".contains("bad_epochs \(bad)"), "\($0)")
+            }
+        }
+        try reducer.restore(["scale": 0.5, "bad_epochs": 1, "cooldown_left": 0])
     }
 }

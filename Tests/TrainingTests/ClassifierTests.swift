@@ -80,4 +80,67 @@ final class ClassifierTests: XCTestCase {
         }
         XCTAssertThrowsError(try classifier.probabilities(Tensor(zeros: [2, 3, 28, 28])))
     }
+
+    // MARK: issue 29 finding 6: NaN and infinities
+
+    /// Weights holding NaN once loaded, and every prediction then trapped converting NaN to
+    /// Int (`fovea predict`) or answered 500 (the server): they are refused at load time,
+    /// naming each tensor and its count of bad values.
+    func testNonFiniteWeightsAreRefusedNamingTheTensors() throws {
+        let net = try LeNet5()
+        net.conv1.weight.pointer[0] = .nan
+        net.conv1.weight.pointer[7] = -.nan
+        net.fc1.weight.pointer[3] = .nan
+        net.fc3.bias!.pointer[9] = .infinity
+        let url = try saved(net, metadata: metadata)
+        XCTAssertThrowsError(try Classifier(contentsOf: url)) { error in
+            XCTAssertEqual(error as? ClassifierError, .nonFiniteWeights(path: url.path, tensors: [
+                "'conv1.weight' (2 of 150 values)", "'fc1.weight' (1 of 48000 values)", "'fc3.bias' (1 of 10 values)"]))
+            let text = "\(error)"
+            for needle in [url.path, "NaN", "conv1.weight", "2 of 150"] { XCTAssertTrue(text.contains(needle), text) }
+        }
+    }
+
+    func testNonFiniteOrZeroNormalisationIsRefused() throws {
+        for (key, value) in [("normalize_std", "0"), ("normalize_std", "inf"), ("normalize_mean", "nan")] {
+            var meta = metadata
+            meta[key] = value
+            let url = try saved(LeNet5(), metadata: meta)
+            XCTAssertThrowsError(try Classifier(contentsOf: url)) { error in
+                guard case .badMetadata(_, key, value, _)? = error as? ClassifierError else { return XCTFail("\(error)") }
+            }
+        }
+    }
+
+    /// Finite weights so large that the logits overflow give NaN probabilities: the image
+    /// is answered with an error, not a ranking of NaN.
+    func testOverflowingOutputIsAnError() throws {
+        let net = try LeNet5()
+        net.fc2.weight.pointer.update(repeating: 0, count: net.fc2.weight.count)
+        net.fc2.bias!.pointer.update(repeating: 1, count: 84)
+        net.fc3.weight.pointer.update(repeating: 3e38, count: net.fc3.weight.count)
+        let classifier = try Classifier(contentsOf: saved(net, metadata: metadata))
+        let image = try Image(width: 28, height: 28, channels: 1, pixels: [Float](repeating: 0.5, count: 784))
+        XCTAssertThrowsError(try classifier.top(3, of: image)) { error in
+            XCTAssertEqual(error as? ClassifierError, .nonFiniteOutput(count: 10, classes: 10))
+        }
+    }
+
+    // MARK: issue 29 finding 7: sizes from the metadata
+
+    /// `input` 1x4000000000x4000000000 trapped on overflow building LeNet-5, and a huge
+    /// `classes` tried to allocate its dense layer: both are refused before any allocation.
+    func testHugeMetadataSizesAreRefused() throws {
+        let cases = [("input", "1x4000000000x4000000000"), ("input", "2000x28x28"), ("input", "1x28x9000"),
+                     ("classes", "4000000000"), ("classes", "\(ModelZoo.maxClasses + 1)"), ("classes", "99999999999999999999")]
+        for (key, value) in cases {
+            var meta = metadata
+            meta[key] = value
+            let url = try saved(LeNet5(), metadata: meta)
+            XCTAssertThrowsError(try Classifier(contentsOf: url), "\(key) \(value)") { error in
+                guard case .badMetadata(_, key, value, _)? = error as? ClassifierError else { return XCTFail("\(error)") }
+                XCTAssertTrue("\(error)".contains("'\(value)'"), "\(error)")
+            }
+        }
+    }
 }

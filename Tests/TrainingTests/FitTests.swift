@@ -32,6 +32,20 @@ final class FitTests: XCTestCase {
         XCTAssertEqual(stopper.stoppedEpoch, 4)
     }
 
+    /// Issue 29 finding 6: early-stopping counts from a resumed checkpoint that are NaN or
+    /// infinite trapped converting to Int; they are refused, quoted.
+    func testNonFiniteEarlyStoppingStateIsRefused() throws {
+        let stopper = try EarlyStopping(monitor: .validationLoss, patience: 2)
+        for values in [["best_epoch": Double.nan, "wait": 0], ["best_epoch": 1, "wait": .infinity],
+                       ["best_epoch": 1, "wait": 0, "stopped_epoch": 1e300]] {
+            XCTAssertThrowsError(try stopper.restore(values: values, tensors: [:])) {
+                XCTAssertTrue("\($0)".contains("whole numbers"), "\($0)")
+            }
+        }
+        try stopper.restore(values: ["best_epoch": 3, "wait": 1], tensors: [:])
+        XCTAssertEqual(stopper.bestEpoch, 3)
+    }
+
     func testLossIsMinimised() throws {
         let t = try trainer()
         let stopper = try EarlyStopping(monitor: .validationLoss, patience: 0)

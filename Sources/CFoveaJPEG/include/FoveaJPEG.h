@@ -8,8 +8,10 @@
 /// Decodes `size` bytes of JPEG. On success returns 0 and sets `*pixels` to a malloc'd
 /// interleaved 8-bit buffer of `*width x *height x *channels` (1 grey or 3 RGB; CMYK and
 /// other spaces are converted to RGB by libjpeg where it can) that the caller frees with
-/// `fovea_jpeg_free`. Images over `max_pixels` are refused. On failure returns non-zero and
-/// writes libjpeg's message into `message` (at most `message_size` bytes, NUL-terminated).
+/// `fovea_jpeg_free`. Images whose header declares more than `max_pixels` pixels (or none)
+/// are refused before anything is allocated: the return value is 2 and `*width`/`*height`
+/// hold the declared size. On any other failure returns 1 (or 3: out of memory) and writes
+/// libjpeg's message into `message` (at most `message_size` bytes, NUL-terminated).
 int fovea_jpeg_decode(const uint8_t *data, size_t size, size_t max_pixels,
                       uint8_t **pixels, int *width, int *height, int *channels,
                       char *message, size_t message_size);

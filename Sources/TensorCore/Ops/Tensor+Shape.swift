@@ -6,13 +6,14 @@ extension Tensor {
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         var target = newShape
         if let i = newShape.firstIndex(of: -1) {
-            let known = newShape.enumerated().filter { $0.offset != i }.reduce(1) { $0 * $1.element }
+            // Overflow-safe: the sizes may come from a file (issue 29 finding 7).
+            let known = ShapeMath.checkedCount(newShape.enumerated().filter { $0.offset != i }.map(\.element)) ?? 0
             guard known > 0, count % known == 0, newShape.filter({ $0 == -1 }).count == 1 else {
                 throw TensorError.shapeMismatch(op: "reshape", "cannot reshape \(describe(shape)) (\(count) elements) to \(describe(newShape))")
             }
             target[i] = count / known
         }
-        guard target.allSatisfy({ $0 >= 0 }), ShapeMath.count(target) == count else {
+        guard target.allSatisfy({ $0 >= 0 }), ShapeMath.checkedCount(target) == count else {
             throw TensorError.shapeMismatch(op: "reshape", "cannot reshape \(describe(shape)) (\(count) elements) to \(describe(newShape))")
         }
         let out = Tensor(shape: target, storage: storage)
