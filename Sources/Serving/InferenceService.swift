@@ -58,7 +58,7 @@ public final class InferenceService: @unchecked Sendable {
     /// The answer of `/v1/predict` for a decoded input `[1, C, H, W]`; `started` and
     /// `decoded` are when the request's decoding began and ended, for the timings.
     public func predict(pixels: Tensor, started: ContinuousClock.Instant, decoded: ContinuousClock.Instant) throws -> Data {
-        let p = try lock.withLock { try classifier.probabilities(pixels).values }
+        let p = try lock.withLock { try InferenceService.computing { try classifier.probabilities(pixels).values } }
         let done = ContinuousClock.now
         var object = answer(p)
         object["milliseconds"] = ["decode": ms(decoded - started), "inference": ms(done - decoded), "total": ms(done - started)]
@@ -81,7 +81,7 @@ public final class InferenceService: @unchecked Sendable {
             let maps = try FeatureMaps.capture(model: c.model, image: c.normalized(pixels)) { _, layer in
                 layer.children.isEmpty && !(layer is Flatten || layer is DropoutLayer)
             }
-            return (maps, try c.probabilities(pixels).values)
+            return (maps, try InferenceService.computing { try c.probabilities(pixels).values })
         }
         let layers: [[String: Any]] = maps.map { map in
             ["name": map.name, "type": map.type, "shape": map.output.shape,
@@ -92,6 +92,15 @@ public final class InferenceService: @unchecked Sendable {
         object["layers"] = layers
         object["milliseconds"] = ["total": ms(ContinuousClock.now - started)]
         return try InferenceService.serialize(object)
+    }
+
+    /// Runs a model call; outputs that overflowed (finite weights, an input that drives them
+    /// to infinity) are the model's fault: 500 with their own code, not a crash or a client error.
+    static func computing<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch ClassifierError.nonFiniteOutput(let count, let classes) {
+            throw ServiceError(status: 500, code: "non_finite_output",
+                               "the model computed \(count) of \(classes) outputs that are not finite numbers (NaN or infinity)")
+        }
     }
 
     /// JSON of an answer. JSON has no NaN or infinity: a model whose output is not finite
@@ -120,7 +129,10 @@ public final class InferenceService: @unchecked Sendable {
         if type == "application/json" || (type.isEmpty && body.first == UInt8(ascii: "{")) {
             image = try InferenceService.pixels(fromJSON: body, maxPixels: maxPixels)
         } else if body.starts(with: PNG.signature) || body.starts(with: JPEG.signature) {
-            do { image = try ImageFile.decode(body, path: "request body") } catch {
+            do { image = try ImageFile.decode(body, path: "request body", maxPixels: maxPixels) } catch let error as DatasetError {
+                if case .imageTooLarge = error { throw ServiceError.tooLarge("\(error)") }
+                throw ServiceError.badRequest("\(error)")
+            } catch {
                 throw ServiceError.badRequest("\(error)")
             }
         } else {

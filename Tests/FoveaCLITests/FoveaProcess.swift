@@ -46,6 +46,35 @@ func runFovea(_ arguments: [String]) throws -> FoveaResult {
 }
 
 extension XCTestCase {
+    /// Starts `fovea serve` with `arguments` (which should include `--port 0`) and returns
+    /// the process, the port it printed and its first line; the process is ended at the
+    /// test's teardown. With `openFiles`, it runs under `ulimit -n openFiles`.
+    func startServe(_ arguments: [String], openFiles: Int? = nil) throws -> (process: Process, port: UInt16, banner: String) {
+        let process = Process()
+        if let openFiles {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -n \(openFiles) && exec \"$0\" \"$@\"", try foveaExecutable().path, "serve"] + arguments
+        } else {
+            process.executableURL = try foveaExecutable()
+            process.arguments = ["serve"] + arguments
+        }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        addTeardownBlock { process.terminate(); process.waitUntilExit() }
+        var text = ""
+        while !text.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let first = text.split(separator: "\n").first.map(String.init) ?? ""
+        let port = try XCTUnwrap(first.split(separator: ":").last.flatMap { UInt16($0.trimmingCharacters(in: CharacterSet(charactersIn: "/"))) },
+                                 "no port in '\(first)'")
+        return (process, port, first)
+    }
+
     /// Asserts that `fovea arguments` fails with a non-zero status and exactly one line on
     /// standard error that contains every one of `needles`; returns that line.
     @discardableResult

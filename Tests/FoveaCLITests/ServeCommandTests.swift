@@ -8,25 +8,8 @@ import XCTest
 final class ServeCommandTests: XCTestCase {
     /// Starts `fovea serve` on a free port and returns the process and the port it printed.
     func serve(_ weights: URL) throws -> (Process, UInt16) {
-        let process = Process()
-        process.executableURL = try foveaExecutable()
-        process.arguments = ["serve", "--weights", weights.path, "--port", "0"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        addTeardownBlock { process.terminate(); process.waitUntilExit() }
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while !text.contains("\n") && Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        let first = text.split(separator: "\n").first.map(String.init) ?? ""
-        XCTAssertTrue(first.hasPrefix("Serving lenet5 (input 1x28x28, 10 classes) at http://127.0.0.1:"), first)
-        let port = try XCTUnwrap(first.split(separator: ":").last.flatMap { UInt16($0.trimmingCharacters(in: CharacterSet(charactersIn: "/"))) },
-                                 "no port in '\(first)'")
+        let (process, port, banner) = try startServe(["--weights", weights.path, "--port", "0"])
+        XCTAssertTrue(banner.hasPrefix("Serving lenet5 (input 1x28x28, 10 classes) at http://127.0.0.1:"), banner)
         return (process, port)
     }
 

@@ -21,32 +21,10 @@ final class ServeHostileTrafficTests: XCTestCase {
         try PNG.encode(Image(tensor: MNIST.load(split: .test, from: bundledMNISTDirectory, verify: false).subset([0]).images))
     }
 
-    /// Starts `fovea serve` with `options` (through `sh -c` with `ulimit -n` when `files` is
-    /// set) and returns the process and its port.
+    /// Starts `fovea serve` with `options` on a free port, its request log off.
     func serve(_ options: [String], files: Int? = nil) throws -> (Process, UInt16) {
-        let process = Process()
-        let arguments = ["serve", "--weights", try Self.weights.get().path, "--port", "0", "--log-level", "error"] + options
-        if let files {
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit -n \(files) && exec \"$0\" \"$@\"", try foveaExecutable().path] + arguments
-        } else {
-            process.executableURL = try foveaExecutable()
-            process.arguments = arguments
-        }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        addTeardownBlock { process.terminate(); process.waitUntilExit() }
-        var text = ""
-        while !text.contains("\n") {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        let first = text.split(separator: "\n").first.map(String.init) ?? ""
-        let port = try XCTUnwrap(first.split(separator: ":").last.flatMap { UInt16($0.trimmingCharacters(in: CharacterSet(charactersIn: "/"))) },
-                                 "no port in '\(first)'")
+        let (process, port, _) = try startServe(["--weights", try Self.weights.get().path, "--port", "0", "--log-level", "error"] + options,
+                                                openFiles: files)
         return (process, port)
     }
 
