@@ -212,6 +212,9 @@ extension FoveaCommand {
             if balancedSampler { loader = loader.balancedSampling() }
             if prefetch > 0 { loader = try loader.prefetching(depth: prefetch) }
             let run = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) } ?? RunDirectory.timestamped(model: entry.name)
+            if !run.removedStaleFiles.isEmpty {
+                say("Removed \(run.removedStaleFiles.map(\.lastPathComponent).joined(separator: ", ")), left in \(run.url.path) by a run that was killed while writing")
+            }
 
             var callbacks: [TrainingCallback] = []
             let stopper = try earlyStopping.map { try EarlyStopping(monitor: Monitor(rawValue: monitor)!, patience: $0) }
