@@ -72,10 +72,21 @@ public struct RunDirectory {
         try writeAtomically(Data(s.utf8), to: historyURL)
     }
 
-    /// Writes `metrics.json` with keys sorted.
+    /// Writes `metrics.json` with keys sorted; inf and NaN, which JSON cannot hold, are written as null.
     public func writeMetrics(_ metrics: [String: Any]) throws {
-        let data = try JSONSerialization.data(withJSONObject: metrics, options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: RunDirectory.finiteJSON(metrics), options: [.prettyPrinted, .sortedKeys])
         try writeAtomically(data + Data("\n".utf8), to: metricsURL)
+    }
+
+    /// `value` with every non-finite Double or Float, at any depth, replaced by null.
+    static func finiteJSON(_ value: Any) -> Any {
+        switch value {
+        case let x as Double: return x.isFinite ? x : NSNull()
+        case let x as Float: return x.isFinite ? x : NSNull()
+        case let object as [String: Any]: return object.mapValues(finiteJSON)
+        case let array as [Any]: return array.map(finiteJSON)
+        default: return value
+        }
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.6g", x) }

@@ -227,12 +227,19 @@ extension FoveaCommand {
                 say("Resuming \(run.url.path) after epoch \(checkpoint.epoch) of \(epochs)")
             }
             let settings = ["arguments": try Self.json(arguments), "threads": "\(Parallel.threadCount)"]
-            history = try trainer.fit(loader, epochs: epochs, validation: validation, test: test, callbacks: callbacks,
-                                      completed: history) { record in
-                history.append(record)
-                try run.writeHistory(history)
-                try TrainingCheckpoint(trainer: trainer, history: history, callbacks: callbacks, settings: settings)
-                    .write(to: run.url.appendingPathComponent(TrainingCheckpoint.fileName))
+            do {
+                history = try trainer.fit(loader, epochs: epochs, validation: validation, test: test, callbacks: callbacks,
+                                          completed: history) { record in
+                    try TrainingCheckpoint(trainer: trainer, history: history + [record], callbacks: callbacks, settings: settings)
+                        .write(to: run.url.appendingPathComponent(TrainingCheckpoint.fileName))
+                    history.append(record)
+                    try run.writeHistory(history)
+                }
+            } catch let error as TrainingError where error.isDivergence {
+                throw ValidationErrorText(Self.divergenceMessage(error, learningRate: lr, run: run, goodEpochs: history.count))
+            } catch {
+                run.removeIfEmpty()
+                throw error
             }
             let trainSeconds = history.map(\.seconds).reduce(0, +)
             // Reported: the test split (MNIST), else the validation split (the user's images).
@@ -274,6 +281,19 @@ extension FoveaCommand {
                                  test != nil ? "Test" : "Validation", last.accuracy * 100, last.count, test != nil ? "test" : "validation", last.loss, history.count, history.count == 1 ? "" : "s",
                                  trainSeconds, imagesPerSecond, run.url.path, noReport ? "" : " (open report.html for the pictures)"))
             return (run.url, last.accuracy)
+        }
+
+        /// What `fovea train` says when training diverged: where, the loss, what to change, and
+        /// what the run folder keeps (nothing non-finite is ever written).
+        static func divergenceMessage(_ error: TrainingError, learningRate: Float, run: RunDirectory, goodEpochs: Int) -> String {
+            var text = "\(error) (--lr is \(learningRate): try a smaller --lr, or --clip-norm 1)"
+            if goodEpochs > 0 {
+                text += "; \(run.url.path) keeps the checkpoint.safetensors and history.csv of epoch \(goodEpochs), the last good one"
+            } else {
+                run.removeIfEmpty()
+                text += "; no epoch finished, so nothing was saved"
+            }
+            return text
         }
 
         /// `--class-weights`: "balanced" from the training split's counts, or one weight per class.

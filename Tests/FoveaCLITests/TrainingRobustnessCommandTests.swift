@@ -13,6 +13,42 @@ final class TrainingRobustnessCommandTests: XCTestCase {
         try Safetensors.read(from: url).tensors.reduce(0) { $0 + $1.tensor.values.filter { !$0.isFinite }.count }
     }
 
+    // issue 29 finding 8: Adam at lr 1e6 ran to the end, exit 0, with inf in its checkpoint.
+    func testDivergenceInTheFirstEpochFailsAndSavesNothing() throws {
+        let run = try makeTemporaryDirectory().appendingPathComponent("run")
+        let message = try assertFails(["train", "--optimizer", "adam", "--lr", "1e6", "--output", run.path] + quick,
+                                      mentioning: ["training diverged", "epoch 1", "inf or NaN", "--lr is 1000000.0", "nothing was saved"])
+        XCTAssertFalse(message.contains("NSCocoaErrorDomain"), message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.path), "no run folder is left behind")
+    }
+
+    // issue 29 finding 8: LeNet_modify at lr 1e6 failed writing NaN into JSON and left a
+    // history.csv with a NaN row.
+    func testBatchNormDivergenceWritesNoNaN() throws {
+        let run = try makeTemporaryDirectory().appendingPathComponent("run")
+        let message = try assertFails(["train", "--model", "lenet-bn", "--lr", "1e6", "--output", run.path] + quick,
+                                      mentioning: ["training diverged", "epoch 1", "lower the learning rate"])
+        XCTAssertFalse(message.contains("JSON"), message)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("history.csv").path))
+    }
+
+    // issue 29 finding 8: divergence after a good epoch keeps that epoch's checkpoint and
+    // history, with nothing non-finite, and writes no model.safetensors.
+    func testDivergenceKeepsTheLastGoodEpoch() throws {
+        let run = try makeTemporaryDirectory().appendingPathComponent("run")
+        // 1,000 images in batches of 24: 42 steps per epoch; the rate jumps 1e5-fold after them.
+        try assertFails(["train", "--lr", "0.01", "--schedule", "multistep:42:100000", "--epochs", "3", "--output", run.path] + quick,
+                        mentioning: ["training diverged", "at epoch 2", "keeps", "epoch 1, the last good one"])
+        let checkpoint = run.appendingPathComponent("checkpoint.safetensors")
+        XCTAssertEqual(try Safetensors.read(from: checkpoint).metadata["epoch"], "1")
+        XCTAssertEqual(try nonFiniteCount(checkpoint), 0)
+        let history = try String(contentsOf: run.appendingPathComponent("history.csv"), encoding: .utf8)
+        XCTAssertEqual(history.split(separator: "\n").count, 2, history)
+        XCTAssertFalse(history.lowercased().contains("nan") || history.contains("inf"), history)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("model.safetensors").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.appendingPathComponent("metrics.json").path))
+    }
+
     /// The id of a process that has exited.
     func deadPID() throws -> Int32 {
         let process = Process()

@@ -55,6 +55,18 @@ final class RunDirectoryTests: XCTestCase {
         }
     }
 
+    // issue 29 finding 8: JSON has no NaN; writing one failed with a raw Foundation error.
+    func testNonFiniteMetricsAreWrittenAsNull() throws {
+        let run = try RunDirectory(makeTemporaryDirectory())
+        try run.writeMetrics(["test_loss": Double.nan, "history": [["train_loss": Double.infinity, "epoch": 1]], "lr": Float.nan])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.metricsURL)) as? [String: Any])
+        XCTAssertTrue(object["test_loss"] is NSNull)
+        XCTAssertTrue(object["lr"] is NSNull)
+        let row = try XCTUnwrap((object["history"] as? [[String: Any]])?.first)
+        XCTAssertTrue(row["train_loss"] is NSNull)
+        XCTAssertEqual(row["epoch"] as? Int, 1)
+    }
+
     // issue 29 finding 9: opening a run folder (a new run or --resume) removes the temporary
     // files that killed writers left, and keeps those of running processes.
     func testOpeningARunRemovesStaleTemporaryFiles() throws {
