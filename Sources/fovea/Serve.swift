@@ -10,23 +10,24 @@ extension FoveaCommand {
 
         @Option(help: "Weights file written by `fovea train` (model.safetensors).")
         var weights: String
-        @Option(help: "Port to listen on (0 picks a free one).")
+        @Option(parsing: .unconditional, help: "Port to listen on (0 picks a free one).")
         var port: Int = 8080
         @Option(help: "IPv4 address to listen on (loopback by default; 0.0.0.0 for every interface).")
         var host = "127.0.0.1"
-        @Option(help: "Largest request body in MB; bigger ones get 413.")
+        @Option(parsing: .unconditional, help: "Largest request body in MB; bigger ones get 413.")
         var maxBodyMb: Double = 8
-        @Option(help: "Most requests in flight at once; more get 503.")
+        @Option(parsing: .unconditional, help: "Most requests in flight at once; more get 503.")
         var maxConcurrent = 64
-        @Option(help: "Seconds a request may take; slower ones get 408.")
+        @Option(parsing: .unconditional, help: "Seconds a request may take; slower ones get 408.")
         var timeout: Double = 10
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
-            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
-            guard maxBodyMb > 0, maxBodyMb <= 1024 else { throw ValidationError("--max-body-mb must be in (0, 1024], got \(maxBodyMb)") }
-            guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1, got \(maxConcurrent)") }
-            guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
+            try OptionCheck.whole("--port", port, in: 0...65535)
+            try OptionCheck.real("--max-body-mb", maxBodyMb, .upTo(1024))
+            try OptionCheck.whole("--max-concurrent", maxConcurrent, in: 1...4096)
+            try OptionCheck.real("--timeout", timeout, .upTo(86_400))
+            try OptionCheck.path("--weights", weights)
         }
 
         func run() throws {

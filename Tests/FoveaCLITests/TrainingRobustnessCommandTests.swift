@@ -94,4 +94,36 @@ final class TrainingRobustnessCommandTests: XCTestCase {
                                       mentioning: ["cannot write /dev/full", "no space left on device"])
         XCTAssertFalse(message.contains("NSCocoaErrorDomain"), message)
     }
+
+    // issue 29 finding 10: `--epochs -1` said "Missing value", `--threads 10000` started 257
+    // threads and `--output ""` wrote the run into the current folder.
+    func testOutOfRangeOptionsNameTheFlagTheValueAndTheRange() throws {
+        try assertFails(["train", "--epochs", "-1"], mentioning: ["--epochs", "between 1 and 100000", "got -1"])
+        try assertFails(["train", "--epochs=-1"], mentioning: ["--epochs", "got -1"])
+        try assertFails(["train", "--epochs", "1000000"], mentioning: ["--epochs", "got 1000000"])
+        try assertFails(["train", "--batch-size", "-24"], mentioning: ["--batch-size", "got -24"])
+        try assertFails(["train", "--batch-size", "9223372036854775807"], mentioning: ["--batch-size", "65536"])
+        try assertFails(["train", "--lr", "-0.5"], mentioning: ["--lr", "positive", "got -0.5"])
+        try assertFails(["train", "--lr", "nan"], mentioning: ["--lr", "positive", "got nan"])
+        try assertFails(["train", "--threads", "10000"], mentioning: ["--threads", "between 1 and 256", "got 10000", "cores"])
+        try assertFails(["train", "--threads", "-2"], mentioning: ["--threads", "got -2"])
+        try assertFails(["train", "--train-images", "-5"], mentioning: ["--train-images", "at least 1", "got -5"])
+        try assertFails(["train", "--test-images", "-5"], mentioning: ["--test-images", "at least 1", "got -5"])
+        try assertFails(["train", "--seed", "-1"], mentioning: ["--seed", "'-1'", "between 0 and 18446744073709551615"])
+        try assertFails(["train", "--prefetch", "-1"], mentioning: ["--prefetch", "between 0 and 64", "got -1"])
+        try assertFails(["train", "--momentum", "-0.1"], mentioning: ["--momentum", "[0, 1)", "got -0.1"])
+        try assertFails(["train", "--early-stopping", "-1"], mentioning: ["--early-stopping", "at least 0", "got -1"])
+        try assertFails(["train", "--clip-norm", "-1"], mentioning: ["--clip-norm", "got -1.0"])
+        try assertFails(["train", "--output", ""], mentioning: ["--output", "''"])
+        try assertFails(["finetune", "--weights", "w", "--epochs", "-3"], mentioning: ["--epochs", "got -3"])
+        try assertFails(["evaluate", "--weights", "w", "--sample", "-1"], mentioning: ["--sample", "at least 0", "got -1"])
+        try assertFails(["evaluate", "--weights", "w", "--output", ""], mentioning: ["--output"])
+        try assertFails(["predict", "--weights", "w", "--top", "-1", "x.png"], mentioning: ["--top", "got -1"])
+        try assertFails(["serve", "--weights", "w", "--port", "-1"], mentioning: ["--port", "between 0 and 65535", "got -1"])
+        try assertFails(["serve", "--weights", "w", "--timeout", "inf"], mentioning: ["--timeout", "got inf"])
+        try assertFails(["summary", "lenet5", "--classes", "-3"], mentioning: ["--classes", "got -3"])
+        try assertFails(["export", "--model", "lenet5", "--classes", "1000000000000"], mentioning: ["--classes", "100000"])
+        try assertFails(["data", "synth-aoi", "--out", "x", "--per-class", "-1"], mentioning: ["--per-class", "got -1"])
+        try assertFails(["bench", "--clients", "100000"], mentioning: ["--clients", "between 1 and 256"])
+    }
 }
