@@ -23,7 +23,7 @@ extension FoveaCommand {
             var perClass = 200
             @Option(parsing: .unconditional, help: "Image side in pixels.")
             var size = 64
-            @Option(parsing: .unconditional, help: "Random seed.", transform: OptionCheck.seed)
+            @Option(parsing: .unconditional, help: "Random seed (default: 1).", transform: OptionCheck.seed)
             var seed: UInt64 = 1
 
             func validate() throws {

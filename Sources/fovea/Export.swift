@@ -25,7 +25,7 @@ extension FoveaCommand {
         var format: String = "onnx"
         @Option(help: "The file to write (default: the weights file with .onnx, or MODEL.onnx).")
         var output: String?
-        @Option(parsing: .unconditional, help: "Seed for --model's initial weights.", transform: OptionCheck.seed)
+        @Option(parsing: .unconditional, help: "Seed for --model's initial weights (default: 42).", transform: OptionCheck.seed)
         var seed: UInt64 = 42
 
         func validate() throws {

@@ -20,7 +20,7 @@ extension FoveaCommand {
         var schedule: String?
         @Option(parsing: .unconditional, help: "SGD momentum (default: the model's recipe, 0.9).")
         var momentum: Float?
-        @Option(parsing: .unconditional, help: "Random seed: initial weights and shuffling.", transform: OptionCheck.seed)
+        @Option(parsing: .unconditional, help: "Random seed: initial weights and shuffling (default: 42).", transform: OptionCheck.seed)
         var seed: UInt64 = 42
         @Option(help: "Run directory (default: runs/<model>-<time>).")
         var output: String?
