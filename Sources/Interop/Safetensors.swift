@@ -130,19 +130,6 @@ public enum Safetensors {
     }
 }
 
-/// Writes `data` to a temporary file beside `url`, then renames it over `url`.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-    let dir = url.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    try data.write(to: tmp)
-    if rename(tmp.path, url.path) != 0 {
-        let code = errno
-        try? FileManager.default.removeItem(at: tmp)
-        throw SafetensorsError.invalid(url.path, "cannot move the new file into place (errno \(code))")
-    }
-}
-
 /// A safetensors file that cannot be read or written.
 public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
     case invalid(String, String)

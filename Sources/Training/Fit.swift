@@ -36,6 +36,13 @@ extension Trainer {
                     record.testAccuracy = t.accuracy
                 }
                 if verbose { Console.write(Trainer.summary(of: record)) }
+                // Nothing non-finite goes on to the callbacks, the history or a checkpoint
+                // (JSON has no NaN).
+                let figures = [("training loss", record.trainLoss), ("validation loss", record.validationLoss),
+                               ("test loss", record.testLoss)]
+                if let (name, value) = figures.first(where: { $0.1.map { !$0.isFinite } ?? false }) {
+                    throw TrainingError.nonFinite(epoch: epoch, what: "the \(name) is \(value!.isNaN ? "NaN" : "\(value!)")")
+                }
                 history.append(record)
                 lastEpoch = epoch
                 var stop = false

@@ -8,21 +8,37 @@ import Interop
 ///   `train_seconds`, `train_images_per_second`, ...) and the settings of the run.
 public struct RunDirectory {
     public let url: URL
+    /// Whether `init` made the folder (it did not exist before).
+    public let created: Bool
+    /// The temporary files of killed writers (`.model.safetensors.tmp-<pid>`, see
+    /// `AtomicFile`) that `init` found in the folder and removed.
+    public let removedStaleFiles: [URL]
 
-    /// Creates the folder (and parents) if needed.
+    /// Creates the folder (and parents) if needed, and removes the temporary files that
+    /// writers killed mid-write (SIGKILL, a power cut) left there.
     ///
     /// - Throws: `RunDirectoryError` when the path is a file or cannot be created.
     public init(_ url: URL) throws {
         self.url = url
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+        let existed = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        if existed, !isDirectory.boolValue {
             throw RunDirectoryError.notADirectory(path: url.path)
         }
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
-            throw RunDirectoryError.cannotCreate(path: url.path, reason: (error as NSError).localizedDescription)
+            throw RunDirectoryError.cannotCreate(path: url.path, reason: FileWriteError.describe(error))
         }
+        created = !existed
+        removedStaleFiles = existed ? AtomicFile.removeStaleTemporaryFiles(in: url) : []
+    }
+
+    /// Removes the folder when `init` made it and nothing was written into it (a run that
+    /// failed before its first epoch leaves no empty folder behind).
+    public func removeIfEmpty() {
+        guard created, (try? FileManager.default.contentsOfDirectory(atPath: url.path))?.isEmpty == true else { return }
+        try? FileManager.default.removeItem(at: url)
     }
 
     /// A fresh folder under `runs/` named after the model and the time, e.g. `runs/lenet5-20261122-153012`.
@@ -56,10 +72,21 @@ public struct RunDirectory {
         try writeAtomically(Data(s.utf8), to: historyURL)
     }
 
-    /// Writes `metrics.json` with keys sorted.
+    /// Writes `metrics.json` with keys sorted; inf and NaN, which JSON cannot hold, are written as null.
     public func writeMetrics(_ metrics: [String: Any]) throws {
-        let data = try JSONSerialization.data(withJSONObject: metrics, options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: RunDirectory.finiteJSON(metrics), options: [.prettyPrinted, .sortedKeys])
         try writeAtomically(data + Data("\n".utf8), to: metricsURL)
+    }
+
+    /// `value` with every non-finite Double or Float, at any depth, replaced by null.
+    static func finiteJSON(_ value: Any) -> Any {
+        switch value {
+        case let x as Double: return x.isFinite ? x : NSNull()
+        case let x as Float: return x.isFinite ? x : NSNull()
+        case let object as [String: Any]: return object.mapValues(finiteJSON)
+        case let array as [Any]: return array.map(finiteJSON)
+        default: return value
+        }
     }
 
     private func fmt(_ x: Double) -> String { String(format: "%.6g", x) }

@@ -64,8 +64,16 @@ public final class Trainer {
                     objective = try objective + heads.auxiliaryLossWeight * self.loss(aux, batch.labels)
                 }
             }
+            if let penalty { objective = try objective + penalty() }
+            // Like Keras' TerminateOnNaN, but before the step: a non-finite loss would carry
+            // inf or NaN into every weight, so the weights stay those of the last good step.
+            guard loss.item.isFinite, objective.item.isFinite else {
+                if progress.live { Console.write("") }
+                throw TrainingError.diverged(epoch: epoch, step: step + 1,
+                                             loss: Double(loss.item.isFinite ? objective.item : loss.item))
+            }
             optimizer.zeroGrad()
-            try (penalty.map { try objective + $0() } ?? objective).backward()
+            try objective.backward()
             try beforeStep?()
             optimizer.step()
             let n = batch.labels.count
@@ -76,9 +84,6 @@ public final class Trainer {
             if verbose {
                 progress.update(step: step, elapsed: elapsed(),
                                 figures: [("loss", lossSum / Double(seen)), ("accuracy", Double(correct) / Double(seen))])
-            }
-            guard loss.item.isFinite else {
-                throw TrainingError.diverged(epoch: epoch, step: step, loss: Double(loss.item))
             }
         }
         // Time the steps spent waiting for data: with prefetching, only for batches the
@@ -98,6 +103,12 @@ public final class Trainer {
             }
         }
         let seconds = elapsed()
+        // A finite loss can hide overflowing state (Adam's squared gradients reach inf first),
+        // which must never reach a checkpoint: one scan per epoch is cheap next to its steps.
+        if let bad = nonFiniteState() {
+            if verbose { progress.finish(elapsed: seconds, figures: [("loss", lossSum / Double(max(seen, 1)))]) }
+            throw TrainingError.nonFinite(epoch: epoch, what: "\(bad) (mean training loss \(lossSum / Double(max(seen, 1))))")
+        }
         var record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
                                  trainAccuracy: Double(correct) / Double(max(seen, 1)), testLoss: nil, testAccuracy: nil,
                                  seconds: seconds, imagesPerSecond: Double(seen) / max(seconds, 1e-9),
@@ -133,6 +144,25 @@ public final class Trainer {
         return Evaluation(loss: lossSum / Double(max(seen, 1)), accuracy: Double(correct) / Double(max(seen, 1)), count: seen)
     }
 
+    /// The first tensor of the model's state dict or the optimizer's state holding inf or NaN,
+    /// described with its count of such values (`optimizer.4.exp_avg_sq has 20726 of 48000
+    /// values inf or NaN`); nil when every value is finite.
+    public func nonFiniteState() -> String? {
+        let tensors = model.stateDict() + optimizer.stateDict().map { ("optimizer." + $0.name, $0.tensor) }
+        return Trainer.firstNonFinite(tensors)
+    }
+
+    /// The first of `tensors` holding inf or NaN and how many such values it has; nil when none.
+    public static func firstNonFinite(_ tensors: [(name: String, tensor: Tensor)]) -> String? {
+        for (name, tensor) in tensors {
+            let p = tensor.pointer
+            var bad = 0
+            for i in 0..<tensor.count where !p[i].isFinite { bad += 1 }
+            if bad > 0 { return "\(name) has \(bad) of \(tensor.count) values inf or NaN" }
+        }
+        return nil
+    }
+
     /// How many rows of `logits [N, C]` have their maximum at the label.
     public static func countCorrect(logits: Tensor, labels: [Int]) -> Int {
         let c = logits.shape[1], p = logits.pointer
@@ -148,12 +178,35 @@ public final class Trainer {
 
 /// Training that cannot go on.
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss of step `step` (from 1) of `epoch` was inf or NaN; the step was not taken.
     case diverged(epoch: Int, step: Int, loss: Double)
+    /// At the end of `epoch` a weight, buffer, optimizer state or evaluation figure was inf
+    /// or NaN; `what` says which.
+    case nonFinite(epoch: Int, what: String)
     case invalidSetting(String)
+
+    /// Whether training diverged (`diverged` or `nonFinite`).
+    public var isDivergence: Bool {
+        switch self {
+        case .diverged, .nonFinite: return true
+        case .invalidSetting: return false
+        }
+    }
+
+    /// The epoch training diverged in, nil for other errors.
+    public var divergedEpoch: Int? {
+        switch self {
+        case .diverged(let epoch, _, _), .nonFinite(let epoch, _): return epoch
+        case .invalidSetting: return nil
+        }
+    }
+
     public var description: String {
         switch self {
         case .diverged(let e, let s, let l):
-            return "training diverged: loss is \(l) at epoch \(e), step \(s); lower the learning rate"
+            return "training diverged: loss is \(l.isNaN ? "NaN" : "\(l)") at epoch \(e), step \(s); lower the learning rate or clip the gradients"
+        case .nonFinite(let e, let what):
+            return "training diverged in epoch \(e): \(what); lower the learning rate or clip the gradients"
         case .invalidSetting(let message):
             return message
         }

@@ -73,9 +73,22 @@ public struct TrainingCheckpoint {
     }
 
     /// Writes the checkpoint to `url` atomically.
+    ///
+    /// - Throws: `TrainingError.nonFinite` (and writes nothing, so the previous checkpoint
+    ///   stays) when a tensor or a figure of the history is inf or NaN: a checkpoint is the
+    ///   last good state of a run, and JSON has no NaN.
     public func write(to url: URL) throws {
         var tensors = model.map { ("model." + $0.name, $0.tensor) } + optimizer.map { ("optimizer." + $0.name, $0.tensor) }
         for (i, state) in callbacks.enumerated() { tensors += state.tensors.map { ("callback.\(i)." + $0.name, $0.tensor) } }
+        if let bad = Trainer.firstNonFinite(tensors.map { (name: $0.0, tensor: $0.1) }) {
+            throw TrainingError.nonFinite(epoch: epoch, what: "\(url.path) not written: \(bad)")
+        }
+        let figures = history.flatMap { r in [r.trainLoss, r.trainAccuracy, r.seconds, r.imagesPerSecond, r.learningRate]
+            + [r.testLoss, r.testAccuracy, r.validationLoss, r.validationAccuracy, r.dataWaitSeconds].compactMap { $0 } }
+            + callbacks.flatMap { $0.values.values }
+        if let bad = figures.first(where: { !$0.isFinite }) {
+            throw TrainingError.nonFinite(epoch: epoch, what: "\(url.path) not written: its history or callback state holds \(bad)")
+        }
         var metadata = ["format": Self.format, "epoch": "\(epoch)",
                         "random": random.stateWords.map(String.init).joined(separator: " "),
                         "learning_rate_scale": "\(learningRateScale)",

@@ -9,13 +9,13 @@ extension FoveaCommand {
         static let configuration = CommandConfiguration(
             abstract: "Measure GEMM GFLOP/s, LeNet-5 training images/s and inference latency.")
 
-        @Option(help: "Training steps to time.")
+        @Option(parsing: .unconditional, help: "Training steps to time.")
         var steps = 600
-        @Option(help: "Images per training step (`fovea train` uses 24).")
+        @Option(parsing: .unconditional, help: "Images per training step (`fovea train` uses 24).")
         var batchSize = 24
-        @Option(help: "Single-image inferences to time.")
+        @Option(parsing: .unconditional, help: "Single-image inferences to time.")
         var inferences = 2000
-        @Option(help: "Peak FP32 GFLOP/s of one core, for the percentage (default: measured here with a loop of independent FMAs).")
+        @Option(parsing: .unconditional, help: "Peak FP32 GFLOP/s of one core, for the percentage (default: measured here with a loop of independent FMAs).")
         var peakGflops: Double?
         @Flag(help: "Time only GEMM: squares from 128 to 2048 on one thread and on --threads, against the measured peak.")
         var gemm = false
@@ -35,21 +35,26 @@ extension FoveaCommand {
         var compare = false
         @Option(help: "Run one suite case in this process and print it as JSON (what --suite runs in each child).")
         var `case`: String?
-        @Option(help: "Training steps of the suite's LeNet cases (CIFAR ResNet-18: steps / 60).")
+        @Option(parsing: .unconditional, help: "Training steps of the suite's LeNet cases (CIFAR ResNet-18: steps / 60).")
         var suiteSteps = 300
-        @Option(help: "Rounds of --suite: every case runs this many times (with --compare, each Fovea run next to a PyTorch run), and the ratios' median is printed.")
+        @Option(parsing: .unconditional, help: "Rounds of --suite: every case runs this many times (with --compare, each Fovea run next to a PyTorch run), and the ratios' median is printed.")
         var rounds = 3
-        @Option(help: "Concurrent clients for --server.")
+        @Option(parsing: .unconditional, help: "Concurrent clients for --server.")
         var clients = 16
-        @Option(help: "Requests each client sends for --server.")
+        @Option(parsing: .unconditional, help: "Requests each client sends for --server.")
         var requests = 500
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
-            guard steps >= 10 else { throw ValidationError("--steps must be at least 10, got \(steps)") }
-            guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-            guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, got \(rounds)") }
-            guard inferences >= 10 else { throw ValidationError("--inferences must be at least 10, got \(inferences)") }
+            try OptionCheck.whole("--steps", steps, in: 10...1_000_000)
+            try OptionCheck.whole("--batch-size", batchSize, in: 1...OptionCheck.maximumBatchSize)
+            try OptionCheck.whole("--rounds", rounds, in: 1...1000)
+            try OptionCheck.whole("--inferences", inferences, in: 10...10_000_000)
+            try OptionCheck.whole("--suite-steps", suiteSteps, in: 1...1_000_000)
+            try OptionCheck.whole("--clients", clients, in: 1...256)
+            try OptionCheck.whole("--requests", requests, in: 1...1_000_000)
+            try OptionCheck.real("--peak-gflops", peakGflops, .positive)
+            try OptionCheck.path("--keep-plots", keepPlots)
         }
 
         func run() throws {

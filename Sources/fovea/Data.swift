@@ -19,16 +19,17 @@ extension FoveaCommand {
 
             @Option(help: "Folder to write into.")
             var out: String
-            @Option(help: "Images per class.")
+            @Option(parsing: .unconditional, help: "Images per class.")
             var perClass = 200
-            @Option(help: "Image side in pixels.")
+            @Option(parsing: .unconditional, help: "Image side in pixels.")
             var size = 64
-            @Option(help: "Random seed.")
+            @Option(parsing: .unconditional, help: "Random seed (default: 1).", transform: OptionCheck.seed)
             var seed: UInt64 = 1
 
             func validate() throws {
-                guard perClass >= 1 else { throw ValidationError("--per-class must be at least 1, got \(perClass)") }
-                guard (16...1024).contains(size) else { throw ValidationError("--size must be 16...1024, got \(size)") }
+                try OptionCheck.whole("--per-class", perClass, in: 1...100_000)
+                try OptionCheck.whole("--size", size, in: 16...1024)
+                try OptionCheck.path("--out", out)
             }
 
             func run() throws {

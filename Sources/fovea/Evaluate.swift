@@ -14,22 +14,24 @@ extension FoveaCommand {
         var dataset: String?
         @Option(name: [.customLong("data"), .customLong("data-dir")], help: "Folder holding the dataset's IDX files (default: the bundled MNIST, or where Fashion-MNIST is installed).")
         var dataDir: String?
-        @Option(help: "Evaluate the first N test images only (default: all).")
+        @Option(parsing: .unconditional, help: "Evaluate the first N test images only (default: all).")
         var testImages: Int?
         @Option(help: "Folder for the pictures and report (default: evaluation/ beside the weights).")
         var output: String?
-        @Option(help: "Test image whose feature maps and saliency are drawn.")
+        @Option(parsing: .unconditional, help: "Test image whose feature maps and saliency are drawn.")
         var sample = 0
         @Flag(help: "Skip the SHA-256 check of the data files.")
         var noVerify = false
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
-            if let testImages, testImages < 1 { throw ValidationError("--test-images must be at least 1, got \(testImages)") }
+            try OptionCheck.whole("--test-images", testImages, atLeast: 1)
+            try OptionCheck.path("--weights", weights)
+            try OptionCheck.path("--output", output)
             if let dataset, TestSet.Name(rawValue: dataset) == nil {
                 throw ValidationError("--dataset must be mnist or fashion-mnist, got '\(dataset)'")
             }
-            guard sample >= 0 else { throw ValidationError("--sample must be at least 0, got \(sample)") }
+            try OptionCheck.whole("--sample", sample, atLeast: 0)
         }
 
         func run() throws {

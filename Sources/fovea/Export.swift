@@ -19,13 +19,13 @@ extension FoveaCommand {
         var model: String?
         @Option(help: "Input shape CxHxW for --model (default: the model's own).")
         var input: String?
-        @Option(help: "Number of classes for --model (default: the model's own).")
+        @Option(parsing: .unconditional, help: "Number of classes for --model (default: the model's own).")
         var classes: Int?
         @Option(help: "Output format (only onnx).")
         var format: String = "onnx"
         @Option(help: "The file to write (default: the weights file with .onnx, or MODEL.onnx).")
         var output: String?
-        @Option(help: "Seed for --model's initial weights.")
+        @Option(parsing: .unconditional, help: "Seed for --model's initial weights (default: 42).", transform: OptionCheck.seed)
         var seed: UInt64 = 42
 
         func validate() throws {
@@ -36,9 +36,9 @@ extension FoveaCommand {
             }
             if let model { do { _ = try ModelZoo.entry(named: model) } catch { throw ValidationError("\(error)") } }
             if let input { do { _ = try ModelZoo.parseInput(input) } catch { throw ValidationError("--input: \(error)") } }
-            if let classes, !(1...ModelZoo.maxClasses).contains(classes) {
-                throw ValidationError("--classes must be in 1...\(ModelZoo.maxClasses), got \(classes)")
-            }
+            try OptionCheck.whole("--classes", classes, in: 1...OptionCheck.maximumClasses)
+            try OptionCheck.path("--weights", weights)
+            try OptionCheck.path("--output", output)
         }
 
         func run() throws {

@@ -20,7 +20,7 @@ struct FoveaCommand: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success || error is CleanExit { exit(withError: error) }
-            let message = FoveaCommand.message(for: error)
+            let message = FoveaCommand.message(for: FoveaCommand.explainingFileErrors(error))
                 .split(whereSeparator: \.isNewline).joined(separator: "; ")
             Console.error("fovea: error: " + (message.isEmpty ? String(describing: error) : message))
             Foundation.exit(code.rawValue == 0 ? 1 : code.rawValue)
@@ -28,13 +28,35 @@ struct FoveaCommand: ParsableCommand {
     }
 }
 
+extension FoveaCommand {
+    /// A Foundation file error (`NSCocoaErrorDomain Code=640`) as a sentence naming the file
+    /// and the reason: "cannot write runs/a/report.html: no space left on device (ENOSPC)".
+    /// Other errors are returned as they are.
+    static func explainingFileErrors(_ error: Error) -> Error {
+        let ns = error as NSError
+        guard ns.domain == NSCocoaErrorDomain, (NSFileReadUnknownError...NSFileWriteVolumeReadOnlyError).contains(ns.code) else {
+            return error
+        }
+        let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path ?? "a file"
+        let verb = ns.code >= NSFileWriteUnknownError ? "write" : "read"
+        var reason = FileWriteError.describe(error)
+        if !(ns.userInfo[NSUnderlyingErrorKey] is NSError) {
+            let known: [Int: Int32] = [NSFileWriteOutOfSpaceError: ENOSPC, NSFileWriteNoPermissionError: EACCES,
+                                       NSFileReadNoPermissionError: EACCES, NSFileWriteVolumeReadOnlyError: EROFS,
+                                       NSFileNoSuchFileError: ENOENT, NSFileReadNoSuchFileError: ENOENT]
+            if let code = known[ns.code] { reason = FileWriteError(path: path, errno: code).reason }
+        }
+        return ValidationErrorText("cannot \(verb) \(path): \(reason)")
+    }
+}
+
 /// Options every compute-heavy subcommand shares.
 struct ComputeOptions: ParsableArguments {
-    @Option(help: "Worker threads for the kernels (default: all cores).")
+    @Option(parsing: .unconditional, help: "Worker threads for the kernels (default: all cores).")
     var threads: Int?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        try OptionCheck.threads(threads)
     }
 
     /// Applies the thread count.

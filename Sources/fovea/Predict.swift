@@ -12,12 +12,13 @@ extension FoveaCommand {
         var weights: String
         @Argument(help: "The PNG or JPEG image to classify.")
         var image: String
-        @Option(help: "Print only the K most probable classes (default: all).")
+        @Option(parsing: .unconditional, help: "Print only the K most probable classes (default: all).")
         var top: Int?
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
-            if let top, top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
+            try OptionCheck.whole("--top", top, atLeast: 1)
+            try OptionCheck.path("--weights", weights)
         }
 
         func run() throws {

@@ -11,34 +11,35 @@ extension FoveaCommand {
 
         @Option(help: "Weights file written by `fovea train` (model.safetensors).")
         var weights: String
-        @Option(help: "Port to listen on (0 picks a free one).")
+        @Option(parsing: .unconditional, help: "Port to listen on (0 picks a free one).")
         var port: Int = 8080
         @Option(help: "IPv4 address to listen on (loopback by default; 0.0.0.0 for every interface).")
         var host = "127.0.0.1"
-        @Option(help: "Largest request body in MB; bigger ones get 413.")
+        @Option(parsing: .unconditional, help: "Largest request body in MB; bigger ones get 413.")
         var maxBodyMb: Double = 8
-        @Option(help: "Most requests in flight at once; more get 503.")
+        @Option(parsing: .unconditional, help: "Most requests in flight at once; more get 503.")
         var maxConcurrent = 64
-        @Option(help: "Seconds a request may take, its body's upload included; slower ones get 408.")
+        @Option(parsing: .unconditional, help: "Seconds a request may take, its body's upload included; slower ones get 408.")
         var timeout: Double = 10
-        @Option(help: "Most open connections; more wait until one closes.")
+        @Option(parsing: .unconditional, help: "Most open connections; more wait until one closes.")
         var maxConnections = 512
-        @Option(help: "Seconds a connection may take to send a request's headers before it is closed.")
+        @Option(parsing: .unconditional, help: "Seconds a connection may take to send a request's headers before it is closed.")
         var idleTimeout: Double = 5
-        @Option(help: "Largest image or JSON input in pixels (width x height); bigger ones get 413.")
+        @Option(parsing: .unconditional, help: "Largest image or JSON input in pixels (width x height); bigger ones get 413.")
         var maxPixels = 4096 * 4096
         @Option(help: "Request log on standard error: trace, debug, info (a line per request), notice, warning, error, critical.")
         var logLevel = "info"
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
-            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535, got \(port)") }
-            guard maxBodyMb > 0, maxBodyMb <= 1024 else { throw ValidationError("--max-body-mb must be in (0, 1024], got \(maxBodyMb)") }
-            guard maxConcurrent >= 1 else { throw ValidationError("--max-concurrent must be at least 1, got \(maxConcurrent)") }
-            guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be in (0, 3600] seconds, got \(timeout)") }
-            guard (1...100_000).contains(maxConnections) else { throw ValidationError("--max-connections must be 1...100000, got \(maxConnections)") }
-            guard idleTimeout > 0, idleTimeout <= 3600 else { throw ValidationError("--idle-timeout must be in (0, 3600] seconds, got \(idleTimeout)") }
-            guard (1...(1 << 30)).contains(maxPixels) else { throw ValidationError("--max-pixels must be 1...\(1 << 30), got \(maxPixels)") }
+            try OptionCheck.whole("--port", port, in: 0...65535)
+            try OptionCheck.real("--max-body-mb", maxBodyMb, .upTo(1024))
+            try OptionCheck.whole("--max-concurrent", maxConcurrent, in: 1...4096)
+            try OptionCheck.real("--timeout", timeout, .upTo(86_400))
+            try OptionCheck.path("--weights", weights)
+            try OptionCheck.whole("--max-connections", maxConnections, in: 1...100_000)
+            try OptionCheck.real("--idle-timeout", idleTimeout, .upTo(86_400))
+            try OptionCheck.whole("--max-pixels", maxPixels, in: 1...(1 << 30))
             guard Logger.Level(rawValue: logLevel) != nil else {
                 throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got '\(logLevel)'")
             }

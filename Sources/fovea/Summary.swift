@@ -11,15 +11,13 @@ extension FoveaCommand {
         var model: String
         @Option(help: "Input shape CxHxW (default: the model's own, e.g. 3x224x224).")
         var input: String?
-        @Option(help: "Number of classes (default: the model's own).")
+        @Option(parsing: .unconditional, help: "Number of classes (default: the model's own).")
         var classes: Int?
 
         func validate() throws {
             do { _ = try ModelZoo.entry(named: model) } catch { throw ValidationError("\(error)") }
             if let input { do { _ = try ModelZoo.parseInput(input) } catch { throw ValidationError("--input: \(error)") } }
-            if let classes, !(1...ModelZoo.maxClasses).contains(classes) {
-                throw ValidationError("--classes must be in 1...\(ModelZoo.maxClasses), got \(classes)")
-            }
+            try OptionCheck.whole("--classes", classes, in: 1...OptionCheck.maximumClasses)
         }
 
         func run() throws {

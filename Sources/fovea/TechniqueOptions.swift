@@ -7,45 +7,43 @@ import Fovea
 struct TechniqueOptions: ParsableArguments {
     @Option(help: "Optimizer: sgd, adam, adamw, adagrad or rmsprop (default: the model's recipe).")
     var optimizer: String?
-    @Option(help: "Weight decay: L2 added to the gradient (sgd, adam, adagrad, rmsprop) or decoupled (adamw, default 0.01).")
+    @Option(parsing: .unconditional, help: "Weight decay: L2 added to the gradient (sgd, adam, adagrad, rmsprop) or decoupled (adamw, default 0.01).")
     var weightDecay: Float?
     @Flag(help: "Nesterov momentum (sgd).")
     var nesterov = false
-    @Option(help: "Adam/AdamW beta1.")
+    @Option(parsing: .unconditional, help: "Adam/AdamW beta1.")
     var beta1: Float = 0.9
-    @Option(help: "Adam/AdamW beta2.")
+    @Option(parsing: .unconditional, help: "Adam/AdamW beta2.")
     var beta2: Float = 0.999
-    @Option(help: "Epsilon of adam, adamw, adagrad, rmsprop (default: the optimizer's own).")
+    @Option(parsing: .unconditional, help: "Epsilon of adam, adamw, adagrad, rmsprop (default: the optimizer's own).")
     var eps: Float?
-    @Option(help: "Clip the joint gradient norm to this value before each step.")
+    @Option(parsing: .unconditional, help: "Clip the joint gradient norm to this value before each step.")
     var clipNorm: Float?
-    @Option(help: "Clamp every gradient element to [-V, V] before each step.")
+    @Option(parsing: .unconditional, help: "Clamp every gradient element to [-V, V] before each step.")
     var clipValue: Float?
-    @Option(help: "Drop probability of every dropout layer in the model, in [0, 1).")
+    @Option(parsing: .unconditional, help: "Drop probability of every dropout layer in the model, in [0, 1).")
     var dropout: Float?
-    @Option(help: "Label smoothing of the cross-entropy targets, in [0, 1).")
+    @Option(parsing: .unconditional, help: "Label smoothing of the cross-entropy targets, in [0, 1).")
     var labelSmoothing: Float = 0
-    @Option(help: "L1 penalty strength on conv/dense weights (lambda * sum |w|).")
+    @Option(parsing: .unconditional, help: "L1 penalty strength on conv/dense weights (lambda * sum |w|).")
     var l1: Float = 0
-    @Option(help: "L2 penalty strength on conv/dense weights (lambda/2 * sum w^2).")
+    @Option(parsing: .unconditional, help: "L2 penalty strength on conv/dense weights (lambda/2 * sum w^2).")
     var l2: Float = 0
 
     func validate() throws {
         if let optimizer {
             do { _ = try OptimizerKind(named: optimizer) } catch { throw ValidationError("--optimizer: \(error)") }
         }
-        if let weightDecay, !(weightDecay >= 0 && weightDecay.isFinite) { throw ValidationError("--weight-decay must be >= 0, got \(weightDecay)") }
-        for (name, value) in [("--beta1", beta1), ("--beta2", beta2)] where !(value >= 0 && value < 1) {
-            throw ValidationError("\(name) must be in [0, 1), got \(value)")
-        }
-        if let eps, !(eps > 0 && eps.isFinite) { throw ValidationError("--eps must be > 0, got \(eps)") }
-        if let clipNorm, !(clipNorm > 0 && clipNorm.isFinite) { throw ValidationError("--clip-norm must be > 0, got \(clipNorm)") }
-        if let clipValue, !(clipValue > 0 && clipValue.isFinite) { throw ValidationError("--clip-value must be > 0, got \(clipValue)") }
-        if let dropout, !(dropout >= 0 && dropout < 1) { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
-        guard labelSmoothing >= 0, labelSmoothing < 1 else { throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)") }
-        for (name, value) in [("--l1", l1), ("--l2", l2)] where !(value >= 0 && value.isFinite) {
-            throw ValidationError("\(name) must be >= 0, got \(value)")
-        }
+        try OptionCheck.real("--weight-decay", weightDecay, .nonNegative)
+        try OptionCheck.real("--beta1", beta1, .fraction)
+        try OptionCheck.real("--beta2", beta2, .fraction)
+        try OptionCheck.real("--eps", eps, .positive)
+        try OptionCheck.real("--clip-norm", clipNorm, .positive)
+        try OptionCheck.real("--clip-value", clipValue, .positive)
+        try OptionCheck.real("--dropout", dropout, .fraction)
+        try OptionCheck.real("--label-smoothing", labelSmoothing, .fraction)
+        try OptionCheck.real("--l1", l1, .nonNegative)
+        try OptionCheck.real("--l2", l2, .nonNegative)
     }
 
     /// The optimizer for `model`'s parameters.

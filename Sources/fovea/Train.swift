@@ -10,29 +10,29 @@ extension FoveaCommand {
 
         @Option(help: "Model name (see `fovea models`; default: lenet5, or the model the --weights were saved from).")
         var model: String?
-        @Option(help: "Passes over the training set (default 1; with --resume, the run's own count unless given).")
+        @Option(parsing: .unconditional, help: "Passes over the training set (default 1; with --resume, the run's own count unless given).")
         var epochs: Int?
-        @Option(help: "Images per step (default: the model's recipe, 24 for LeNet-5).")
+        @Option(parsing: .unconditional, help: "Images per step (default: the model's recipe, 24 for LeNet-5).")
         var batchSize: Int?
-        @Option(help: "Learning rate (default: the model's recipe, 0.015 for LeNet-5).")
+        @Option(parsing: .unconditional, help: "Learning rate (default: the model's recipe, 0.015 for LeNet-5).")
         var lr: Float?
         @Option(help: "Learning-rate schedule over the run, stepped every batch: constant, cosine, or step:EVERY:GAMMA (default: the model's recipe, cosine).")
         var schedule: String?
-        @Option(help: "SGD momentum (default: the model's recipe, 0.9).")
+        @Option(parsing: .unconditional, help: "SGD momentum (default: the model's recipe, 0.9).")
         var momentum: Float?
-        @Option(help: "Random seed: initial weights and shuffling.")
+        @Option(parsing: .unconditional, help: "Random seed: initial weights and shuffling (default: 42).", transform: OptionCheck.seed)
         var seed: UInt64 = 42
         @Option(help: "Run directory (default: runs/<model>-<time>).")
         var output: String?
-        @Option(help: "Train on the first N training images only (default: all 60,000), for quick trials.")
+        @Option(parsing: .unconditional, help: "Train on the first N training images only (default: all 60,000), for quick trials.")
         var trainImages: Int?
-        @Option(help: "Test on the first N test images only (default: all 10,000), for quick trials.")
+        @Option(parsing: .unconditional, help: "Test on the first N test images only (default: all 10,000), for quick trials.")
         var testImages: Int?
-        @Option(help: "Hold out this fraction of the training images (seeded) for validation, e.g. 0.1.")
+        @Option(parsing: .unconditional, help: "Hold out this fraction of the training images (seeded) for validation, e.g. 0.1.")
         var validationSplit: Double?
-        @Option(help: "Stop when the monitored validation figure has not improved for this many epochs (needs --validation-split); the best epoch's weights are kept.")
+        @Option(parsing: .unconditional, help: "Stop when the monitored validation figure has not improved for this many epochs (needs --validation-split); the best epoch's weights are kept.")
         var earlyStopping: Int?
-        @Option(help: "Divide the learning rate by 10 when the monitored validation figure has not improved for this many epochs (needs --validation-split).")
+        @Option(parsing: .unconditional, help: "Divide the learning rate by 10 when the monitored validation figure has not improved for this many epochs (needs --validation-split).")
         var plateau: Int?
         @Option(help: "What early stopping and --plateau watch: val_accuracy or val_loss.")
         var monitor = "val_accuracy"
@@ -52,7 +52,7 @@ extension FoveaCommand {
         var classWeights: String?
         @Flag(help: "Draw each epoch's images with replacement so every class is equally likely (a balanced sampler), for imbalanced sets.")
         var balancedSampler = false
-        @Option(help: "Batches built ahead on a background thread while the model trains (0: build each when needed).")
+        @Option(parsing: .unconditional, help: "Batches built ahead on a background thread while the model trains (0: build each when needed).")
         var prefetch = 2
         @Option(help: "Folder holding the MNIST or Fashion-MNIST IDX files (default: the copy bundled in Data/mnist; for Fashion-MNIST the data folders, then /usr/share/datasets/fashion-mnist).")
         var dataDir: String?
@@ -69,15 +69,19 @@ extension FoveaCommand {
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
-            if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
-            if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
-            if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be positive, got \(lr)") }
-            if let trainImages, trainImages < 1 { throw ValidationError("--train-images must be at least 1, got \(trainImages)") }
-            if let testImages, testImages < 1 { throw ValidationError("--test-images must be at least 1, got \(testImages)") }
+            try OptionCheck.whole("--epochs", epochs, in: 1...OptionCheck.maximumEpochs)
+            try OptionCheck.whole("--batch-size", batchSize, in: 1...OptionCheck.maximumBatchSize)
+            try OptionCheck.real("--lr", lr, .positive)
+            try OptionCheck.whole("--train-images", trainImages, atLeast: 1)
+            try OptionCheck.whole("--test-images", testImages, atLeast: 1)
+            try OptionCheck.whole("--prefetch", prefetch, in: 0...64)
+            try OptionCheck.path("--output", output)
+            try OptionCheck.path("--resume", resume)
+            try OptionCheck.path("--data", dataPath)
+            try OptionCheck.path("--data-dir", dataDir)
             guard ["mnist", "fashion-mnist"].contains(dataset) else {
                 throw ValidationError("--dataset must be mnist or fashion-mnist, got '\(dataset)' (for your own images use --data DIR)")
             }
-            guard prefetch >= 0 else { throw ValidationError("--prefetch must be at least 0, got \(prefetch)") }
             if let classWeights, classWeights != "balanced" {
                 let parts = classWeights.split(separator: ",", omittingEmptySubsequences: false)
                 guard parts.allSatisfy({ Float($0.trimmingCharacters(in: .whitespaces)).map { $0 >= 0 && $0.isFinite } ?? false }) else {
@@ -89,21 +93,19 @@ extension FoveaCommand {
                 if dataDir != nil { throw ValidationError("--data and --data-dir cannot be used together (--data-dir is MNIST's folder)") }
                 if testImages != nil { throw ValidationError("--test-images is for MNIST; with --data the validation split is reported") }
             }
-            if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
-                throw ValidationError("--validation-split must be in (0, 1), got \(validationSplit)")
-            }
+            try OptionCheck.real("--validation-split", validationSplit, .openFraction)
+            try OptionCheck.whole("--early-stopping", earlyStopping, atLeast: 0)
+            try OptionCheck.whole("--plateau", plateau, atLeast: 0)
             if let earlyStopping {
-                guard earlyStopping >= 0 else { throw ValidationError("--early-stopping must be at least 0, got \(earlyStopping)") }
                 guard validationSplit != nil else { throw ValidationError("--early-stopping \(earlyStopping) needs --validation-split") }
             }
             if let plateau {
-                guard plateau >= 0 else { throw ValidationError("--plateau must be at least 0, got \(plateau)") }
                 guard validationSplit != nil else { throw ValidationError("--plateau \(plateau) needs --validation-split") }
             }
             guard Monitor(rawValue: monitor).map({ $0 == .validationAccuracy || $0 == .validationLoss }) == true else {
                 throw ValidationError("--monitor must be val_accuracy or val_loss, got '\(monitor)'")
             }
-            if let momentum, !(momentum >= 0 && momentum < 1) { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+            try OptionCheck.real("--momentum", momentum, .fraction)
             do {
                 let entry = try ModelZoo.entry(named: model ?? "lenet5")
                 if let input {
@@ -212,6 +214,9 @@ extension FoveaCommand {
             if balancedSampler { loader = loader.balancedSampling() }
             if prefetch > 0 { loader = try loader.prefetching(depth: prefetch) }
             let run = try output.map { try RunDirectory(URL(fileURLWithPath: $0)) } ?? RunDirectory.timestamped(model: entry.name)
+            if !run.removedStaleFiles.isEmpty {
+                say("Removed \(run.removedStaleFiles.map(\.lastPathComponent).joined(separator: ", ")), left in \(run.url.path) by a run that was killed while writing")
+            }
 
             var callbacks: [TrainingCallback] = []
             let stopper = try earlyStopping.map { try EarlyStopping(monitor: Monitor(rawValue: monitor)!, patience: $0) }
@@ -224,12 +229,19 @@ extension FoveaCommand {
                 say("Resuming \(run.url.path) after epoch \(checkpoint.epoch) of \(epochs)")
             }
             let settings = ["arguments": try Self.json(arguments), "threads": "\(Parallel.threadCount)"]
-            history = try trainer.fit(loader, epochs: epochs, validation: validation, test: test, callbacks: callbacks,
-                                      completed: history) { record in
-                history.append(record)
-                try run.writeHistory(history)
-                try TrainingCheckpoint(trainer: trainer, history: history, callbacks: callbacks, settings: settings)
-                    .write(to: run.url.appendingPathComponent(TrainingCheckpoint.fileName))
+            do {
+                history = try trainer.fit(loader, epochs: epochs, validation: validation, test: test, callbacks: callbacks,
+                                          completed: history) { record in
+                    try TrainingCheckpoint(trainer: trainer, history: history + [record], callbacks: callbacks, settings: settings)
+                        .write(to: run.url.appendingPathComponent(TrainingCheckpoint.fileName))
+                    history.append(record)
+                    try run.writeHistory(history)
+                }
+            } catch let error as TrainingError where error.isDivergence {
+                throw ValidationErrorText(Self.divergenceMessage(error, learningRate: lr, run: run, goodEpochs: history.count))
+            } catch {
+                run.removeIfEmpty()
+                throw error
             }
             let trainSeconds = history.map(\.seconds).reduce(0, +)
             // Reported: the test split (MNIST), else the validation split (the user's images).
@@ -271,6 +283,19 @@ extension FoveaCommand {
                                  test != nil ? "Test" : "Validation", last.accuracy * 100, last.count, test != nil ? "test" : "validation", last.loss, history.count, history.count == 1 ? "" : "s",
                                  trainSeconds, imagesPerSecond, run.url.path, noReport ? "" : " (open report.html for the pictures)"))
             return (run.url, last.accuracy)
+        }
+
+        /// What `fovea train` says when training diverged: where, the loss, what to change, and
+        /// what the run folder keeps (nothing non-finite is ever written).
+        static func divergenceMessage(_ error: TrainingError, learningRate: Float, run: RunDirectory, goodEpochs: Int) -> String {
+            var text = "\(error) (--lr is \(learningRate): try a smaller --lr, or --clip-norm 1)"
+            if goodEpochs > 0 {
+                text += "; \(run.url.path) keeps the checkpoint.safetensors and history.csv of epoch \(goodEpochs), the last good one"
+            } else {
+                run.removeIfEmpty()
+                text += "; no epoch finished, so nothing was saved"
+            }
+            return text
         }
 
         /// `--class-weights`: "balanced" from the training split's counts, or one weight per class.

@@ -13,9 +13,9 @@ struct TransferOptions: ParsableArguments {
     var head: [String] = []
     @Flag(help: "Keep the head's pretrained weights when the class count is unchanged (default: a new, freshly initialised head).")
     var keepHead = false
-    @Option(help: "Learning rate of the head (default: --lr, like the body).")
+    @Option(parsing: .unconditional, help: "Learning rate of the head (default: --lr, like the body).")
     var headLr: Float?
-    @Option(help: "Expected class count of the new data; an error when the data have another.")
+    @Option(parsing: .unconditional, help: "Expected class count of the new data; an error when the data have another.")
     var classes: Int?
 
     func validate() throws {
@@ -24,10 +24,9 @@ struct TransferOptions: ParsableArguments {
                 throw ValidationError("\(flag) needs --weights (the pretrained model to fine-tune)")
             }
         }
-        if let headLr, !(headLr > 0 && headLr.isFinite) { throw ValidationError("--head-lr must be positive, got \(headLr)") }
-        if let classes, !(2...ModelZoo.maxClasses).contains(classes) {
-            throw ValidationError("--classes must be in 2...\(ModelZoo.maxClasses), got \(classes)")
-        }
+        try OptionCheck.real("--head-lr", headLr, .positive)
+        try OptionCheck.whole("--classes", classes, in: 2...OptionCheck.maximumClasses)
+        try OptionCheck.path("--weights", weights)
     }
 
     /// The zoo model the weights were saved from, when their metadata says.

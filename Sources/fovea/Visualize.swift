@@ -14,14 +14,16 @@ extension FoveaCommand {
         var image: String
         @Option(help: "Only this layer's feature maps (dotted state-dict name, e.g. conv2 or layer4.1.conv2); Grad-CAM is taken there too when its output is a map.")
         var layer: String?
-        @Option(name: .customLong("class"), help: "The class index saliency and Grad-CAM explain (default: the predicted class).")
+        @Option(name: .customLong("class"), parsing: .unconditional, help: "The class index saliency and Grad-CAM explain (default: the predicted class).")
         var classIndex: Int?
         @Option(help: "Folder for the pictures (default: visualize/ beside the weights).")
         var output: String?
         @OptionGroup var compute: ComputeOptions
 
         func validate() throws {
-            if let classIndex, classIndex < 0 { throw ValidationError("--class must be at least 0, got \(classIndex)") }
+            try OptionCheck.whole("--class", classIndex, atLeast: 0)
+            try OptionCheck.path("--weights", weights)
+            try OptionCheck.path("--output", output)
         }
 
         func run() throws {

@@ -54,4 +54,47 @@ final class RunDirectoryTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("cannot create"), "\(error)")
         }
     }
+
+    // issue 29 finding 8: JSON has no NaN; writing one failed with a raw Foundation error.
+    func testNonFiniteMetricsAreWrittenAsNull() throws {
+        let run = try RunDirectory(makeTemporaryDirectory())
+        try run.writeMetrics(["test_loss": Double.nan, "history": [["train_loss": Double.infinity, "epoch": 1]], "lr": Float.nan])
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.metricsURL)) as? [String: Any])
+        XCTAssertTrue(object["test_loss"] is NSNull)
+        XCTAssertTrue(object["lr"] is NSNull)
+        let row = try XCTUnwrap((object["history"] as? [[String: Any]])?.first)
+        XCTAssertTrue(row["train_loss"] is NSNull)
+        XCTAssertEqual(row["epoch"] as? Int, 1)
+    }
+
+    // issue 29 finding 9: opening a run folder (a new run or --resume) removes the temporary
+    // files that killed writers left, and keeps those of running processes.
+    func testOpeningARunRemovesStaleTemporaryFiles() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/true")
+        try process.run()
+        process.waitUntilExit()
+        let url = try makeTemporaryDirectory()
+        let stale = url.appendingPathComponent(".model.safetensors.tmp-\(process.processIdentifier)")
+        let live = url.appendingPathComponent(".checkpoint.safetensors.tmp-\(getpid())")
+        try Data("partial".utf8).write(to: stale)
+        try Data("partial".utf8).write(to: live)
+        let run = try RunDirectory(url)
+        XCTAssertFalse(run.created)
+        XCTAssertEqual(run.removedStaleFiles.map(\.lastPathComponent), [stale.lastPathComponent])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live.path))
+    }
+
+    func testAnEmptyNewRunFolderIsRemovedOnFailure() throws {
+        let url = try makeTemporaryDirectory().appendingPathComponent("new")
+        let run = try RunDirectory(url)
+        XCTAssertTrue(run.created)
+        run.removeIfEmpty()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
+        // A folder that was there before stays, empty or not.
+        let existing = try makeTemporaryDirectory()
+        try RunDirectory(existing).removeIfEmpty()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: existing.path))
+    }
 }

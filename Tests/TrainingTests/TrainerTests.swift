@@ -147,3 +147,101 @@ extension TrainerTests {
         XCTAssertEqual(Double(seen[1]) / 400, 0.5, accuracy: 0.1, "drawn classes \(seen)")
     }
 }
+
+/// Divergence stops training with the place and the value, and nothing non-finite is kept.
+final class DivergenceTests: XCTestCase {
+    func smallNet() throws -> Sequential {
+        try Sequential(Conv2D(1, 4, kernelSize: 3, padding: .same), BatchNorm2D(4), ReLU(), MaxPool2D(2), Flatten(), Dense(64, 2))
+    }
+
+    func images(count: Int) throws -> LabeledImages {
+        var g = SeededGenerator(seed: 5)
+        let pixels = (0..<(count * 64)).map { _ in Float(g.next() % 1000) / 1000 }
+        return try LabeledImages(images: Tensor(shape: [count, 1, 8, 8], values: pixels), labels: (0..<count).map { $0 % 2 },
+                                 classNames: ["a", "b"])
+    }
+
+    // issue 29 finding 8: the step whose loss is NaN is not taken, so the weights stay finite.
+    func testANonFiniteLossStopsBeforeItsStep() throws {
+        GlobalRandom.seed(1)
+        let net = try smallNet()
+        let trainer = Trainer(model: net, optimizer: try SGD(parameters: net.parameters, learningRate: 0.01), verbose: false)
+        var calls = 0
+        trainer.loss = { logits, labels in
+            calls += 1
+            let loss = try Tensor.crossEntropy(logits: logits, targets: labels)
+            return calls == 3 ? try loss * Tensor(scalar: .nan) : loss
+        }
+        let loader = try DataLoader(images(count: 64), batchSize: 8, shuffle: false)
+        XCTAssertThrowsError(try trainer.trainEpoch(loader, epoch: 1)) { error in
+            guard case .diverged(let epoch, let step, let loss)? = error as? TrainingError else { return XCTFail("\(error)") }
+            XCTAssertEqual(epoch, 1)
+            XCTAssertEqual(step, 3)
+            XCTAssertTrue(loss.isNaN)
+            XCTAssertTrue("\(error)".contains("loss is NaN at epoch 1, step 3"), "\(error)")
+        }
+        XCTAssertNil(trainer.nonFiniteState(), "the weights and optimizer state stay those of step 2")
+    }
+
+    // issue 29 finding 8: a finite loss with state gone to inf (Adam's squared gradients,
+    // a running variance) is found at the end of the epoch.
+    func testNonFiniteStateEndsTheEpochNamingTheTensor() throws {
+        GlobalRandom.seed(1)
+        let net = try smallNet()
+        let trainer = Trainer(model: net, optimizer: try SGD(parameters: net.parameters, learningRate: 0.01), verbose: false)
+        let bn = try XCTUnwrap(net.allLayers.compactMap { $0 as? BatchNorm }.first)
+        bn.runningVar.pointer[2] = .infinity   // used only in evaluation: training losses stay finite
+        let loader = try DataLoader(images(count: 32), batchSize: 8, shuffle: false)
+        XCTAssertThrowsError(try trainer.trainEpoch(loader, epoch: 1)) { error in
+            guard case .nonFinite(let epoch, let what)? = error as? TrainingError else { return XCTFail("\(error)") }
+            XCTAssertEqual(epoch, 1)
+            XCTAssertTrue(what.contains("running_var has 1 of 4 values inf or NaN"), what)
+            XCTAssertTrue((error as? TrainingError)?.isDivergence == true)
+            XCTAssertTrue("\(error)".contains("lower the learning rate"), "\(error)")
+        }
+    }
+
+    // issue 29 finding 8: fit hands no diverged epoch to its callbacks or onEpoch (which
+    // writes the history and checkpoint), and keeps what the earlier epochs saved.
+    func testFitSavesNoDivergedEpoch() throws {
+        GlobalRandom.seed(1)
+        let net = try smallNet()
+        let trainer = Trainer(model: net, optimizer: try SGD(parameters: net.parameters, learningRate: 0.01), verbose: false)
+        var saved: [Int] = []
+        trainer.beforeStep = {
+            // In epoch 2, a weight goes to NaN: the next loss is NaN.
+            if saved.count == 1 { net.parameters[0].pointer[0] = .nan }
+        }
+        let loader = try DataLoader(images(count: 32), batchSize: 8, shuffle: false)
+        XCTAssertThrowsError(try trainer.fit(loader, epochs: 3) { record in saved.append(record.epoch) }) { error in
+            XCTAssertEqual((error as? TrainingError)?.divergedEpoch, 2, "\(error)")
+        }
+        XCTAssertEqual(saved, [1])
+        XCTAssertEqual(trainer.lastEpoch, 1)
+    }
+
+    // issue 29 finding 8: a checkpoint never holds inf or NaN, and the previous file stays.
+    func testCheckpointRefusesNonFiniteState() throws {
+        GlobalRandom.seed(1)
+        let net = try smallNet()
+        let trainer = Trainer(model: net, optimizer: try SGD(parameters: net.parameters, learningRate: 0.01), verbose: false)
+        let record = EpochRecord(epoch: 1, trainLoss: 0.5, trainAccuracy: 0.5, seconds: 1, imagesPerSecond: 10, learningRate: 0.01)
+        let url = try makeTemporaryDirectory().appendingPathComponent(TrainingCheckpoint.fileName)
+        try TrainingCheckpoint(trainer: trainer, history: [record]).write(to: url)
+        let good = try Data(contentsOf: url)
+
+        net.parameters[1].pointer[0] = -.infinity
+        XCTAssertThrowsError(try TrainingCheckpoint(trainer: trainer, history: [record]).write(to: url)) { error in
+            XCTAssertTrue("\(error)".contains("has 1 of"), "\(error)")
+        }
+        net.parameters[1].pointer[0] = 0
+        var nan = record
+        nan.testLoss = .nan
+        XCTAssertThrowsError(try TrainingCheckpoint(trainer: trainer, history: [nan]).write(to: url)) { error in
+            XCTAssertTrue("\(error)".contains("history"), "\(error)")
+            XCTAssertFalse("\(error)".contains("NSCocoaErrorDomain"), "\(error)")
+        }
+        XCTAssertEqual(try Data(contentsOf: url), good)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path), [TrainingCheckpoint.fileName])
+    }
+}
