@@ -77,8 +77,8 @@ struct InferenceRoutes: Sendable {
     /// Decodes `body` on its lane and runs the model on it.
     private func compute(body: [UInt8], contentType: String?, activations: Bool) async throws -> Data {
         let cost = InputCost(of: body)
-        if let pixels = cost.pixels(over: limits.maxPixels), case .image(let w, let h) = cost {
-            throw ServiceError.tooLarge("the image declares \(w)x\(h) = \(pixels) pixels, the limit is \(limits.maxPixels)")
+        if cost.pixels(over: limits.maxPixels) != nil, case .image(let w, let h) = cost {
+            throw ServiceError.tooLarge("the image declares \(w)x\(h) pixels, more than the limit of \(limits.maxPixels)")
         }
         guard gate.enter() else { throw ServiceError.busy("more than \(limits.maxConcurrent) requests in flight; try again") }
         metrics.inFlight.increment()

@@ -26,12 +26,13 @@ enum InputCost: Equatable {
         }
     }
 
-    /// The declared pixels, when that is more than `budget` (with no overflow: both sides
-    /// are at most 2^32).
+    /// The declared pixels, when that is more than `budget` (`Int.max` when the product
+    /// does not fit in an Int).
     func pixels(over budget: Int) -> Int? {
         guard case .image(let w, let h) = self else { return nil }
         let (pixels, overflow) = w.multipliedReportingOverflow(by: h)
-        return overflow || pixels > budget ? pixels : nil
+        if overflow { return Int.max }
+        return pixels > budget ? pixels : nil
     }
 
     /// Width and height from a PNG's IHDR (bytes 16-23, big-endian), which must come first.
