@@ -38,7 +38,7 @@ func seeds() throws -> [String: [UInt8]] {
         "int8.idx": try IDX.encode(IDXArray(type: .int8, dims: [2, 2], values: [-1, 0, 1, 127])),
         "int16.idx": try IDX.encode(IDXArray(type: .int16, dims: [3], values: [-300, 0, 300])),
         "int32.idx": try IDX.encode(IDXArray(type: .int32, dims: [2, 1, 2], values: [1, -2, 3, 1_048_576])),
-        "float32.idx": try IDX.encode(IDXArray(type: .float32, dims: [2, 2], values: [0.5, -1.25, 3, 1e-3])),
+        "float32.idx": try IDX.encode(IDXArray(type: .float32, dims: [2, 2], values: [0.5, -1.25, 3, 0.125])),
         "float64.idx": try IDX.encode(IDXArray(type: .float64, dims: [2], values: [0.1, -2.5])),
     ]
 }
