@@ -1,9 +1,9 @@
 // swift-tools-version: 6.0
 // Fovea's libFuzzer targets: a package of its own, so the root's `swift build` and
 // `swift test` never see it. Build and run with Scripts/fuzz.sh; it builds with
-// `swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address`, which
-// instruments every module (Fovea's and its dependencies') for coverage and ASan, compiles
-// each executable as a library and links libFuzzer's main.
+// `swift build --package-path Fuzz -c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address
+// -Xcc -fsanitize=address`, which instruments every module (Fovea's and its dependencies') for
+// coverage and ASan, compiles each executable as a library and links libFuzzer's main.
 //
 // Each target is a folder Sources/<name>/ with one file (not main.swift) defining
 // LLVMFuzzerTestOneInput through `FuzzTarget.run`; adding one is a folder and a line below.

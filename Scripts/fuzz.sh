@@ -5,6 +5,7 @@
 #   Scripts/fuzz.sh                       every target for 30 s
 #   Scripts/fuzz.sh --time 600 FuzzPNG    one target for 10 minutes
 #   Scripts/fuzz.sh --runs 100000         every target for 10^5 executions (the long run)
+#   Scripts/fuzz.sh --runs N --time S     whichever comes first
 #   Scripts/fuzz.sh --keep-going ...      fork mode: record every crash and go on fuzzing
 #   Scripts/fuzz.sh --write-seeds         regenerate Fuzz/Corpus/<target>/ from Fovea's encoders
 #   Scripts/fuzz.sh --list                the targets
@@ -23,11 +24,11 @@ cd "$(dirname "$0")/.."
 
 targets=(FuzzPNG FuzzJPEG FuzzIDX FuzzNumPy FuzzSafetensors FuzzONNX FuzzLabeledCSV FuzzService)
 
-time_s=30 runs="" build=1 keep_going=0 jobs=1 write_seeds=0 chosen=()
+time_s="" runs="" build=1 keep_going=0 jobs=1 write_seeds=0 chosen=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --time) time_s=$2; shift 2 ;;
-    --runs) runs=$2; time_s=""; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --keep-going) keep_going=1; shift ;;
     -j) jobs=$2; shift 2 ;;
@@ -39,10 +40,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#chosen[@]} -gt 0 ] && targets=("${chosen[@]}")
+[ -n "$runs$time_s" ] || time_s=30
 rss_mb=${FUZZ_RSS_MB:-2048}
 per_input_timeout=${FUZZ_TIMEOUT:-10}
 export SWIFT_BACKTRACE=enable=no   # Swift's backtracer stalls libFuzzer's crash handling
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:handle_abort=1:symbolize=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0}
 
 # Can this toolchain build a libFuzzer binary at all?
 probe=$(mktemp -d)
@@ -59,9 +62,13 @@ fi
 
 bin=Fuzz/.build/release
 if [ "$build" = 1 ]; then
-  echo "== building the fuzz targets (release, --sanitize fuzzer --sanitize address)"
+  echo "== building the fuzz targets (release, libFuzzer coverage and AddressSanitizer in every module)"
   start=$(date +%s)
-  swift build --package-path Fuzz -c release --sanitize fuzzer --sanitize address
+  # --sanitize fuzzer makes SwiftPM compile executables as libraries and link libFuzzer's main;
+  # the Swift flag must then name both sanitizers at once: swiftc keeps only the last
+  # -sanitize= it is given, so "--sanitize fuzzer --sanitize address" builds without coverage.
+  swift build --package-path Fuzz -c release --sanitize fuzzer \
+    -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address
   echo "built in $(( $(date +%s) - start )) s"
 fi
 
@@ -79,7 +86,8 @@ run_one() {   # target -> Fuzz/findings/<target>/{log.txt,summary}
   rm -rf "$out"; mkdir -p "$out" "$work" "Fuzz/Crashes/$t"
   name=$(echo "${t#Fuzz}" | tr '[:upper:]' '[:lower:]')
   [ -f "Fuzz/Dictionaries/$name.dict" ] && dict=(-dict="Fuzz/Dictionaries/$name.dict")
-  if [ -n "$runs" ]; then limit=(-runs="$runs"); else limit=(-max_total_time="$time_s"); fi
+  [ -n "$runs" ] && limit+=(-runs="$runs")
+  [ -n "$time_s" ] && limit+=(-max_total_time="$time_s")
   [ "$keep_going" = 1 ] && mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   local start end rc=0
   start=$(date +%s.%N)
@@ -99,7 +107,7 @@ run_one() {   # target -> Fuzz/findings/<target>/{log.txt,summary}
     "$crashes" "$leaks" "$timeouts" "$ooms" "$rc" > "$out/summary"
 }
 
-echo "== fuzzing ${targets[*]} (${runs:+$runs runs}${time_s:+$time_s s} each, rss limit ${rss_mb} MB, ${per_input_timeout} s per input)"
+echo "== fuzzing ${targets[*]} (${runs:+$runs runs }${time_s:+$time_s s }each, rss limit ${rss_mb} MB, ${per_input_timeout} s per input)"
 running=0
 for t in "${targets[@]}"; do
   [ -x "$bin/$t" ] || { echo "no $bin/$t; build first" >&2; exit 1; }
