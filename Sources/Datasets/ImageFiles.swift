@@ -125,6 +125,9 @@ public enum ImageFolder {
 /// Labels are class indices (0, 1, ...) or names; class names are the sorted distinct labels
 /// (numerically when they are all numbers, so `"10"` comes after `"9"`).
 public enum LabeledCSV {
+    /// Numeric labels are class indices below this (ImageNet-21k has 21,841 classes).
+    public static let maxNumericClasses = 1 << 20
+
     /// Loads the images listed in `csv`, found under `images` (default: the CSV's folder).
     ///
     /// - Throws: `DatasetError` naming the CSV and line for a malformed row, or the file for a
@@ -151,6 +154,11 @@ public enum LabeledCSV {
             let top = distinct.compactMap { Int($0) }.max()!
             guard distinct.allSatisfy({ Int($0)! >= 0 }) else {
                 throw DatasetError.unexpectedContents(path: csv.path, reason: "labels must be 0 or more, got \(distinct.compactMap { Int($0) }.min()!)")
+            }
+            // Numeric labels name the classes 0...top; a huge label would allocate that many names.
+            guard top < maxNumericClasses else {
+                let line = rows.first { Int($0.label) == top }!.line
+                throw DatasetError.unexpectedContents(path: csv.path, reason: "line \(line) has label \(top); numeric labels are class indices below \(maxNumericClasses)")
             }
             classNames = (0...top).map(String.init)
         } else {
