@@ -10,8 +10,10 @@
 #   Scripts/fuzz.sh --write-seeds         regenerate Fuzz/Corpus/<target>/ from Fovea's encoders
 #   Scripts/fuzz.sh --list                the targets
 #
-# Options: --no-build; -j N runs N targets at once (default 1). Environment: FUZZ_RSS_MB (2048),
-# FUZZ_TIMEOUT (10 s per input), FUZZ_EXTRA (more libFuzzer flags).
+# Options: --no-build; -j N runs N targets at once (default 1). Environment: FUZZ_RSS_MB (2048,
+# the process's memory), FUZZ_MALLOC_MB (1024, one allocation: a larger one is an
+# out-of-memory finding even when the process would survive it), FUZZ_TIMEOUT (10 s per
+# input), FUZZ_EXTRA (more libFuzzer flags).
 # Each target reads the committed seeds (Fuzz/Corpus/<target>/), the recorded crashes
 # (Fuzz/Crashes/<target>/, so they are rerun first) and its own growing corpus
 # (Fuzz/work/<target>/, kept between runs, not committed). A crashing, leaking, hanging or
@@ -42,6 +44,7 @@ done
 [ ${#chosen[@]} -gt 0 ] && targets=("${chosen[@]}")
 [ -n "$runs$time_s" ] || time_s=30
 rss_mb=${FUZZ_RSS_MB:-2048}
+malloc_mb=${FUZZ_MALLOC_MB:-1024}
 per_input_timeout=${FUZZ_TIMEOUT:-10}
 export SWIFT_BACKTRACE=enable=no   # Swift's backtracer stalls libFuzzer's crash handling
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:handle_abort=1:symbolize=1}
@@ -93,7 +96,7 @@ run_one() {   # target -> Fuzz/findings/<target>/{log.txt,summary}
   start=$(date +%s.%N)
   # shellcheck disable=SC2086
   "$bin/$t" "$work" "Fuzz/Corpus/$t" "Fuzz/Crashes/$t" "${limit[@]}" "${dict[@]}" "${mode[@]}" \
-    -rss_limit_mb="$rss_mb" -malloc_limit_mb="$rss_mb" -timeout="$per_input_timeout" -detect_leaks=1 \
+    -rss_limit_mb="$rss_mb" -malloc_limit_mb="$malloc_mb" -timeout="$per_input_timeout" -detect_leaks=1 \
     -print_final_stats=1 -artifact_prefix="$out/" ${FUZZ_EXTRA:-} >"$out/log.txt" 2>&1 || rc=$?
   end=$(date +%s.%N)
   local execs crashes leaks timeouts ooms
@@ -107,7 +110,7 @@ run_one() {   # target -> Fuzz/findings/<target>/{log.txt,summary}
     "$crashes" "$leaks" "$timeouts" "$ooms" "$rc" > "$out/summary"
 }
 
-echo "== fuzzing ${targets[*]} (${runs:+$runs runs }${time_s:+$time_s s }each, rss limit ${rss_mb} MB, ${per_input_timeout} s per input)"
+echo "== fuzzing ${targets[*]} (${runs:+$runs runs }${time_s:+$time_s s }each, rss limit ${rss_mb} MB, malloc limit ${malloc_mb} MB, ${per_input_timeout} s per input)"
 running=0
 for t in "${targets[@]}"; do
   [ -x "$bin/$t" ] || { echo "no $bin/$t; build first" >&2; exit 1; }
