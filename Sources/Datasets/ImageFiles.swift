@@ -162,7 +162,8 @@ public enum LabeledCSV {
             }
             // Numeric labels make classes 0...top: a huge one must not make billions of names (issue 29).
             guard top < maxClasses else {
-                throw DatasetError.unexpectedContents(path: csv.path, reason: "label \(top) is past the \(maxClasses) classes allowed (labels are 0...\(maxClasses - 1))")
+                let line = rows.first { Int($0.label) == top }!.line
+                throw DatasetError.unexpectedContents(path: csv.path, reason: "line \(line) has label \(top); numeric labels are class indices 0...\(maxClasses - 1)")
             }
             classNames = (0...top).map(String.init)
         } else {

@@ -101,6 +101,23 @@ final class ImageFolderTests: XCTestCase {
         }
     }
 
+    /// Found by Fuzz/ (FuzzLabeledCSV): a numeric label of 10^18 made the reader allocate that
+    /// many class names; Int.max overflowed the range. Both are refused naming the line.
+    func testHugeNumericLabelIsRefusedNamingTheLine() throws {
+        let root = try makeTemporaryDirectory()
+        try PNG.write(try grey(0.5), to: root.appendingPathComponent("a.png"))
+        for label in ["2426047410323587071", "\(Int.max)", "\(LabeledCSV.maxClasses)"] {
+            let csv = root.appendingPathComponent("huge.csv")
+            try Data("a.png,0\na.png,\(label)\n".utf8).write(to: csv)
+            XCTAssertThrowsError(try LabeledCSV.load(csv)) { error in
+                XCTAssertTrue("\(error)".contains("line 2") && "\(error)".contains(label), "\(error)")
+            }
+        }
+        let csv = root.appendingPathComponent("large.csv")
+        try Data("a.png,\(LabeledCSV.maxClasses - 1)\n".utf8).write(to: csv)
+        XCTAssertEqual(try LabeledCSV.load(csv).data.classNames.count, LabeledCSV.maxClasses)
+    }
+
     func testStratifiedSplitKeepsProportionsAndRepeats() throws {
         // 80 of class 0, 20 of class 1.
         let labels = [Int](repeating: 0, count: 80) + [Int](repeating: 1, count: 20)
