@@ -37,6 +37,7 @@ func body(_ bytes: [UInt8]) throws {
     var sent = 0
     while sent < bytes.count {
         let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        if n < 0 && errno == EINTR { continue }
         if n <= 0 { break }   // the server closed early: a refusal
         sent += n
     }
@@ -47,6 +48,7 @@ func body(_ bytes: [UInt8]) throws {
         let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if n == 0 { break }
         if n < 0 {
+            if errno == EINTR { continue }   // libFuzzer's timer signal
             if errno == ECONNRESET { break }
             fatalError("the server neither answered nor closed the connection within 10 s (errno \(errno))")
         }
