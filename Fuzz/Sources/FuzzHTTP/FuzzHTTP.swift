@@ -21,19 +21,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
 /// is the status: a 5xx other than 503 is a defect (a client's bytes must never be the
 /// server's fault), and so is a connection the server does not close within 10 s.
 func body(_ bytes: [UInt8]) throws {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return }
+    let fd = connectToServer()
     defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var tv = timeval(tv_sec: 10, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { fatalError("cannot connect to the server: errno \(errno)") }
     var sent = 0
     while sent < bytes.count {
         let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -57,6 +46,29 @@ func body(_ bytes: [UInt8]) throws {
     for status in statuses(answer) where status >= 500 && status != 503 {
         fatalError("the server answered \(status) to a client's bytes: \(String(decoding: answer.prefix(400), as: UTF8.self))")
     }
+}
+
+/// A new connection to the server, with a 10 s limit on each read. A connect interrupted by
+/// libFuzzer's timer signal (EINTR) is tried again on a fresh socket.
+func connectToServer() -> Int32 {
+    for _ in 0..<10 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { fatalError("no socket: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if connected == 0 { return fd }
+        let error = errno
+        close(fd)
+        guard error == EINTR else { fatalError("cannot connect to the server: errno \(error)") }
+    }
+    fatalError("cannot connect to the server: interrupted ten times")
 }
 
 /// The status codes of the responses in `answer` ("HTTP/1.1 NNN" at the start of each).
