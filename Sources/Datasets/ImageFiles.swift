@@ -163,7 +163,7 @@ public enum LabeledCSV {
             // Numeric labels make classes 0...top: a huge one must not make billions of names (issue 29).
             guard top < maxClasses else {
                 let line = rows.first { Int($0.label) == top }!.line
-                throw DatasetError.unexpectedContents(path: csv.path, reason: "line \(line) has label \(top); numeric labels are class indices 0...\(maxClasses - 1)")
+                throw DatasetError.unexpectedContents(path: csv.path, reason: "line \(line) has label \(top); numeric labels are class indices below \(maxClasses)")
             }
             classNames = (0...top).map(String.init)
         } else {
