@@ -47,12 +47,16 @@ public final class ServerMetrics: @unchecked Sendable {
         let (counter, histogram) = lock.withLock { () -> (Counter, DurationHistogram) in
             let key = "\(route) \(status)"
             if requests[key] == nil {
-                requests[key] = registry.makeCounter(name: "fovea_http_requests_total", labels: [("route", route), ("status", "\(status)")],
-                                                     help: "HTTP requests answered, by route and status")
+                requests[key] = registry.makeCounter(
+                    descriptor: .init(namespace: "fovea", subsystem: "http", metricName: "requests", unitName: "total",
+                                      helpText: "HTTP requests answered, by route and status"),
+                    labels: [("route", route), ("status", "\(status)")])
             }
             if durations[route] == nil {
-                durations[route] = registry.makeDurationHistogram(name: "fovea_http_request_duration_seconds", labels: [("route", route)],
-                                                                  buckets: Self.buckets, help: "Time from request head to answer")
+                durations[route] = registry.makeDurationHistogram(
+                    descriptor: .init(namespace: "fovea", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+                                      helpText: "Time from request head to answer"),
+                    labels: [("route", route)], buckets: Self.buckets)
             }
             return (requests[key]!, durations[route]!)
         }
