@@ -13,11 +13,11 @@ extension FoveaCommand {
         var weights: String
         @Option(parsing: .unconditional, help: "Port to listen on (0 picks a free one).")
         var port: Int = 8080
-        @Option(help: "IPv4 address to listen on (loopback by default; 0.0.0.0 for every interface).")
+        @Option(help: "IP address to listen on (loopback by default; 0.0.0.0 or :: for every interface).")
         var host = "127.0.0.1"
         @Option(parsing: .unconditional, help: "Largest request body in MB; bigger ones get 413.")
         var maxBodyMb: Double = 8
-        @Option(parsing: .unconditional, help: "Most requests in flight at once; more get 503.")
+        @Option(parsing: .unconditional, help: "Most requests being decoded or computed at once (an upload in progress does not count); more get 503.")
         var maxConcurrent = 64
         @Option(parsing: .unconditional, help: "Seconds a request may take, its body's upload included; slower ones get 408.")
         var timeout: Double = 10
