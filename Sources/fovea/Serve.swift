@@ -60,7 +60,7 @@ extension FoveaCommand {
                 throw ValidationError("cannot listen on \(host):\(port): \(error)")
             }
             let c = service.classifier
-            Console.write("Serving \(c.modelName) (input \(c.inputChannels)x\(c.inputSize.h)x\(c.inputSize.w), \(c.classNames.count) classes) at http://\(host):\(listening)/")
+            Console.write("Serving \(c.modelName) (input \(c.inputChannels)x\(c.inputSize.h)x\(c.inputSize.w), \(c.classNames.count) classes) at http://\(host.contains(":") ? "[\(host)]" : host):\(listening)/")
             Console.write("  GET  /               the visualizer: draw a digit, watch every layer")
             Console.write("  GET  /v1/model       the model as JSON")
             Console.write("  POST /v1/predict     a PNG, JPEG or {\"pixels\": [[...]]} body -> probabilities")
