@@ -18,7 +18,7 @@ public final class ConvBNReLU: Layer, @unchecked Sendable {
         super.init()
     }
 
-    public override func forward(_ input: Tensor) throws -> Tensor { try conv(input, normalizedBy: bn, then: relu) }
+    public override func forward(_ input: Tensor) throws -> Tensor { try relu(bn(conv(input))) }
 
     public override var children: [(name: String, layer: Layer)] { [("conv", conv), ("bn", bn), ("relu", relu)] }
 }

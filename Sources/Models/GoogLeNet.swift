@@ -83,7 +83,7 @@ public final class GoogLeNet: Layer, AuxiliaryClassifiers, @unchecked Sendable {
     public let fc: Dense
     let flatten = Flatten()
 
-    public private(set) var auxiliaryLogits: [Tensor] = []
+    public var auxiliaryLogits: [Tensor] = []
     public let auxiliaryLossWeight: Float = 0.3
 
     /// Weights start as torchvision's: truncated N(0, 0.01) for convolutions and dense layers

@@ -214,7 +214,7 @@ public final class InceptionV3: Layer, AuxiliaryClassifiers, @unchecked Sendable
     let flatten = Flatten()
     public let fc: Dense
 
-    public private(set) var auxiliaryLogits: [Tensor] = []
+    public var auxiliaryLogits: [Tensor] = []
     public let auxiliaryLossWeight: Float = 0.4
 
     public init(inputChannels: Int = 3, classes: Int = 1000, auxiliaryClassifier: Bool = true, dropout: Float = 0.5) throws {

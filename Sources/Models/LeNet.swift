@@ -50,30 +50,15 @@ public final class LeNet5: Layer, @unchecked Sendable {
         super.init()
     }
 
+    /// The non-linearity: ReLU or tanh.
     private func act(_ x: Tensor) -> Tensor { activation == .relu ? x.relu() : x.tanh() }
 
-    /// `act(conv(x))`; a ReLU is fused into the convolution at inference.
-    private func convolve(_ conv: Conv2D, _ x: Tensor) throws -> Tensor {
-        activation == .relu ? try conv.reluOutput(x) : act(try conv(x))
-    }
-
-    /// `act(fc(x))`; a ReLU is applied by the product (`Dense.reluOutput`).
-    private func dense(_ fc: Dense, _ x: Tensor) throws -> Tensor {
-        activation == .relu ? try fc.reluOutput(x) : act(try fc(x))
-    }
-
-    /// `pool(act(conv(x)))`; with ReLU and max pooling one op in training too
-    /// (`Conv2D.reluMaxPoolOutput`).
-    private func stage(_ conv: Conv2D, _ x: Tensor) throws -> Tensor {
-        activation == .relu && subsampling == .max ? try conv.reluMaxPoolOutput(x, pool: pool) : try pool(convolve(conv, x))
-    }
-
     public override func forward(_ input: Tensor) throws -> Tensor {
-        var x = try stage(conv1, input)
-        x = try stage(conv2, x)
+        var x = try pool(act(conv1(input)))
+        x = try pool(act(conv2(x)))
         x = try flatten(x)
-        x = try dense(fc1, x)
-        x = try dense(fc2, x)
+        x = try act(fc1(x))
+        x = try act(fc2(x))
         return try fc3(x)
     }
 

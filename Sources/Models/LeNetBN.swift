@@ -42,11 +42,10 @@ public final class LeNetBN: Layer, @unchecked Sendable {
     }
 
     public override func forward(_ input: Tensor) throws -> Tensor {
-        // Each batch norm applies the PReLU as it writes its output (`BatchNorm.callAsFunction(_:then:)`).
-        var x = try pool(bn1(conv1(input), then: prelu))
-        x = try pool(bn2(conv2(x), then: prelu))
+        var x = try pool(prelu(bn1(conv1(input))))
+        x = try pool(prelu(bn2(conv2(x))))
         x = try flatten(x)
-        x = try dropout(bn3(fc1(x), then: prelu))
+        x = try dropout(prelu(bn3(fc1(x))))
         return try fc2(x)
     }
 

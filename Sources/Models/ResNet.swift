@@ -37,8 +37,10 @@ public final class BasicBlock: Layer, @unchecked Sendable {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        let out = try conv1(x, normalizedBy: bn1, then: relu)
-        return try residualOutput(conv2, bn2, out, shortcut: { try downsample.map { try $0(x) } ?? x }, relu)
+        var out = try relu(bn1(conv1(x)))
+        out = try bn2(conv2(out))
+        let identity = try downsample?(x) ?? x
+        return try relu(out + identity)
     }
 
     public override var children: [(name: String, layer: Layer)] {
@@ -74,9 +76,11 @@ public final class Bottleneck: Layer, @unchecked Sendable {
     }
 
     public override func forward(_ x: Tensor) throws -> Tensor {
-        var out = try conv1(x, normalizedBy: bn1, then: relu)
-        out = try conv2(out, normalizedBy: bn2, then: relu)
-        return try residualOutput(conv3, bn3, out, shortcut: { try downsample.map { try $0(x) } ?? x }, relu)
+        var out = try relu(bn1(conv1(x)))
+        out = try relu(bn2(conv2(out)))
+        out = try bn3(conv3(out))
+        let identity = try downsample?(x) ?? x
+        return try relu(out + identity)
     }
 
     public override var children: [(name: String, layer: Layer)] {
@@ -161,7 +165,7 @@ public final class ResNet: Layer, @unchecked Sendable {
 
     public override func forward(_ input: Tensor) throws -> Tensor {
         try checkImages(input, channels: inputChannels, model: "ResNet")
-        var x = try conv1(input, normalizedBy: bn1, then: relu)
+        var x = try relu(bn1(conv1(input)))
         if let maxpool { x = try maxpool(x) }
         x = try layer4(layer3(layer2(layer1(x))))
         return try fc(flatten(avgpool(x)))
@@ -172,20 +176,4 @@ public final class ResNet: Layer, @unchecked Sendable {
             + [("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4),
                ("avgpool", avgpool), ("flatten", flatten), ("fc", fc)]
     }
-}
-
-/// `relu(bn(conv(input)) + shortcut())`, a residual block's last convolution and output. At
-/// inference the convolution adds the shortcut and applies the ReLU as it writes its output
-/// (`Conv2D.callAsFunction(_:normalizedBy:adding:then:)`, the shortcut computed first);
-/// otherwise the convolution, then the shortcut, then one fused pass (`Tensor.reluOfSum`,
-/// in training too) unless a `LayerTrace` records the ReLU layer.
-func residualOutput(_ conv: Conv2D, _ bn: BatchNorm2D, _ input: Tensor, shortcut: () throws -> Tensor,
-                    _ relu: ReLU) throws -> Tensor {
-    if conv.fuses(input, normalizedBy: bn, then: relu) {
-        return try conv(input, normalizedBy: bn, adding: shortcut(), then: relu)
-    }
-    let out = try conv(input, normalizedBy: bn)
-    let residual = try shortcut()
-    guard !LayerTrace.isRecording, out.shape == residual.shape else { return try relu(out + residual) }
-    return try Tensor.reluOfSum(out, residual)
 }

@@ -7,8 +7,9 @@ import TensorCore
 /// main loss (Szegedy et al. 2014 use 0.3). In evaluation mode, or with the heads switched off,
 /// `auxiliaryLogits` is empty and the model is an ordinary classifier.
 public protocol AuxiliaryClassifiers: AnyObject {
-    /// `[N, classes]` logits of each auxiliary head from the last training-mode forward pass.
-    var auxiliaryLogits: [Tensor] { get }
+    /// `[N, classes]` logits of each auxiliary head from the last training-mode forward pass
+    /// (set by the model's `forward`, or by a compiled plan that replays it).
+    var auxiliaryLogits: [Tensor] { get set }
     /// The weight of each auxiliary loss in the training objective.
     var auxiliaryLossWeight: Float { get }
 }

@@ -47,18 +47,17 @@ public class BatchNorm: Layer, @unchecked Sendable {
                                     training: isTraining, momentum: momentum, eps: eps)
     }
 
-    /// `activation(self(input))` as one op (`Tensor.batchNormPReLU`): the PReLU is applied
-    /// as the normalised values are written and its gradient is folded into batch norm's
-    /// backward. While a `LayerTrace` records, or when the slope does not fit this layer's
-    /// channels, it is exactly the two layers one after the other.
-    public func callAsFunction(_ input: Tensor, then activation: PReLU) throws -> Tensor {
-        guard LayerTrace.current == nil, activation.weight.count == 1 || activation.weight.count == features,
-              input.rank == inputRank, input.shape[1] == features else {
-            return try activation(self(input))
+    /// `self(input).prelu(slope: slope)` as one op (`Tensor.batchNormPReLU`): the PReLU is
+    /// applied as the normalised values are written and its gradient is folded into batch
+    /// norm's backward. A compiled plan calls it for a batch norm followed by a PReLU; when
+    /// the slope does not fit this layer's channels it is the two one after the other.
+    func forwardThroughPReLU(_ input: Tensor, slope: Tensor) throws -> Tensor {
+        guard slope.count == 1 || slope.count == features, input.rank == inputRank, input.shape[1] == features else {
+            return try forward(input).prelu(slope: slope)
         }
         if isTraining { batchesTracked.pointer[0] += 1 }
         return try Tensor.batchNormPReLU(input, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-                                         training: isTraining, momentum: momentum, eps: eps, slope: activation.weight)
+                                         training: isTraining, momentum: momentum, eps: eps, slope: slope)
     }
 
     public override var parameterSlots: [(name: String, tensor: Tensor)] {
@@ -85,3 +84,6 @@ public final class BatchNorm2D: BatchNorm, @unchecked Sendable {
         try super.init(features: channels, inputRank: 4, eps: eps, momentum: momentum, affine: affine)
     }
 }
+
+/// Recorded as one node by a captured graph: its state changes as it runs.
+extension BatchNorm: PrimitiveLayer {}

@@ -30,14 +30,6 @@ public final class Dense: Layer, @unchecked Sendable {
         try Tensor.linear(input, weight: weight, bias: bias)
     }
 
-    /// `self(input).relu()` as one op (`Tensor.linearReLU`: the product applies the ReLU as
-    /// it writes its output). While a `LayerTrace` records it is exactly `self(input).relu()`,
-    /// so the trace records this layer.
-    public func reluOutput(_ input: Tensor) throws -> Tensor {
-        guard LayerTrace.current == nil else { return try self(input).relu() }
-        return try Tensor.linearReLU(input, weight: weight, bias: bias)
-    }
-
     public override func multiplyAccumulates(inputShape: [Int], outputShape: [Int]) -> Int {
         outputShape.reduce(1, *) * inFeatures
     }

@@ -45,3 +45,6 @@ public final class Dropout2D: DropoutLayer, @unchecked Sendable {
         return try input.dropout2d(p: p, generator: &generator)
     }
 }
+
+/// Recorded as one node by a captured graph: its state changes as it runs.
+extension DropoutLayer: PrimitiveLayer {}

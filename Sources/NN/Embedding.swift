@@ -45,3 +45,6 @@ public final class Embedding: Layer, @unchecked Sendable {
     public override var parameterSlots: [(name: String, tensor: Tensor)] { [("weight", weight)] }
     public override var configuration: String { "\(count) x \(dimension)" }
 }
+
+/// Recorded as one node by a captured graph: its row lookup is not a recorded op.
+extension Embedding: PrimitiveLayer {}

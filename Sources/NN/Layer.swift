@@ -9,6 +9,8 @@ import TensorCore
 open class Layer: @unchecked Sendable {
     /// True while training (dropout active, batch statistics used), false for evaluation.
     public private(set) var isTraining = true
+    /// The execution plans `compiled()` has made for this layer as a model (see `CompiledModel`).
+    public let plans = PlanCache()
 
     public init() {}
 
@@ -34,7 +36,16 @@ open class Layer: @unchecked Sendable {
 
     /// Applies the layer: `layer(x)`. Inside `LayerTrace.record` the call is also recorded
     /// (layer, input and output shapes) for summaries.
+    /// While a graph is captured (`compiled()`), the call is recorded: as one module node
+    /// for a `PrimitiveLayer`, else through the ops and layers its `forward` calls.
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        if let recorder = GraphRecorder.current {
+            return try recorder.call(self, primitive: self is PrimitiveLayer, input: input) { try traced(input) }
+        }
+        return try traced(input)
+    }
+
+    private func traced(_ input: Tensor) throws -> Tensor {
         guard let trace = LayerTrace.current else { return try forward(input) }
         return try trace.call(self, input) { try forward(input) }
     }
@@ -134,3 +145,9 @@ public enum LayerError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// A layer that a captured graph (`Layer.compiled()`) records and runs as one node, not
+/// through the ops its `forward` calls: layers with state that changes as they run (batch
+/// norm's running statistics, dropout's random generator) or an op the graph does not
+/// record one by one. Other layers, a user's own included, are traced through.
+public protocol PrimitiveLayer: Layer {}

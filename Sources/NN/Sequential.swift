@@ -36,27 +36,9 @@ public final class Sequential: Layer, @unchecked Sendable {
     /// The layer named `name`, if any.
     public subscript(name: String) -> Layer? { names.firstIndex(of: name).map { layers[$0] } }
 
-    /// Runs the layers in order; a convolution followed by batch norm (and a ReLU) goes
-    /// through `Conv2D.callAsFunction(_:normalizedBy:then:)`, and one followed by a ReLU
-    /// through `Conv2D.callAsFunction(_:then:)`, which fuse them at inference and are the
-    /// plain sequence otherwise.
+    /// Runs the layers in order.
     public override func forward(_ input: Tensor) throws -> Tensor {
-        var x = input
-        var i = 0
-        while i < layers.count {
-            if let conv = layers[i] as? Conv2D, i + 1 < layers.count, let bn = layers[i + 1] as? BatchNorm {
-                let relu = i + 2 < layers.count ? layers[i + 2] as? ReLU : nil
-                x = try conv(x, normalizedBy: bn, then: relu)
-                i += relu == nil ? 2 : 3
-            } else if let conv = layers[i] as? Conv2D, i + 1 < layers.count, let relu = layers[i + 1] as? ReLU {
-                x = try conv(x, then: relu)
-                i += 2
-            } else {
-                x = try layers[i](x)
-                i += 1
-            }
-        }
-        return x
+        try layers.reduce(input) { x, layer in try layer(x) }
     }
 
     public override var children: [(name: String, layer: Layer)] {

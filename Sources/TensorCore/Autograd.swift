@@ -35,8 +35,15 @@ extension Tensor {
     /// Attaches the backward closure to `result` when recording is on and any input needs a
     /// gradient; returns `result` either way. Ops call this last.
     @discardableResult
-    public static func record(_ name: String, _ result: Tensor, inputs: [Tensor],
-                              backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+    ///
+    /// `graph` is the op as a captured graph records it (with `graphInputs`, when they are
+    /// not `inputs`), while a `GraphRecorder` captures; an op without one is noted so that
+    /// a capture that meets its output fails rather than replaying a stale value.
+    public static func record(_ name: String, _ result: Tensor, inputs: [Tensor], graph: GraphOp? = nil,
+                              graphInputs: [Tensor]? = nil, backward: @escaping (Tensor) -> [Tensor?]) -> Tensor {
+        if let recorder = GraphRecorder.current {
+            if let graph { recorder.record(graph, graphInputs ?? inputs, result) } else { recorder.noteMade(name, result) }
+        }
         guard GradMode.isEnabled, inputs.contains(where: { $0.requiresGrad }) else { return result }
         result.requiresGrad = true
         result.gradFunction = GradFunction(name: name, inputs: inputs, backward: backward)

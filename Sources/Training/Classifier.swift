@@ -108,7 +108,7 @@ public final class Classifier {
                                             "input \(describe(batch.shape)), expected [N, \(expected.map(String.init).joined(separator: ", "))]")
         }
         let x = normalized(batch)
-        return try withNoGrad { try model(x).softmax(axis: 1) }
+        return try withNoGrad { try model.compiled()(x).softmax(axis: 1) }
     }
 
     /// A copy of `batch` (`[N, C, H, W]`, pixels in [0, 1], the model's input shape) with the

@@ -28,7 +28,7 @@ public struct Predictions: Sendable {
         var classes = 0, lossSum = 0.0
         try withNoGrad {
             for batch in loader.batches(epoch: 0) {
-                let logits = try model(batch.images)
+                let logits = try model.compiled()(batch.images)
                 guard logits.rank == 2 else {
                     throw TensorError.shapeMismatch(op: "Predictions", "model output \(describe(logits.shape)), expected logits [N, classes]")
                 }

@@ -56,7 +56,7 @@ public final class Trainer {
         func train(_ batch: DataLoader.Batch) throws {
             optimizer.learningRate = learningRateScale
                 * schedule.rate(base: baseLearningRate, step: (epoch - 1) * total + step, totalSteps: totalSteps)
-            let logits = try model(batch.images)
+            let logits = try model.compiled()(batch.images)
             let loss = try self.loss(logits, batch.labels)
             var objective = loss
             if let heads = model as? AuxiliaryClassifiers {
@@ -134,7 +134,7 @@ public final class Trainer {
         var lossSum = 0.0, correct = 0, seen = 0
         try withNoGrad {
             for batch in loader.batches(epoch: 0) {
-                let logits = try model(batch.images)
+                let logits = try model.compiled()(batch.images)
                 let loss = try Tensor.crossEntropy(logits: logits, targets: batch.labels)
                 lossSum += Double(loss.item) * Double(batch.labels.count)
                 correct += countCorrect(logits: logits, labels: batch.labels)

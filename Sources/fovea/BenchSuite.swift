@@ -45,9 +45,10 @@ extension FoveaCommand.Bench {
             let x = Tensor.normal([batch] + input, generator: &gen)
             let y = (0..<batch).map { _ in Int(gen.next() % 10) }
             model.train()
+            let compiled = model.compiled()
             func step() throws {
                 optimizer.zeroGrad()
-                try Tensor.crossEntropy(logits: model(x), targets: y).backward()
+                try Tensor.crossEntropy(logits: compiled(x), targets: y).backward()
                 optimizer.step()
             }
             for _ in 0..<min(10, steps) { try step() }
@@ -74,8 +75,9 @@ extension FoveaCommand.Bench {
             let x = Tensor.normal([1] + input, generator: &gen)
             let runs = name == "lenet5-infer" ? inferences : max(5, inferences / 200)
             let (best, median) = try withNoGrad { () throws -> (Double, Double) in
-                for _ in 0..<min(20, runs) { _ = try model(x) }
-                return try time(repeats: runs) { _ = try model(x) }
+                let compiled = model.compiled()
+                for _ in 0..<min(20, runs) { _ = try compiled(x) }
+                return try time(repeats: runs) { _ = try compiled(x) }
             }
             let macs = try ModelSummary(model: model, input: input).multiplyAccumulates
             result["latency_ms"] = median * 1000

@@ -9,7 +9,8 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "channelShuffle", "\(describe(shape)) cannot be shuffled in \(groups) groups")
         }
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        return try reshaped([n, groups, c / groups, h, w]).permuted([0, 2, 1, 3, 4]).reshaped([n, c, h, w])
+        let shuffled = try reshaped([n, groups, c / groups, h, w]).permuted([0, 2, 1, 3, 4]).reshaped([n, c, h, w])
+        return GraphRecorder.note(.channelShuffle(groups: groups), [self], shuffled)
     }
 }
 

@@ -116,7 +116,8 @@ extension Tensor {
                            output: out.pointer, epilogue: epilogue, columns: kept?.pointer)
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         let y = UncheckedSendable(UnsafePointer(out.pointer))
-        return record(op, out, inputs: inputs) { dOut in
+        return record(op, out, inputs: inputs,
+                      graph: relu ? nil : .conv2d(stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias != nil)) { dOut in
             // On the direct path the ReLU's mask and the bias sums ride on the spread of
             // the gradient into wide rows; that needs the direct kernels to do the whole
             // backward (not a lowered input gradient) and something for them to do.

@@ -3,7 +3,14 @@
 
 /// The four broadcasting binary operations; the kernel switches once per call, not per element.
 @usableFromInline
-enum BinaryOp { case add, sub, mul, div }
+enum BinaryOp {
+    case add, sub, mul, div
+
+    /// The op as a captured graph names it.
+    var graphArithmetic: GraphOp.Arithmetic {
+        switch self { case .add: .add; case .sub: .sub; case .mul: .mul; case .div: .div }
+    }
+}
 
 extension Tensor {
     /// Applies `op` to `a` and `b` broadcast to a common shape. Throws on incompatible shapes.
@@ -38,7 +45,7 @@ extension Tensor {
             }
         }
         let aShape = a.shape, bShape = b.shape
-        return record(name, out, inputs: [a, b]) { g in
+        return record(name, out, inputs: [a, b], graph: .arithmetic(op.graphArithmetic)) { g in
             switch op {
             case .add: return [g.sum(toShape: aShape), g.sum(toShape: bShape)]
             case .sub: return [g.sum(toShape: aShape), g.negated().sum(toShape: bShape)]
@@ -83,7 +90,7 @@ extension Tensor {
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer
         for i in 0..<count { o[i] = p[i] * scale + shift }
-        return Tensor.record("affine", out, inputs: [self]) { g in [g.affine(scale: scale)] }
+        return Tensor.record("affine", out, inputs: [self], graph: .affine(scale: scale, shift: shift)) { g in [g.affine(scale: scale)] }
     }
 
     /// Tensor times scalar.
@@ -103,11 +110,11 @@ extension Tensor {
 
     /// Applies a scalar function elementwise with a hand-written derivative given in terms
     /// of the input `x` and output `y`. Used by the math functions below; not for hot layers.
-    func unary(_ name: String, _ f: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
+    func unary(_ name: String, _ graph: GraphOp, _ f: (Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer
         for i in 0..<count { o[i] = f(p[i]) }
-        return Tensor.record(name, out, inputs: [self]) { g in
+        return Tensor.record(name, out, inputs: [self], graph: graph) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer, x = self.pointer, y = out.pointer
             for i in 0..<d.count { dp[i] = gp[i] * derivative(x[i], y[i]) }
@@ -116,18 +123,18 @@ extension Tensor {
     }
 
     /// `eˣ`, elementwise.
-    public func exp() -> Tensor { unary("exp", { expf($0) }, derivative: { _, y in y }) }
+    public func exp() -> Tensor { unary("exp", .function(.exp), { expf($0) }, derivative: { _, y in y }) }
     /// Natural logarithm, elementwise.
-    public func log() -> Tensor { unary("log", { logf($0) }, derivative: { x, _ in 1 / x }) }
+    public func log() -> Tensor { unary("log", .function(.log), { logf($0) }, derivative: { x, _ in 1 / x }) }
     /// Square root, elementwise.
-    public func sqrt() -> Tensor { unary("sqrt", { $0.squareRoot() }, derivative: { _, y in 0.5 / y }) }
+    public func sqrt() -> Tensor { unary("sqrt", .function(.sqrt), { $0.squareRoot() }, derivative: { _, y in 0.5 / y }) }
     /// `x²`, elementwise.
-    public func squared() -> Tensor { unary("square", { $0 * $0 }, derivative: { x, _ in 2 * x }) }
+    public func squared() -> Tensor { unary("square", .function(.square), { $0 * $0 }, derivative: { x, _ in 2 * x }) }
     /// `|x|`, elementwise (derivative 0 at 0).
-    public func abs() -> Tensor { unary("abs", { Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
+    public func abs() -> Tensor { unary("abs", .function(.abs), { Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) }) }
     /// `xᵖ`, elementwise.
     public func pow(_ p: Float) -> Tensor {
-        unary("pow", { powf($0, p) }, derivative: { x, _ in p * powf(x, p - 1) })
+        unary("pow", .power(p), { powf($0, p) }, derivative: { x, _ in p * powf(x, p - 1) })
     }
 }
 

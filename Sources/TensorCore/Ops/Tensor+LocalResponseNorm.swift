@@ -46,7 +46,7 @@ extension Tensor {
                 }
             }
         }
-        return Tensor.record("localResponseNorm", out, inputs: [self]) { g in
+        return Tensor.record("localResponseNorm", out, inputs: [self], graph: .localResponseNorm(size: size, alpha: alpha, beta: beta, k: k)) { g in
             let sp = s.pointer   // keeps the saved s_c alive with the closure
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer

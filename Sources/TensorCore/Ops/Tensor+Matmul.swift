@@ -12,7 +12,7 @@ extension Tensor {
         let out = Tensor.uninitialized([m, n])
         if k == 0 { out.pointer.update(repeating: 0, count: out.count) }
         GEMM.sgemm(m: m, n: n, k: k, a: pointer, lda: k, b: other.pointer, ldb: n, c: out.pointer, ldc: n)
-        return Tensor.record("matmul", out, inputs: [self, other]) { g in
+        return Tensor.record("matmul", out, inputs: [self, other], graph: .matmul) { g in
             var dA: Tensor?, dB: Tensor?
             if self.requiresGrad {   // dA[M,K] = g[M,N] Bᵀ
                 let d = Tensor.uninitialized([m, k])
@@ -61,11 +61,17 @@ extension Tensor {
                    epilogue: relu ? GEMM.Epilogue(scale: nil, shift: nil, relu: true) : nil)
         // Nothing to record (inference): return before the backward's closure and the inputs'
         // array are allocated, a visible share of a small dense layer's time.
-        guard GradMode.isEnabled, x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true else { return out }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        let graph: GraphOp? = relu ? nil : .linear(bias: bias != nil)
+        guard GradMode.isEnabled, x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true else {
+            if let recorder = GraphRecorder.current {
+                if let graph { recorder.record(graph, inputs, out) } else { recorder.noteMade(op, out) }
+            }
+            return out
+        }
         // The output's address, not the tensor: the tape keeps the tensor while its backward runs.
         let y = UncheckedSendable(UnsafePointer(o))
-        return record(op, out, inputs: inputs) { dOut in
+        return record(op, out, inputs: inputs, graph: graph) { dOut in
             // The ReLU's backward: the gradient passes where the output is positive.
             let g = relu ? Tensor.reluGradient(dOut, output: y.value) : dOut
             var dx: Tensor?, dw: Tensor?, db: Tensor?

@@ -93,7 +93,9 @@ extension Tensor {
         if let bias { inputs.append(bias) }
         if let slope { inputs.append(slope) }
         let slopeShape = slope?.shape
-        return record(slope == nil ? "batchNorm" : "batchNormPReLU", out, inputs: inputs) { dOut in
+        let graph: GraphOp? = slope == nil ? .batchNorm(training: training, momentum: momentum, eps: eps, affine: weight != nil) : nil
+        let graphInputs = [input] + [weight, bias, runningMean, runningVar].compactMap { $0 }
+        return record(slope == nil ? "batchNorm" : "batchNormPReLU", out, inputs: inputs, graph: graph, graphInputs: graphInputs) { dOut in
             // x^ is recomputed from the input (kept on the tape) rather than stored.
             let sums = kernels.backwardSums(dy: UnsafePointer(dOut.pointer), x: x, mean: mean, invstd: invstd, affine)
             let sd = sums.dy.map { Float($0) }, sdx = sums.dyXh.map { Float($0) }

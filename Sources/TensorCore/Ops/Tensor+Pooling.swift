@@ -57,6 +57,8 @@ extension Tensor {
                              kh: kernel.h, kw: kernel.w, sh: s.h, sw: s.w, pt: pt, pl: pl)
         let out = Tensor.uninitialized([input.shape[0], input.shape[1], OH, OW])
         let inShape = input.shape
+        let graphOp = GraphOp.pool2d(kind: kind, kernel: kernel, stride: s, padding: padding, ceilMode: ceilMode,
+                                     countIncludePad: countIncludePad)
         // Planes per thread: enough windows (about 64K taps) to pay for the hand-off, so a
         // single image's 64 stem planes of 112x112 still split over threads.
         let minPlanes = Swift.max(1, (1 << 16) / Swift.max(1, OH * OW * kernel.h * kernel.w))
@@ -72,7 +74,7 @@ extension Tensor {
                     fovea_maxpool_values(hi - lo, H, W, OH, OW, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl,
                                          input.pointer + lo * H * W, out.pointer + lo * OH * OW, rows.buffer(c)!)
                 }
-                return out
+                return GraphRecorder.note(graphOp, [input], out)
             }
             var argmax = [Int32](repeating: -1, count: out.count)
             argmax.withUnsafeMutableBufferPointer { idx in
@@ -85,7 +87,7 @@ extension Tensor {
             // element itself, with no zero-fill and no scattered adds.
             let tiles = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0
                 && g.H == 2 * g.OH && g.W == 2 * g.OW
-            return record(name, out, inputs: [input]) { dOut in
+            return record(name, out, inputs: [input], graph: graphOp) { dOut in
                 let plane = g.OH * g.OW, inPlane = g.H * g.W
                 if tiles {
                     let d = Tensor.uninitialized(inShape)
@@ -120,7 +122,7 @@ extension Tensor {
             Parallel.forRanges(g.planes, minPerChunk: minPlanes) { planes in
                 sumPoolForward(g, planes: planes, input: input.pointer, output: out.pointer, divisors: divisors)
             }
-            return record(name, out, inputs: [input]) { dOut in
+            return record(name, out, inputs: [input], graph: graphOp) { dOut in
                 let d = Tensor(zeros: inShape)
                 sumPoolBackward(g, dOutput: dOut.pointer, dInput: d.pointer, divisors: divisors)
                 return [d]

@@ -18,7 +18,7 @@ extension Tensor {
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer, n = count
         for i in 0..<n { o[i] = Swift.min(Swift.max(p[i], low), high) }
-        return Tensor.record("hardTanh", out, inputs: [self]) { g in
+        return Tensor.record("hardTanh", out, inputs: [self], graph: .hardTanh(low: low, high: high)) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
             for i in 0..<n { let v = p[i]; dp[i] = v > low && v < high ? gp[i] : 0 }
@@ -34,7 +34,7 @@ extension Tensor {
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer, n = count
         for i in 0..<n { let v = p[i]; o[i] = v > 0 ? v : slope * v }
-        return Tensor.record("leakyRelu", out, inputs: [self]) { g in
+        return Tensor.record("leakyRelu", out, inputs: [self], graph: .leakyReLU(slope: slope)) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
             for i in 0..<n { let v = gp[i]; dp[i] = p[i] > 0 ? v : slope * v }
@@ -59,7 +59,7 @@ extension Tensor {
         let o = out.pointer, p = UnsafePointer(pointer), a = UnsafePointer(slope.pointer)
         walk.run { range, _ in walk.forward(range, p, a, o) }
         let slopeShape = slope.shape
-        return Tensor.record("prelu", out, inputs: [self, slope]) { g in
+        return Tensor.record("prelu", out, inputs: [self, slope], graph: .prelu) { g in
             let d = Tensor.uninitialized(g.shape)
             let da = Tensor(zeros: slopeShape)
             let partials = TensorStorage(count: walk.chunks * walk.channels)
@@ -86,7 +86,7 @@ extension Tensor {
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer, n = count
         for i in 0..<n { let v = p[i]; o[i] = scale * (v > 0 ? v : alpha * expm1f(v)) }
-        return Tensor.record(name, out, inputs: [self]) { g in
+        return Tensor.record(name, out, inputs: [self], graph: name == "selu" ? .function(.selu) : .elu(alpha: alpha)) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
             for i in 0..<n { let v = p[i]; dp[i] = gp[i] * scale * (v > 0 ? 1 : alpha * expf(v)) }
@@ -108,7 +108,7 @@ extension Tensor {
         case .tanh:
             for i in 0..<n { let v = p[i]; o[i] = 0.5 * v * (1 + tanhf(k * (v + c * v * v * v))) }
         }
-        return Tensor.record("gelu", out, inputs: [self]) { g in
+        return Tensor.record("gelu", out, inputs: [self], graph: .gelu(approximate)) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
             switch approximate {

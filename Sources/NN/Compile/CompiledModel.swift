@@ -1,0 +1,107 @@
+import Synchronization
+import TensorCore
+
+/// Options of `Layer.compiled(_:)`.
+public struct CompileOptions: Sendable {
+    /// Replace the patterns the engine has fused kernels for (see `ExecutionPlan`); off, the
+    /// plan runs every recorded node as it is (for comparing, and for debugging a fusion).
+    public var fuse: Bool
+
+    public init(fuse: Bool = true) { self.fuse = fuse }
+}
+
+/// A model that runs through captured graphs: the first call with a new input shape, mode
+/// (training or evaluation) or tape setting runs the model eagerly while recording its ops
+/// (`ModelGraph`), plans them (`ExecutionPlan`: fusions, values dropped at their last use)
+/// and returns the eager result; later calls with the same key run the plan. Gradients flow
+/// as in eager mode: the plan's kernels record themselves on the tape.
+///
+/// A forward the graph cannot replay (an op that does not record itself) runs eagerly, and
+/// `eagerReason` says why. Like `torch.compile`, the capture assumes that the forward does
+/// the same thing for every input of one shape: branching on tensor values, or making new
+/// random tensors inside `forward` (instead of using a `Dropout` layer), is not replayed.
+///
+///     let fast = model.compiled()
+///     let logits = try fast(images)          // [N, classes], as model(images)
+public struct CompiledModel: @unchecked Sendable {
+    /// The model, which keeps its parameters, mode and state dict.
+    public let model: Layer
+    public let options: CompileOptions
+
+    public init(_ model: Layer, options: CompileOptions = CompileOptions()) {
+        self.model = model
+        self.options = options
+    }
+
+    /// `model(input)`, through the plan for the input's shape and the model's mode.
+    public func callAsFunction(_ input: Tensor) throws -> Tensor {
+        // Layer traces and graph captures record the model's own calls.
+        if LayerTrace.isRecording || GraphRecorder.current != nil { return try model(input) }
+        let key = PlanCache.Key(shape: input.shape, training: model.isTraining, tape: GradMode.isEnabled, fuse: options.fuse)
+        switch model.plans.entry(key) {
+        case .plan(let plan)?:
+            let (output, auxiliary) = try plan.run(input)
+            (model as? AuxiliaryClassifiers)?.auxiliaryLogits = auxiliary
+            return output
+        case .eager?:
+            return try model(input)
+        case nil:
+            let (graph, failure, output) = try ModelGraph.capture(model, input: input)
+            let entry: PlanCache.Entry = graph.map { .plan(ExecutionPlan($0, inference: !key.training && !key.tape, fuse: key.fuse)) }
+                ?? .eager(failure ?? "")
+            model.plans.set(key, entry)
+            return output
+        }
+    }
+
+    /// Why the model runs eagerly for some input shape and mode it met, if it does.
+    public var eagerReason: String? { model.plans.eagerReason }
+
+    /// The plan for inputs of `shape` in the model's current mode and tape setting, once a
+    /// call has made it.
+    public func plan(for shape: [Int]) -> ExecutionPlan? {
+        let key = PlanCache.Key(shape: shape, training: model.isTraining, tape: GradMode.isEnabled, fuse: options.fuse)
+        if case .plan(let plan)? = model.plans.entry(key) { return plan }
+        return nil
+    }
+}
+
+/// The plans a model has made, kept by the model (`Layer.plans`) so that every
+/// `compiled()` of it shares them: the trainer's, the evaluator's, the server's.
+public final class PlanCache: Sendable {
+    struct Key: Hashable {
+        let shape: [Int]
+        let training: Bool
+        let tape: Bool
+        let fuse: Bool
+    }
+    enum Entry {
+        case plan(ExecutionPlan)
+        case eager(String)
+    }
+    private let entries = Mutex<[Key: Entry]>([:])
+
+    init() {}
+
+    func entry(_ key: Key) -> Entry? { entries.withLock { $0[key] } }
+    func set(_ key: Key, _ entry: Entry) { entries.withLock { $0[key] = entry } }
+
+    /// Why the model runs eagerly for some input, if it does.
+    var eagerReason: String? {
+        entries.withLock { entries in
+            entries.values.lazy.compactMap { if case .eager(let reason) = $0 { reason } else { nil } }.first
+        }
+    }
+
+    /// Forgets every plan: the next calls capture again (after the model's layers change).
+    public func removeAll() { entries.withLock { $0.removeAll() } }
+}
+
+extension Layer {
+    /// This model behind captured, fused and planned graphs (see `CompiledModel`). The
+    /// model itself is unchanged and still runs eagerly when called directly; its plans are
+    /// kept with it, so compiling it again is free.
+    public func compiled(_ options: CompileOptions = CompileOptions()) -> CompiledModel {
+        CompiledModel(self, options: options)
+    }
+}

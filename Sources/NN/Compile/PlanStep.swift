@@ -1,0 +1,137 @@
+import Synchronization
+import TensorCore
+
+/// A convolution's weights and settings, taken from a recorded `conv2d` node whose weight
+/// (and bias) are parameters of the model.
+struct ConvolutionCall {
+    let weight: Tensor
+    let bias: Tensor?
+    let stride: Size2D
+    let padding: Padding
+    let dilation: Size2D
+    let groups: Int
+
+    /// The call a `conv2d` node makes, or nil when its weight or bias is computed in the graph.
+    init?(_ op: GraphOp, _ operands: [GraphRecorder.Operand]) {
+        guard case .conv2d(let stride, let padding, let dilation, let groups, let hasBias) = op,
+              operands.count == (hasBias ? 3 : 2), case .constant(let weight) = operands[1] else { return nil }
+        var bias: Tensor?
+        if hasBias {
+            guard case .constant(let b) = operands[2] else { return nil }
+            bias = b
+        }
+        (self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups) = (weight, bias, stride, padding, dilation, groups)
+    }
+
+    /// Whether a max pool node is the 2x2, stride-2, unpadded, floor-mode pool that
+    /// `Tensor.conv2dReLUMaxPool2x2` applies.
+    static func isFusablePool(_ op: GraphOp) -> Bool {
+        guard case .pool2d(.max, let kernel, let stride, let padding, let ceilMode, _) = op else { return false }
+        return kernel == Size2D(2, 2) && stride == Size2D(2, 2) && (padding == .valid || padding == .uniform(0)) && !ceilMode
+    }
+}
+
+/// Batch norm's running statistics and a convolution's bias folded into the per-channel
+/// scale and shift the convolution applies as it writes its output (inference). Folded
+/// once; folded again only when one of the five vectors it was made from has changed
+/// (training in between, a loaded checkpoint), which costs a comparison of `5 x channels`
+/// floats per call instead of the fold.
+final class FoldedBatchNorm: @unchecked Sendable {
+    let norm: BatchNorm
+    let convolutionBias: Tensor?
+    /// The five vectors' values when last folded, and the fold.
+    private let state = Mutex<(sources: [Float], folded: ConvEpilogue?)>(([], nil))
+
+    init(_ norm: BatchNorm, convolutionBias: Tensor?) {
+        self.norm = norm
+        self.convolutionBias = convolutionBias
+    }
+
+    /// The epilogue for the current values, with or without the ReLU.
+    func epilogue(relu: Bool) -> ConvEpilogue {
+        let current = [convolutionBias, norm.weight, norm.bias, norm.runningMean, norm.runningVar]
+            .compactMap { $0 }.flatMap(\.values)
+        return state.withLock { state in
+            if state.folded == nil || current != state.sources {
+                state.folded = ConvEpilogue(convolutionBias: convolutionBias, gamma: norm.weight, beta: norm.bias,
+                                            runningMean: norm.runningMean, runningVar: norm.runningVar, eps: norm.eps,
+                                            relu: false)
+                state.sources = current
+            }
+            var e = state.folded!
+            e.relu = relu
+            return e
+        }
+    }
+}
+
+/// One step of an execution plan: a recorded node run as it was, or a group of nodes run
+/// as one fused kernel.
+struct PlanStep {
+    enum Kernel {
+        /// A recorded node, run as recorded.
+        case node(GraphRecorder.Operation)
+        /// `relu(conv(x))` (`Tensor.conv2dReLU`); operand: x.
+        case convolutionReLU(ConvolutionCall)
+        /// `maxPool2x2(relu(conv(x)))` (`Tensor.conv2dReLUMaxPool2x2`); operand: x.
+        case convolutionReLUMaxPool(ConvolutionCall)
+        /// `[relu](bn(conv(x)) [+ residual])` with batch norm folded (`Tensor.conv2dInference`);
+        /// operands: x[, residual].
+        case convolutionInference(ConvolutionCall, FoldedBatchNorm, relu: Bool)
+        /// `relu(linear(x))` (`Tensor.linearReLU`); operand: x.
+        case linearReLU(weight: Tensor, bias: Tensor?)
+        /// `relu(a + b)` (`Tensor.reluOfSum`); operands: a, b.
+        case reluOfSum
+        /// `prelu(bn(x))` (`Tensor.batchNormPReLU`); operand: x.
+        case batchNormPReLU(BatchNorm, slope: Tensor)
+    }
+
+    let kernel: Kernel
+    let operands: [GraphRecorder.Operand]
+    /// The value this step produces.
+    let output: Int
+    /// The graph nodes it stands for.
+    let nodes: [Int]
+    /// Values no later step reads, dropped after this one (their memory goes back to the pool).
+    var releases: [Int] = []
+
+    /// The kernel's name, for descriptions and tests.
+    var name: String {
+        switch kernel {
+        case .node(.op(let op)): return op.name
+        case .node(.module(let m)): return (m as? Layer)?.typeName ?? "module"
+        case .convolutionReLU: return "conv2dReLU"
+        case .convolutionReLUMaxPool: return "conv2dReLUMaxPool2x2"
+        case .convolutionInference(_, _, let relu): return relu ? "conv2dBatchNormReLU" : "conv2dBatchNorm"
+        case .linearReLU: return "linearReLU"
+        case .reluOfSum: return "reluOfSum"
+        case .batchNormPReLU: return "batchNormPReLU"
+        }
+    }
+
+    /// Runs the step on its operands' tensors.
+    func run(_ args: [Tensor]) throws -> Tensor {
+        switch kernel {
+        case .node(.op(let op)):
+            return try op.apply(args)
+        case .node(.module(let module)):
+            return try (module as! Layer).forward(args[0])
+        case .convolutionReLU(let c):
+            return try Tensor.conv2dReLU(args[0], weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding,
+                                         dilation: c.dilation, groups: c.groups)
+        case .convolutionReLUMaxPool(let c):
+            return try Tensor.conv2dReLUMaxPool2x2(args[0], weight: c.weight, bias: c.bias, stride: c.stride,
+                                                   padding: c.padding, dilation: c.dilation, groups: c.groups)
+        case .convolutionInference(let c, let folded, let relu):
+            return try Tensor.conv2dInference(args[0], weight: c.weight, epilogue: folded.epilogue(relu: relu),
+                                              residual: args.count > 1 ? args[1] : nil, stride: c.stride,
+                                              padding: c.padding, dilation: c.dilation, groups: c.groups)
+        case .linearReLU(let weight, let bias):
+            return try Tensor.linearReLU(args[0], weight: weight, bias: bias)
+        case .reluOfSum:
+            return try Tensor.reluOfSum(args[0], args[1])
+        case .batchNormPReLU(let bn, let slope):
+            return try bn.forwardThroughPReLU(args[0], slope: slope)
+        }
+    }
+}
