@@ -33,6 +33,8 @@ extension FoveaCommand {
         var suite = false
         @Flag(help: "With --suite: run Scripts/pytorch_bench.py (needs torch and torchvision) with the same cases and threads and print both with the ratio.")
         var compare = false
+        @Option(help: "With --suite: another build's fovea executable (an older commit's, say), whose suite cases run alternated with this build's; the table gives this build's figures against it.")
+        var baseline: String?
         @Option(help: "Run one suite case in this process and print it as JSON (what --suite runs in each child).")
         var `case`: String?
         @Option(parsing: .unconditional, help: "Training steps of the suite's LeNet cases (CIFAR ResNet-18: steps / 60).")
@@ -55,6 +57,10 @@ extension FoveaCommand {
             try OptionCheck.whole("--requests", requests, in: 1...1_000_000)
             try OptionCheck.real("--peak-gflops", peakGflops, .positive)
             try OptionCheck.path("--keep-plots", keepPlots)
+            try OptionCheck.path("--baseline", baseline)
+            if let baseline, !FileManager.default.isExecutableFile(atPath: baseline) {
+                throw ValidationErrorText("--baseline \(baseline): not an executable file")
+            }
         }
 
         func run() throws {
@@ -66,7 +72,7 @@ extension FoveaCommand {
             if convolutions { return try benchConvolutions() }
             if gemm { return benchGEMM(threads: threads, sizes: [128, 256, 512, 1024, 2048]) }
             if let name = `case` { return try Console.write(Self.json(runCase(name, threads: threads))) }
-            if suite || compare { return try runSuite(threads: threads) }
+            if suite || compare || baseline != nil { return try runSuite(threads: threads) }
             Console.write("Fovea bench: \(threads) threads, GEMM micro-kernel: \(GEMM.kernelName)")
             benchGEMM(threads: threads)
             try benchLeNetTraining()

@@ -13,6 +13,8 @@ extension FoveaCommand.Bench {
     /// Case name, what it measures, and the goal of the issue as (ratio bound, higher is better).
     static let suiteCases: [(name: String, title: String, goal: String)] = [
         ("lenet5-train", "LeNet-5 training, batch 64, SGD momentum", ">= 3x PyTorch's images/s"),
+        ("plain-lenet-train", "LeNet-5 written plainly as a user would (PlainLeNet), compiled, batch 64, SGD momentum",
+         "within 10% of lenet5-train's images/s"),
         ("lenet-bn-train", "LeNet_modify (BN, PReLU, dropout) training, batch 64, Adam", ">= 2x PyTorch's images/s"),
         ("resnet18-cifar-train", "CIFAR ResNet-18 training, batch 128, 3x32x32, SGD momentum", ">= 1.25x PyTorch's images/s"),
         ("lenet5-infer", "LeNet-5 single-image inference", "<= 0.1x PyTorch's latency"),
@@ -34,6 +36,7 @@ extension FoveaCommand.Bench {
             let (model, input, batch, adam): (Layer, [Int], Int, Bool) = try {
                 switch name {
                 case "lenet5-train": return (try LeNet5(), [1, 28, 28], 64, false)
+                case "plain-lenet-train": return (try PlainLeNet(), [1, 28, 28], 64, false)
                 case "lenet-bn-train": let (m, i) = try entry("lenet-bn", [1, 28, 28], 10); return (m, i, 64, true)
                 case "resnet18-cifar-train": let (m, i) = try entry("resnet18-cifar", [3, 32, 32], 10); return (m, i, 128, false)
                 default: throw ValidationErrorText("--case \(name): not a suite case (\(Self.suiteCases.map(\.name).joined(separator: ", ")))")
@@ -103,14 +106,18 @@ extension FoveaCommand.Bench {
             .deletingLastPathComponent().appendingPathComponent("Scripts/pytorch_bench.py")
         var withTorch = compare
         if compare {
-            let probe = try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import torch, torchvision"])
+            let probe = try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import torch"])
             if probe.status != 0 {
-                Console.write("PyTorch comparison skipped: python3 cannot import torch and torchvision (pip install torch torchvision)")
+                Console.write("PyTorch comparison skipped: python3 cannot import torch (pip install torch torchvision)")
                 withTorch = false
+            } else if try Self.capture(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import torchvision"]).status != 0 {
+                Console.write("python3 cannot import torchvision: PyTorch's ImageNet inference cases will fail (pip install torchvision)")
             }
         }
         // rows[case][round] = (Fovea's row, PyTorch's row)
         var rows: [String: [(fovea: [String: Any]?, torch: [String: Any]?)]] = [:]
+        // baselineRows[case][round] = (this build's row, the --baseline build's row)
+        var baselineRows: [String: [(fovea: [String: Any]?, torch: [String: Any]?)]] = [:]
         for round in 1...rounds {
             Console.write("")
             Console.write("Round \(round) of \(rounds):")
@@ -129,22 +136,38 @@ extension FoveaCommand.Bench {
                     try run("Fovea  ", me, ["bench", "--case", c.name, "--threads", "\(threads)", "--suite-steps", "\(suiteSteps)",
                                            "--inferences", "\(inferences)"])
                 }
+                func runBaseline() throws -> [String: Any]? {
+                    guard let baseline else { return nil }
+                    return try run("Before ", URL(fileURLWithPath: baseline), ["bench", "--case", c.name, "--threads", "\(threads)",
+                                                                               "--suite-steps", "\(suiteSteps)", "--inferences", "\(inferences)"])
+                }
                 func runTorch() throws -> [String: Any]? {
                     try run("PyTorch", URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, "--case", c.name, "--threads", "\(threads)",
                                                                               "--steps", "\(suiteSteps)", "--inferences", "\(inferences)"])
                 }
                 var pair: (fovea: [String: Any]?, torch: [String: Any]?) = (nil, nil)
-                if !withTorch {
+                var before: [String: Any]?
+                if round % 2 == 1 {
                     pair.fovea = try runFovea()
-                } else if round % 2 == 1 {
-                    pair.fovea = try runFovea()
-                    pair.torch = try runTorch()
+                    before = try runBaseline()
+                    if withTorch { pair.torch = try runTorch() }
                 } else {
-                    pair.torch = try runTorch()
+                    if withTorch { pair.torch = try runTorch() }
+                    before = try runBaseline()
                     pair.fovea = try runFovea()
                 }
                 rows[c.name, default: []].append(pair)
+                baselineRows[c.name, default: []].append((pair.fovea, before))
             }
+        }
+        // A user's plainly written LeNet against the zoo's, round by round (same build).
+        let plain = zip(rows["plain-lenet-train"] ?? [], rows["lenet5-train"] ?? []).map { ($0.fovea, $1.fovea) }
+        Console.write("")
+        Console.write(Self.ratioLine("plain-lenet-train", "", plain, against: "lenet5-train's (goal: within 10%)"))
+        if baseline != nil {
+            Console.write("")
+            Console.write("This build against --baseline, \(threads) threads; each ratio compares two runs of one round (images/s: this / before, higher is better; latency: this / before, lower is better), then the median over rounds:")
+            for c in Self.suiteCases { Console.write(Self.ratioLine(c.name, c.title, baselineRows[c.name] ?? [], against: "before")) }
         }
         guard withTorch else { return }
         let version = rows.values.lazy.flatMap { $0 }.compactMap { $0.torch?["torch"] as? String }.first
@@ -169,6 +192,25 @@ extension FoveaCommand.Bench {
             let goal = c.goal.hasPrefix("(") ? c.goal : "goal " + c.goal
             Console.write("\(c.name) (\(unit)): \(figures.joined(separator: "; ")): \(median) (\(goal))\(rss)")
         }
+    }
+
+    /// One case's ratios over rounds against another run's rows (`against` names it).
+    static func ratioLine(_ name: String, _ title: String, _ pairs: [(fovea: [String: Any]?, torch: [String: Any]?)],
+                          against: String) -> String {
+        var ratios: [Double] = [], figures: [String] = []
+        for pair in pairs {
+            guard let f = pair.fovea, let t = pair.torch else { figures.append("missing"); continue }
+            if let fi = f["images_per_second"] as? Double, let ti = t["images_per_second"] as? Double {
+                ratios.append(fi / ti)
+                figures.append(String(format: "%.0f / %.0f = %.3fx", fi, ti, fi / ti))
+            } else if let fl = f["latency_ms"] as? Double, let tl = t["latency_ms"] as? Double {
+                ratios.append(fl / tl)
+                figures.append(String(format: "%.3f / %.3f ms = %.3fx", fl, tl, fl / tl))
+            }
+        }
+        let unit = name.hasSuffix("-train") ? "images/s" : "latency"
+        let median = ratios.isEmpty ? "no ratio" : String(format: "median %.3fx %@", Self.median(ratios), against)
+        return "\(name) (\(unit)): \(figures.joined(separator: "; ")): \(median)"
     }
 
     static func median(_ values: [Double]) -> Double {
@@ -211,5 +253,26 @@ extension FoveaCommand.Bench {
         group.wait()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// LeNet-5 as a user writes it from the README: plain stored layers, a forward that reads
+/// like the diagram, nothing listed and no engine call. The suite's `plain-lenet-train` case
+/// trains it compiled, to show that the engine's speed reaches a user's own model.
+final class PlainLeNet: Layer, @unchecked Sendable {
+    let conv1 = try! Conv2D(1, 6, kernelSize: 5, padding: .uniform(2), weightInit: .pytorchDefault)
+    let conv2 = try! Conv2D(6, 16, kernelSize: 5, weightInit: .pytorchDefault)
+    let pool = try! MaxPool2D(2)
+    let fc1 = try! Dense(16 * 5 * 5, 120, weightInit: .pytorchDefault)
+    let fc2 = try! Dense(120, 84, weightInit: .pytorchDefault)
+    let fc3 = try! Dense(84, 10, weightInit: .pytorchDefault)
+
+    override func forward(_ x: Tensor) throws -> Tensor {
+        var x = try pool(conv1(x).relu())
+        x = try pool(conv2(x).relu())
+        x = try x.flattened()
+        x = try fc1(x).relu()
+        x = try fc2(x).relu()
+        return try fc3(x)
     }
 }

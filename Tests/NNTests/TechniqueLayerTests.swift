@@ -5,39 +5,41 @@ import TensorCore
 import XCTest
 
 final class TechniqueLayerTests: XCTestCase {
-    /// `bn(x, then: prelu)` is `prelu(bn(x))` as one op: same output, gradients, running
-    /// statistics and batch count; under a `LayerTrace` both layers are recorded.
-    func testBatchNormThenPReLUMatchesTheTwoLayers() throws {
+    /// `prelu(bn(x))`, compiled, is one step (`Tensor.batchNormPReLU`): same output,
+    /// gradients, running statistics and batch count as the two layers run eagerly.
+    func testBatchNormThenPReLUFusedByThePlan() throws {
+        final class Unit: Layer, @unchecked Sendable {
+            let bn: BatchNorm, prelu: PReLU
+            init(_ bn: BatchNorm, _ prelu: PReLU) { (self.bn, self.prelu) = (bn, prelu); super.init() }
+            override func forward(_ x: Tensor) throws -> Tensor { try prelu(bn(x)) }
+            override var children: [(name: String, layer: Layer)] { [("bn", bn), ("prelu", prelu)] }
+        }
         for (shape, slopes) in [([4, 3, 5, 5], 1), ([4, 3, 5, 5], 3), ([6, 3], 1)] {
-            let fusedBN = shape.count == 4 ? try BatchNorm2D(3) as BatchNorm : try BatchNorm1D(3)
-            let plainBN = shape.count == 4 ? try BatchNorm2D(3) as BatchNorm : try BatchNorm1D(3)
-            let fusedPReLU = try PReLU(parameters: slopes), plainPReLU = try PReLU(parameters: slopes)
-            for step in 0..<2 {
+            func make() throws -> Unit {
+                Unit(shape.count == 4 ? try BatchNorm2D(3) as BatchNorm : try BatchNorm1D(3), try PReLU(parameters: slopes))
+            }
+            let fused = try make(), plain = try make()
+            let compiled = fused.compiled()
+            for step in 0..<3 {
                 let x = randomTensor(shape, seed: UInt64(40 + step))
                 let dy = randomTensor(shape, seed: UInt64(50 + step))
-                let y = try fusedBN(x, then: fusedPReLU)
+                let y = try compiled(x)
                 try (y * dy).sum().backward()
-                let z = try plainPReLU(plainBN(x))
+                let z = try plain(x)
                 try (z * dy).sum().backward()
                 assertClose(y.values, z.values, rtol: 1e-6, atol: 1e-6, "\(shape)")
             }
-            assertClose(fusedBN.weight!.grad!.values, plainBN.weight!.grad!.values, rtol: 1e-5, atol: 1e-5)
-            assertClose(fusedBN.bias!.grad!.values, plainBN.bias!.grad!.values, rtol: 1e-5, atol: 1e-5)
-            assertClose(fusedPReLU.weight.grad!.values, plainPReLU.weight.grad!.values, rtol: 1e-4, atol: 1e-4)
-            XCTAssertEqual(fusedBN.runningMean.values, plainBN.runningMean.values)
-            XCTAssertEqual(fusedBN.runningVar.values, plainBN.runningVar.values)
-            XCTAssertEqual(fusedBN.batchesTracked.values, [2])
-            fusedBN.train(false)
-            plainBN.train(false)
+            XCTAssertEqual(compiled.plan(for: shape)?.stepNames, ["batchNormPReLU"])
+            assertClose(fused.bn.weight!.grad!.values, plain.bn.weight!.grad!.values, rtol: 1e-5, atol: 1e-5)
+            assertClose(fused.bn.bias!.grad!.values, plain.bn.bias!.grad!.values, rtol: 1e-5, atol: 1e-5)
+            assertClose(fused.prelu.weight.grad!.values, plain.prelu.weight.grad!.values, rtol: 1e-4, atol: 1e-4)
+            XCTAssertEqual(fused.bn.runningMean.values, plain.bn.runningMean.values)
+            XCTAssertEqual(fused.bn.runningVar.values, plain.bn.runningVar.values)
+            XCTAssertEqual(fused.bn.batchesTracked.values, [3])
+            fused.eval(); plain.eval()
             let x = randomTensor(shape, seed: 60)
-            assertClose(try fusedBN(x, then: fusedPReLU).values, try plainPReLU(plainBN(x)).values, rtol: 1e-6, atol: 1e-6)
-        }
-        let bn = try BatchNorm2D(3), prelu = try PReLU()
-        let (_, calls) = try LayerTrace.record { try bn(randomTensor([2, 3, 4, 4], seed: 1), then: prelu) }
-        XCTAssertEqual(calls.map(\.layer.typeName), ["BatchNorm2D", "PReLU"])
-        // A slope per channel that does not fit the layer falls back to the two layers, whose error names it.
-        XCTAssertThrowsError(try bn(randomTensor([2, 3, 4, 4], seed: 1), then: try PReLU(parameters: 2))) { error in
-            XCTAssertTrue("\(error)".contains("needs 1 or 3 values"), "\(error)")
+            assertClose(try compiled(x).values, try plain(x).values, rtol: 1e-6, atol: 1e-6)
+            assertClose(try compiled(x).values, try plain(x).values, rtol: 1e-6, atol: 1e-6)
         }
     }
 
