@@ -19,8 +19,6 @@ public final class ConvBNReLU: Layer, @unchecked Sendable {
     }
 
     public override func forward(_ input: Tensor) throws -> Tensor { try relu(bn(conv(input))) }
-
-    public override var children: [(name: String, layer: Layer)] { [("conv", conv), ("bn", bn), ("relu", relu)] }
 }
 
 /// `Sequential(conv without bias, batch norm[, activation])` with children `0`, `1`, `2`
@@ -59,8 +57,8 @@ public class FeatureClassifierNetwork: Layer, @unchecked Sendable {
     public let inputChannels: Int
     public let features: Sequential
     public let avgpool: AdaptiveAvgPool2D
-    public let classifier: Sequential
     let flatten = Flatten()
+    public let classifier: Sequential
 
     init(inputChannels: Int, features: Sequential, pooledTo grid: Size2D, classifier: Sequential) throws {
         self.inputChannels = inputChannels
@@ -73,9 +71,5 @@ public class FeatureClassifierNetwork: Layer, @unchecked Sendable {
     public override func forward(_ input: Tensor) throws -> Tensor {
         try checkImages(input, channels: inputChannels, model: typeName)
         return try classifier(flatten(avgpool(features(input))))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("features", features), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
     }
 }

@@ -28,11 +28,6 @@ public final class DenseLayer: Layer, @unchecked Sendable {
     public override func forward(_ x: Tensor) throws -> Tensor {
         try dropout(conv2(relu2(norm2(conv1(relu1(norm1(x)))))))
     }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("norm1", norm1), ("relu1", relu1), ("conv1", conv1), ("norm2", norm2), ("relu2", relu2), ("conv2", conv2),
-         ("dropout", dropout)]
-    }
 }
 
 /// A dense block: `[N, in, H, W]` -> `[N, in + layers * growthRate, H, W]`, each layer fed the
@@ -79,10 +74,10 @@ public final class DenseNet: Layer, @unchecked Sendable {
 
     public let inputChannels: Int
     public let features: Sequential
-    public let classifier: Dense
     let relu = ReLU()
     let avgpool = GlobalAvgPool2D()
     let flatten = Flatten()
+    public let classifier: Dense
 
     public init(_ depth: Depth, inputChannels: Int = 3, classes: Int = 1000, dropRate: Float = 0) throws {
         self.inputChannels = inputChannels
@@ -116,9 +111,5 @@ public final class DenseNet: Layer, @unchecked Sendable {
     public override func forward(_ input: Tensor) throws -> Tensor {
         try checkImages(input, channels: inputChannels, model: "DenseNet")
         return try classifier(flatten(avgpool(relu(features(input)))))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("features", features), ("relu", relu), ("avgpool", avgpool), ("flatten", flatten), ("classifier", classifier)]
     }
 }

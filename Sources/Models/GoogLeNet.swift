@@ -35,21 +35,17 @@ public final class InceptionModule: Layer, @unchecked Sendable {
     public override func forward(_ input: Tensor) throws -> Tensor {
         try Tensor.concatenate([branch1(input), branch2(input), branch3(input), branch4(input)], axis: 1)
     }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("branch1", branch1), ("branch2", branch2), ("branch3", branch3), ("branch4", branch4)]
-    }
 }
 
 /// GoogLeNet's auxiliary classifier: `[N, in, H, W]` -> `[N, classes]`.
 public final class GoogLeNetAuxiliary: Layer, @unchecked Sendable {
-    public let conv: ConvBNReLU
-    public let fc1: Dense
-    public let fc2: Dense
     let pool: AdaptiveAvgPool2D
+    public let conv: ConvBNReLU
     let flatten = Flatten()
+    public let fc1: Dense
     let relu = ReLU()
     let dropout: Dropout
+    public let fc2: Dense
 
     public init(_ inChannels: Int, classes: Int, dropout: Float = 0.7, weightInit: Initializer) throws {
         conv = try ConvBNReLU(inChannels, 128, kernelSize: 1, weightInit: weightInit)
@@ -63,25 +59,26 @@ public final class GoogLeNetAuxiliary: Layer, @unchecked Sendable {
     public override func forward(_ input: Tensor) throws -> Tensor {
         try fc2(dropout(relu(fc1(flatten(conv(pool(input)))))))
     }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("pool", pool), ("conv", conv), ("flatten", flatten), ("fc1", fc1), ("relu", relu), ("dropout", dropout), ("fc2", fc2)]
-    }
 }
 
 /// GoogLeNet for `[N, inputChannels, H, W]` (at least 15x15) -> `[N, classes]`.
 public final class GoogLeNet: Layer, AuxiliaryClassifiers, @unchecked Sendable {
     public let inputChannels: Int
-    public let conv1, conv2, conv3: ConvBNReLU
-    public let maxpool1, maxpool2, maxpool3, maxpool4: MaxPool2D
-    public let inception3a, inception3b, inception4a, inception4b, inception4c, inception4d, inception4e,
-               inception5a, inception5b: InceptionModule
+    public let conv1: ConvBNReLU
+    public let maxpool1: MaxPool2D
+    public let conv2, conv3: ConvBNReLU
+    public let maxpool2: MaxPool2D
+    public let inception3a, inception3b: InceptionModule
+    public let maxpool3: MaxPool2D
+    public let inception4a, inception4b, inception4c, inception4d, inception4e: InceptionModule
+    public let maxpool4: MaxPool2D
+    public let inception5a, inception5b: InceptionModule
     /// The auxiliary heads after 4a and 4d, or nil when switched off.
     public let aux1, aux2: GoogLeNetAuxiliary?
     public let avgpool = GlobalAvgPool2D()
+    let flatten = Flatten()
     public let dropout: Dropout
     public let fc: Dense
-    let flatten = Flatten()
 
     public var auxiliaryLogits: [Tensor] = []
     public let auxiliaryLossWeight: Float = 0.3
@@ -127,17 +124,5 @@ public final class GoogLeNet: Layer, AuxiliaryClassifiers, @unchecked Sendable {
         x = try inception5b(inception5a(x))
         auxiliaryLogits = aux
         return try fc(dropout(flatten(avgpool(x))))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        var list: [(String, Layer)] = [
-            ("conv1", conv1), ("maxpool1", maxpool1), ("conv2", conv2), ("conv3", conv3), ("maxpool2", maxpool2),
-            ("inception3a", inception3a), ("inception3b", inception3b), ("maxpool3", maxpool3),
-            ("inception4a", inception4a), ("inception4b", inception4b), ("inception4c", inception4c),
-            ("inception4d", inception4d), ("inception4e", inception4e), ("maxpool4", maxpool4),
-            ("inception5a", inception5a), ("inception5b", inception5b),
-        ]
-        if let aux1, let aux2 { list += [("aux1", aux1), ("aux2", aux2)] }
-        return list + [("avgpool", avgpool), ("flatten", flatten), ("dropout", dropout), ("fc", fc)]
     }
 }

@@ -23,8 +23,9 @@ private func basic(_ i: Int, _ o: Int, _ k: Size2D, stride: Size2D = 1, padding:
 
 /// Mixed_5b-d: 1x1 | 1x1-5x5 | 1x1-3x3-3x3 | avg pool-1x1 -> 224 + poolFeatures channels.
 public final class InceptionA: Layer, @unchecked Sendable {
-    let branch1x1, branch5x5_1, branch5x5_2, branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3, branch_pool: ConvBNReLU
+    let branch1x1, branch5x5_1, branch5x5_2, branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3: ConvBNReLU
     let pool: AvgPool2D
+    let branch_pool: ConvBNReLU
 
     public init(_ inChannels: Int, poolFeatures: Int) throws {
         branch1x1 = try basic(inChannels, 64, 1)
@@ -41,12 +42,6 @@ public final class InceptionA: Layer, @unchecked Sendable {
     public override func forward(_ x: Tensor) throws -> Tensor {
         try Tensor.concatenate([branch1x1(x), branch5x5_2(branch5x5_1(x)),
                                 branch3x3dbl_3(branch3x3dbl_2(branch3x3dbl_1(x))), branch_pool(pool(x))], axis: 1)
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("branch1x1", branch1x1), ("branch5x5_1", branch5x5_1), ("branch5x5_2", branch5x5_2),
-         ("branch3x3dbl_1", branch3x3dbl_1), ("branch3x3dbl_2", branch3x3dbl_2), ("branch3x3dbl_3", branch3x3dbl_3),
-         ("pool", pool), ("branch_pool", branch_pool)]
     }
 }
 
@@ -67,18 +62,14 @@ public final class InceptionB: Layer, @unchecked Sendable {
     public override func forward(_ x: Tensor) throws -> Tensor {
         try Tensor.concatenate([branch3x3(x), branch3x3dbl_3(branch3x3dbl_2(branch3x3dbl_1(x))), pool(x)], axis: 1)
     }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("branch3x3", branch3x3), ("branch3x3dbl_1", branch3x3dbl_1), ("branch3x3dbl_2", branch3x3dbl_2),
-         ("branch3x3dbl_3", branch3x3dbl_3), ("pool", pool)]
-    }
 }
 
 /// Mixed_6b-e: 1x1 | 1x1-1x7-7x1 | 1x1-7x1-1x7-7x1-1x7 | avg pool-1x1 -> 768 channels.
 public final class InceptionC: Layer, @unchecked Sendable {
     let branch1x1, branch7x7_1, branch7x7_2, branch7x7_3: ConvBNReLU
-    let branch7x7dbl_1, branch7x7dbl_2, branch7x7dbl_3, branch7x7dbl_4, branch7x7dbl_5, branch_pool: ConvBNReLU
+    let branch7x7dbl_1, branch7x7dbl_2, branch7x7dbl_3, branch7x7dbl_4, branch7x7dbl_5: ConvBNReLU
     let pool: AvgPool2D
+    let branch_pool: ConvBNReLU
 
     public init(_ inChannels: Int, channels7x7 c7: Int) throws {
         branch1x1 = try basic(inChannels, 192, 1)
@@ -99,12 +90,6 @@ public final class InceptionC: Layer, @unchecked Sendable {
         let b7 = try branch7x7_3(branch7x7_2(branch7x7_1(x)))
         let b7dbl = try branch7x7dbl_5(branch7x7dbl_4(branch7x7dbl_3(branch7x7dbl_2(branch7x7dbl_1(x)))))
         return try Tensor.concatenate([branch1x1(x), b7, b7dbl, branch_pool(pool(x))], axis: 1)
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("branch1x1", branch1x1), ("branch7x7_1", branch7x7_1), ("branch7x7_2", branch7x7_2), ("branch7x7_3", branch7x7_3),
-         ("branch7x7dbl_1", branch7x7dbl_1), ("branch7x7dbl_2", branch7x7dbl_2), ("branch7x7dbl_3", branch7x7dbl_3),
-         ("branch7x7dbl_4", branch7x7dbl_4), ("branch7x7dbl_5", branch7x7dbl_5), ("pool", pool), ("branch_pool", branch_pool)]
     }
 }
 
@@ -128,18 +113,14 @@ public final class InceptionD: Layer, @unchecked Sendable {
         try Tensor.concatenate([branch3x3_2(branch3x3_1(x)),
                                 branch7x7x3_4(branch7x7x3_3(branch7x7x3_2(branch7x7x3_1(x)))), pool(x)], axis: 1)
     }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("branch3x3_1", branch3x3_1), ("branch3x3_2", branch3x3_2), ("branch7x7x3_1", branch7x7x3_1),
-         ("branch7x7x3_2", branch7x7x3_2), ("branch7x7x3_3", branch7x7x3_3), ("branch7x7x3_4", branch7x7x3_4), ("pool", pool)]
-    }
 }
 
 /// Mixed_7b-c: 1x1 | 1x1-(1x3, 3x1) | 1x1-3x3-(1x3, 3x1) | avg pool-1x1 -> 2048 channels.
 public final class InceptionE: Layer, @unchecked Sendable {
     let branch1x1, branch3x3_1, branch3x3_2a, branch3x3_2b: ConvBNReLU
-    let branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3a, branch3x3dbl_3b, branch_pool: ConvBNReLU
+    let branch3x3dbl_1, branch3x3dbl_2, branch3x3dbl_3a, branch3x3dbl_3b: ConvBNReLU
     let pool: AvgPool2D
+    let branch_pool: ConvBNReLU
 
     public init(_ inChannels: Int) throws {
         branch1x1 = try basic(inChannels, 320, 1)
@@ -160,12 +141,6 @@ public final class InceptionE: Layer, @unchecked Sendable {
         let b3dbl = try branch3x3dbl_2(branch3x3dbl_1(x))
         return try Tensor.concatenate([branch1x1(x), branch3x3_2a(b3), branch3x3_2b(b3),
                                        branch3x3dbl_3a(b3dbl), branch3x3dbl_3b(b3dbl), branch_pool(pool(x))], axis: 1)
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("branch1x1", branch1x1), ("branch3x3_1", branch3x3_1), ("branch3x3_2a", branch3x3_2a), ("branch3x3_2b", branch3x3_2b),
-         ("branch3x3dbl_1", branch3x3dbl_1), ("branch3x3dbl_2", branch3x3dbl_2), ("branch3x3dbl_3a", branch3x3dbl_3a),
-         ("branch3x3dbl_3b", branch3x3dbl_3b), ("pool", pool), ("branch_pool", branch_pool)]
     }
 }
 
@@ -189,10 +164,6 @@ public final class InceptionV3Auxiliary: Layer, @unchecked Sendable {
     public override func forward(_ x: Tensor) throws -> Tensor {
         try fc(flatten(globalPool(conv1(conv0(pool(x))))))
     }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("pool", pool), ("conv0", conv0), ("conv1", conv1), ("globalPool", globalPool), ("flatten", flatten), ("fc", fc)]
-    }
 }
 
 /// Inception v3 for `[N, inputChannels, H, W]` (at least 75x75; 299x299 with the auxiliary
@@ -200,8 +171,10 @@ public final class InceptionV3Auxiliary: Layer, @unchecked Sendable {
 /// convolutions and the classifier (its truncation at ±2 is 20 standard deviations out).
 public final class InceptionV3: Layer, AuxiliaryClassifiers, @unchecked Sendable {
     public let inputChannels: Int
-    let Conv2d_1a_3x3, Conv2d_2a_3x3, Conv2d_2b_3x3, Conv2d_3b_1x1, Conv2d_4a_3x3: ConvBNReLU
-    let maxpool1, maxpool2: MaxPool2D
+    let Conv2d_1a_3x3, Conv2d_2a_3x3, Conv2d_2b_3x3: ConvBNReLU
+    let maxpool1: MaxPool2D
+    let Conv2d_3b_1x1, Conv2d_4a_3x3: ConvBNReLU
+    let maxpool2: MaxPool2D
     let Mixed_5b, Mixed_5c, Mixed_5d: InceptionA
     let Mixed_6a: InceptionB
     let Mixed_6b, Mixed_6c, Mixed_6d, Mixed_6e: InceptionC
@@ -259,17 +232,5 @@ public final class InceptionV3: Layer, AuxiliaryClassifiers, @unchecked Sendable
         }
         x = try Mixed_7c(Mixed_7b(Mixed_7a(x)))
         return try fc(flatten(dropout(avgpool(x))))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        var list: [(String, Layer)] = [
-            ("Conv2d_1a_3x3", Conv2d_1a_3x3), ("Conv2d_2a_3x3", Conv2d_2a_3x3), ("Conv2d_2b_3x3", Conv2d_2b_3x3),
-            ("maxpool1", maxpool1), ("Conv2d_3b_1x1", Conv2d_3b_1x1), ("Conv2d_4a_3x3", Conv2d_4a_3x3), ("maxpool2", maxpool2),
-            ("Mixed_5b", Mixed_5b), ("Mixed_5c", Mixed_5c), ("Mixed_5d", Mixed_5d), ("Mixed_6a", Mixed_6a),
-            ("Mixed_6b", Mixed_6b), ("Mixed_6c", Mixed_6c), ("Mixed_6d", Mixed_6d), ("Mixed_6e", Mixed_6e),
-        ]
-        if let AuxLogits { list.append(("AuxLogits", AuxLogits)) }
-        return list + [("Mixed_7a", Mixed_7a), ("Mixed_7b", Mixed_7b), ("Mixed_7c", Mixed_7c),
-                       ("avgpool", avgpool), ("dropout", dropout), ("flatten", flatten), ("fc", fc)]
     }
 }

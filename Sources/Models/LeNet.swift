@@ -22,14 +22,14 @@ public final class LeNet5: Layer, @unchecked Sendable {
     public enum Subsampling: String, Sendable, CaseIterable { case max, average }
 
     public let conv1: Conv2D
+    let pool: Pool2D
     public let conv2: Conv2D
+    let flatten = Flatten()
     public let fc1: Dense
     public let fc2: Dense
     public let fc3: Dense
     public let activation: Activation
     public let subsampling: Subsampling
-    let pool: Pool2D
-    let flatten = Flatten()
 
     /// Throws when the input is too small for two 5x5 convolutions and two 2x2 pools.
     public init(inputChannels: Int = 1, inputSize: Size2D = 28, classes: Int = 10,
@@ -62,10 +62,6 @@ public final class LeNet5: Layer, @unchecked Sendable {
         return try fc3(x)
     }
 
-    public override var children: [(name: String, layer: Layer)] {
-        [("conv1", conv1), ("pool", pool), ("conv2", conv2), ("flatten", flatten), ("fc1", fc1), ("fc2", fc2), ("fc3", fc3)]
-    }
-
     public override var configuration: String { "\(activation), \(subsampling) pooling" }
 }
 
@@ -75,11 +71,11 @@ public final class LeNet5: Layer, @unchecked Sendable {
 /// State-dict names `conv1`, `conv2`, `fc1`, `fc2`, as in the seed.
 public final class LeNet20x50: Layer, @unchecked Sendable {
     public let conv1: Conv2D
+    let pool: MaxPool2D
     public let conv2: Conv2D
+    let flatten = Flatten()
     public let fc1: Dense
     public let fc2: Dense
-    let pool: MaxPool2D
-    let flatten = Flatten()
 
     /// Throws when the input is too small for two valid 5x5 convolutions and two 2x2 pools (16x16).
     public init(inputChannels: Int = 1, inputSize: Size2D = 28, classes: Int = 10) throws {
@@ -99,10 +95,6 @@ public final class LeNet20x50: Layer, @unchecked Sendable {
         var x = try pool(conv1(input).tanh())
         x = try pool(conv2(x).tanh())
         return try fc2(fc1(flatten(x)).tanh())
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("conv1", conv1), ("pool", pool), ("conv2", conv2), ("flatten", flatten), ("fc1", fc1), ("fc2", fc2)]
     }
 }
 

@@ -13,14 +13,15 @@ public final class LeNetBN: Layer, @unchecked Sendable {
     public let prelu: PReLU
     public let conv1: Conv2D
     public let bn1: BatchNorm2D
+    let pool: MaxPool2D
     public let conv2: Conv2D
     public let bn2: BatchNorm2D
+    let flatten = Flatten()
     public let fc1: Dense
     public let bn3: BatchNorm1D
-    public let dropout: Dropout
+    /// Named `dropout1` as in the seed's module; assigned after `super.init()`, as `@Key` needs.
+    @Key("dropout1") public private(set) var dropout: Dropout
     public let fc2: Dense
-    let pool: MaxPool2D
-    let flatten = Flatten()
 
     public init(inputChannels: Int = 1, inputSize: Size2D = 28, classes: Int = 10, dropout p: Float = 0.5) throws {
         // 5x5 valid convolution then 2x2 pool, twice: (H - 4) / 2, then (that - 4) / 2.
@@ -35,10 +36,10 @@ public final class LeNetBN: Layer, @unchecked Sendable {
         bn2 = try BatchNorm2D(50)
         fc1 = try Dense(flattenedFeatures(50, h, w, model: "LeNet-BN"), 500, weightInit: .kaimingUniform)
         bn3 = try BatchNorm1D(500)
-        dropout = try Dropout(p)
         fc2 = try Dense(500, classes, weightInit: .kaimingUniform)
         pool = try MaxPool2D(2)
         super.init()
+        dropout = try Dropout(p)
     }
 
     public override func forward(_ input: Tensor) throws -> Tensor {
@@ -47,11 +48,6 @@ public final class LeNetBN: Layer, @unchecked Sendable {
         x = try flatten(x)
         x = try dropout(prelu(bn3(fc1(x))))
         return try fc2(x)
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("prelu", prelu), ("conv1", conv1), ("bn1", bn1), ("pool", pool), ("conv2", conv2), ("bn2", bn2),
-         ("flatten", flatten), ("fc1", fc1), ("bn3", bn3), ("dropout1", dropout), ("fc2", fc2)]
     }
 
     public override var configuration: String { "20 and 50 filters, batch norm, PReLU, dropout \(dropout.p)" }

@@ -33,8 +33,6 @@ public final class InvertedResidual: Layer, @unchecked Sendable {
     public override func forward(_ x: Tensor) throws -> Tensor {
         usesShortcut ? try x + conv(x) : try conv(x)
     }
-
-    public override var children: [(name: String, layer: Layer)] { [("conv", conv)] }
 }
 
 /// MobileNet V2 (width 1.0) for `[N, inputChannels, H, W]` -> `[N, classes]`.

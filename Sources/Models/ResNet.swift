@@ -21,10 +21,10 @@ public final class BasicBlock: Layer, @unchecked Sendable {
     public static let expansion = 1
     public let conv1: Conv2D
     public let bn1: BatchNorm2D
+    let relu = ReLU()
     public let conv2: Conv2D
     public let bn2: BatchNorm2D
     public let downsample: Sequential?
-    let relu = ReLU()
 
     public init(_ inChannels: Int, planes: Int, stride: Int = 1) throws {
         conv1 = try Conv2D(inChannels, planes, kernelSize: 3, stride: Size2D(stride, stride), padding: .uniform(1),
@@ -42,11 +42,6 @@ public final class BasicBlock: Layer, @unchecked Sendable {
         let identity = try downsample?(x) ?? x
         return try relu(out + identity)
     }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("conv1", conv1), ("bn1", bn1), ("relu", relu), ("conv2", conv2), ("bn2", bn2)]
-            + (downsample.map { [("downsample", $0)] } ?? [])
-    }
 }
 
 /// The bottleneck block of ResNet-50/101/152: 1x1 to `planes`, 3x3 (stride here), 1x1 to
@@ -59,8 +54,8 @@ public final class Bottleneck: Layer, @unchecked Sendable {
     public let bn2: BatchNorm2D
     public let conv3: Conv2D
     public let bn3: BatchNorm2D
-    public let downsample: Sequential?
     let relu = ReLU()
+    public let downsample: Sequential?
 
     public init(_ inChannels: Int, planes: Int, stride: Int = 1) throws {
         let out = planes * Bottleneck.expansion
@@ -81,11 +76,6 @@ public final class Bottleneck: Layer, @unchecked Sendable {
         out = try bn3(conv3(out))
         let identity = try downsample?(x) ?? x
         return try relu(out + identity)
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3), ("relu", relu)]
-            + (downsample.map { [("downsample", $0)] } ?? [])
     }
 }
 
@@ -123,12 +113,12 @@ public final class ResNet: Layer, @unchecked Sendable {
     public let inputChannels: Int
     public let conv1: Conv2D
     public let bn1: BatchNorm2D
+    let relu = ReLU()
     public let maxpool: MaxPool2D?
     public let layer1, layer2, layer3, layer4: Sequential
-    public let fc: Dense
-    let relu = ReLU()
     let avgpool = GlobalAvgPool2D()
     let flatten = Flatten()
+    public let fc: Dense
 
     public init(_ depth: Depth, stem: Stem = .imagenet, inputChannels: Int = 3, classes: Int = 1000) throws {
         self.inputChannels = inputChannels
@@ -169,11 +159,5 @@ public final class ResNet: Layer, @unchecked Sendable {
         if let maxpool { x = try maxpool(x) }
         x = try layer4(layer3(layer2(layer1(x))))
         return try fc(flatten(avgpool(x)))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("conv1", conv1), ("bn1", bn1), ("relu", relu)] + (maxpool.map { [("maxpool", $0)] } ?? [])
-            + [("layer1", layer1), ("layer2", layer2), ("layer3", layer3), ("layer4", layer4),
-               ("avgpool", avgpool), ("flatten", flatten), ("fc", fc)]
     }
 }

@@ -48,8 +48,6 @@ public final class ShuffleUnit: Layer, @unchecked Sendable {
         }
         return try out.channelShuffled(groups: 2)
     }
-
-    public override var children: [(name: String, layer: Layer)] { [("branch1", branch1), ("branch2", branch2)] }
 }
 
 /// ShuffleNet V2 1x for `[N, inputChannels, H, W]` -> `[N, classes]`.
@@ -90,10 +88,5 @@ public final class ShuffleNetV2: Layer, @unchecked Sendable {
         try checkImages(input, channels: inputChannels, model: "ShuffleNetV2")
         let x = try conv5(stage4(stage3(stage2(maxpool(conv1(input))))))
         return try fc(flatten(avgpool(x)))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("conv1", conv1), ("maxpool", maxpool), ("stage2", stage2), ("stage3", stage3), ("stage4", stage4),
-         ("conv5", conv5), ("avgpool", avgpool), ("flatten", flatten), ("fc", fc)]
     }
 }

@@ -26,11 +26,6 @@ public final class Fire: Layer, @unchecked Sendable {
         let x = try squeeze_activation(squeeze(input))
         return try Tensor.concatenate([expand1x1_activation(expand1x1(x)), expand3x3_activation(expand3x3(x))], axis: 1)
     }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("squeeze", squeeze), ("squeeze_activation", squeeze_activation), ("expand1x1", expand1x1),
-         ("expand1x1_activation", expand1x1_activation), ("expand3x3", expand3x3), ("expand3x3_activation", expand3x3_activation)]
-    }
 }
 
 /// SqueezeNet 1.0 or 1.1 for `[N, inputChannels, H, W]` (at least 21x21 for 1.0, 17x17 for
@@ -74,9 +69,5 @@ public final class SqueezeNet: Layer, @unchecked Sendable {
     public override func forward(_ input: Tensor) throws -> Tensor {
         try checkImages(input, channels: inputChannels, model: "SqueezeNet")
         return try flatten(classifier(features(input)))
-    }
-
-    public override var children: [(name: String, layer: Layer)] {
-        [("features", features), ("classifier", classifier), ("flatten", flatten)]
     }
 }

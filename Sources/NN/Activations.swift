@@ -57,7 +57,6 @@ public final class PReLU: Layer, @unchecked Sendable {
         super.init()
     }
     public override func forward(_ input: Tensor) throws -> Tensor { try input.prelu(slope: weight) }
-    public override var parameterSlots: [(name: String, tensor: Tensor)] { [("weight", weight)] }
     public override var configuration: String { "\(weight.count) slope\(weight.count == 1 ? "" : "s")" }
 }
 

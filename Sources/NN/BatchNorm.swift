@@ -14,9 +14,9 @@ public class BatchNorm: Layer, @unchecked Sendable {
     public let momentum: Float
     public let weight: Tensor?
     public let bias: Tensor?
-    public let runningMean: Tensor
-    public let runningVar: Tensor
-    public let batchesTracked: Tensor
+    @Buffer(key: "running_mean") public private(set) var runningMean: Tensor
+    @Buffer(key: "running_var") public private(set) var runningVar: Tensor
+    @Buffer(key: "num_batches_tracked") public private(set) var batchesTracked: Tensor
     /// The input rank this layer accepts (2 or 4).
     let inputRank: Int
 
@@ -32,10 +32,10 @@ public class BatchNorm: Layer, @unchecked Sendable {
         self.momentum = momentum
         weight = affine ? Tensor(repeating: 1, shape: [features], requiresGrad: true) : nil
         bias = affine ? Tensor(zeros: [features], requiresGrad: true) : nil
+        super.init()
         runningMean = Tensor(zeros: [features])
         runningVar = Tensor(repeating: 1, shape: [features])
         batchesTracked = Tensor(scalar: 0)
-        super.init()
     }
 
     public override func forward(_ input: Tensor) throws -> Tensor {
@@ -58,14 +58,6 @@ public class BatchNorm: Layer, @unchecked Sendable {
         if isTraining { batchesTracked.pointer[0] += 1 }
         return try Tensor.batchNormPReLU(input, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
                                          training: isTraining, momentum: momentum, eps: eps, slope: slope)
-    }
-
-    public override var parameterSlots: [(name: String, tensor: Tensor)] {
-        (weight.map { [("weight", $0)] } ?? []) + (bias.map { [("bias", $0)] } ?? [])
-    }
-
-    public override var bufferSlots: [(name: String, tensor: Tensor)] {
-        [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", batchesTracked)]
     }
 
     public override var configuration: String { "\(features), eps \(eps), momentum \(momentum)" }

@@ -53,10 +53,6 @@ public final class Conv2D: Layer, @unchecked Sendable {
         outputShape.reduce(1, *) * (inChannels / groups) * kernelSize.h * kernelSize.w
     }
 
-    public override var parameterSlots: [(name: String, tensor: Tensor)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
-    }
-
     public override var configuration: String {
         var s = "\(inChannels) -> \(outChannels), kernel \(kernelSize)"
         if stride != 1 { s += ", stride \(stride)" }

@@ -34,9 +34,5 @@ public final class Dense: Layer, @unchecked Sendable {
         outputShape.reduce(1, *) * inFeatures
     }
 
-    public override var parameterSlots: [(name: String, tensor: Tensor)] {
-        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
-    }
-
     public override var configuration: String { "\(inFeatures) -> \(outFeatures)" }
 }

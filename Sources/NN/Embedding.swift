@@ -42,7 +42,6 @@ public final class Embedding: Layer, @unchecked Sendable {
         }
     }
 
-    public override var parameterSlots: [(name: String, tensor: Tensor)] { [("weight", weight)] }
     public override var configuration: String { "\(count) x \(dimension)" }
 }
 

@@ -11,15 +11,18 @@ extension Layer {
         return names
     }
 
-    /// The descendant called `name` in dotted state-dict form (`features.0`, `layer4.1.conv2`),
-    /// or nil when there is none. `""` is this layer.
+    /// The descendant called `name` in dotted state-dict form (`features.0`, `layer4.1.conv2`,
+    /// `blocks.1.0` for an element of a nested array property), or nil when there is none.
+    /// `""` is this layer. An array property is not a layer: `blocks` alone is nil.
     public func layer(named name: String) -> Layer? {
         if name.isEmpty { return self }
-        var current: Layer = self
-        for part in name.split(separator: ".", omittingEmptySubsequences: false) {
-            guard let next = current.children.first(where: { $0.name == part })?.layer else { return nil }
-            current = next
+        // A child's name may itself be dotted (array elements), so match whole prefixes.
+        for (childName, child) in children {
+            if name == childName { return child }
+            if name.hasPrefix(childName + "."), let found = child.layer(named: String(name.dropFirst(childName.count + 1))) {
+                return found
+            }
         }
-        return current
+        return nil
     }
 }

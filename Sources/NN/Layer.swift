@@ -1,16 +1,47 @@
+import Synchronization
 import TensorCore
 
 /// The base class of every layer and model, like PyTorch's `nn.Module`.
 ///
 /// A layer holds its parameters and configuration and maps a tensor to a tensor in
-/// `forward` (usually one tensor op). Parameters and sub-layers are plain stored properties
-/// that each subclass lists in `parameterSlots` and `children`, so names follow PyTorch's
-/// `state_dict` (`conv1.weight`, `features.0.bias`).
+/// `forward` (usually one tensor op). Parameters, buffers and sub-layers are plain stored
+/// properties, found by reflection and named after them as in PyTorch's `state_dict`
+/// (`conv1.weight`, `blocks.0.bias`); nothing is listed by hand:
+///
+/// ```swift
+/// final class TinyNet: Layer, @unchecked Sendable {
+///     let conv: Conv2D                        // child "conv"
+///     let blocks: [[Layer]]                   // children "blocks.0.0", "blocks.0.1", ...
+///     let head: Dense?                        // child "head"; nothing while nil
+///     let scale: Tensor                       // parameter "scale"
+///     @Buffer var seen = Tensor(scalar: 0)    // buffer "seen": saved, not trained
+///     @Unregistered var tied: Layer? = nil    // a layer owned elsewhere: left out
+///
+///     init(classes: Int?) throws {
+///         conv = try Conv2D(3, 8, kernelSize: 3, padding: .uniform(1))
+///         blocks = [[try Conv2D(8, 8, kernelSize: 3, padding: .uniform(1)), ReLU()]]
+///         head = try classes.map { try Dense(8, $0) }
+///         scale = Tensor(repeating: 1, shape: [1, 8, 1, 1], requiresGrad: true)
+///         super.init()
+///     }
+///
+///     override func forward(_ x: Tensor) throws -> Tensor { ... }
+/// }
+/// ```
+///
+/// The rules (superclass properties first, declaration order, arrays, dictionaries, `lazy`)
+/// are in `Layer+Registration.swift`. The result is cached per instance: after giving a
+/// `var` property another layer or tensor, call `invalidateRegistration()`. A subclass whose
+/// names cannot come from properties (`Sequential`) overrides `children`, `parameterSlots`
+/// or `bufferSlots`.
 open class Layer: @unchecked Sendable {
     /// True while training (dropout active, batch statistics used), false for evaluation.
     public private(set) var isTraining = true
     /// The execution plans `compiled()` has made for this layer as a model (see `CompiledModel`).
     public let plans = PlanCache()
+
+    /// The reflected parameters, buffers and children, computed on first use.
+    let registrationCache = Mutex<Registration?>(nil)
 
     public init() {}
 
@@ -19,14 +50,17 @@ open class Layer: @unchecked Sendable {
         fatalError("\(type(of: self)) must override forward(_:)")
     }
 
-    /// Trainable tensors owned directly by this layer, with their local names ("weight", "bias").
-    open var parameterSlots: [(name: String, tensor: Tensor)] { [] }
+    /// Trainable tensors owned directly by this layer, with their local names ("weight", "bias"):
+    /// by default its `Tensor` properties.
+    open var parameterSlots: [(name: String, tensor: Tensor)] { registration.parameters }
 
-    /// Non-trainable state saved with the weights (running statistics), with local names.
-    open var bufferSlots: [(name: String, tensor: Tensor)] { [] }
+    /// Non-trainable state saved with the weights (running statistics), with local names: by
+    /// default its `@Buffer` properties.
+    open var bufferSlots: [(name: String, tensor: Tensor)] { registration.buffers }
 
-    /// Direct sub-layers with their names ("conv1", "0").
-    open var children: [(name: String, layer: Layer)] { [] }
+    /// Direct sub-layers with their names ("conv1", "0"): by default its layer properties,
+    /// array elements named by dotted position ("blocks.0", "blocks.1.0").
+    open var children: [(name: String, layer: Layer)] { registration.children }
 
     /// A short description of the configuration for summaries: "1 -> 6, kernel 5, padding 2".
     open var configuration: String { "" }

@@ -21,10 +21,6 @@ private final class ConvolutionUnit: Layer, @unchecked Sendable {
         if let shortcut { y = try y + shortcut(x) }
         return relu ? y.relu() : y
     }
-
-    override var children: [(name: String, layer: Layer)] {
-        [("conv", conv), ("bn", bn)] + (shortcut.map { [("shortcut", $0)] } ?? [])
-    }
 }
 
 /// The compiled plan's fusions against the same layers run eagerly one by one: conv + batch
@@ -123,7 +119,6 @@ final class PlanFusionTests: XCTestCase {
                 let y = try conv(x).relu()
                 return try pool.map { try $0(y) } ?? y
             }
-            override var children: [(name: String, layer: Layer)] { [("conv", conv)] + (pool.map { [("pool", $0)] } ?? []) }
         }
         for (cin, cout, stride, bias, pooled) in [(1, 6, 1, true, true), (6, 16, 1, false, false), (3, 8, 2, true, false)] {
             let conv = try Conv2D(cin, cout, kernelSize: 5, stride: Size2D(stride, stride), padding: .uniform(2), bias: bias)
