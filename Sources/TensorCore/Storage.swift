@@ -70,6 +70,8 @@ public final class BufferPool: Sendable {
         var small = [[UInt]](repeating: [], count: BufferPool.minimumBytes / 64)
         var heldBytes = 0
         var reused = 0, allocated = 0
+        /// Bytes of pooled-size buffers handed out and not given back, and the most there were.
+        var liveBytes = 0, peakLiveBytes = 0
     }
     private let state = Mutex(State())
 
@@ -87,6 +89,8 @@ public final class BufferPool: Sendable {
         let size = Self.bytes(floats: floats)
         if size >= Self.minimumBytes {
             let reused = state.withLock { s -> UInt? in
+                s.liveBytes += size
+                s.peakLiveBytes = Swift.max(s.peakLiveBytes, s.liveBytes)
                 guard let p = s.free[size]?.popLast() else { s.allocated += 1; return nil }
                 s.heldBytes -= size
                 s.reused += 1
@@ -113,6 +117,7 @@ public final class BufferPool: Sendable {
             // When full, buffers of other sizes make room: the sizes in use now are the ones
             // worth keeping, not those an earlier model left behind.
             let (kept, evicted) = state.withLock { s -> (Bool, [UInt]) in
+                s.liveBytes -= size
                 guard size <= capacityBytes, s.free[size, default: []].count < maxBuffersPerSize else { return (false, []) }
                 var evicted: [UInt] = []
                 while s.heldBytes + size > capacityBytes,
@@ -155,6 +160,11 @@ public final class BufferPool: Sendable {
     public var statistics: (reused: Int, allocated: Int, heldBytes: Int) {
         state.withLock { ($0.reused, $0.allocated, $0.heldBytes) }
     }
+
+    /// Bytes of buffers of at least `minimumBytes` in use now, and the most in use at once
+    /// since the process started (what a perfect allocator would need; the pool's
+    /// `heldBytes` on top is what reuse by exact size costs).
+    public var liveBytes: (now: Int, peak: Int) { state.withLock { ($0.liveBytes, $0.peakLiveBytes) } }
 
     /// Unused buffers under `minimumBytes` held now (not counted in `heldBytes`).
     public var smallBuffersHeld: Int { state.withLock { $0.small.reduce(0) { $0 + $1.count } } }

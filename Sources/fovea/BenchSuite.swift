@@ -91,6 +91,7 @@ extension FoveaCommand.Bench {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         result["peak_rss_mb"] = Double(usage.ru_maxrss) / 1024
+        result["tensor_peak_mb"] = Double(BufferPool.shared.liveBytes.peak) / 1048576
         return result
     }
 

@@ -91,9 +91,13 @@ struct Fusion {
         var fused: [Int: PlanStep] = [:]
         var absorbed = Set<Int>()
         if enabled {
-            for i in graph.nodes.indices where live[i] && !absorbed.contains(i) {
-                guard let step = chain(from: i) else { continue }
+            // A node belongs to one chain at most: the first that reaches it (a residual add
+            // is claimed by the block's last convolution, not by the shortcut's).
+            var claimed = Set<Int>()
+            for i in graph.nodes.indices where live[i] && !claimed.contains(i) {
+                guard let step = chain(from: i, claimed: claimed) else { continue }
                 for n in step.nodes where n != step.nodes.last! { absorbed.insert(n) }
+                claimed.formUnion(step.nodes)
                 fused[step.nodes.last!] = step
             }
         }
@@ -106,9 +110,10 @@ struct Fusion {
 
     // MARK: - Patterns
 
-    /// The node that alone reads node `i`'s output, when nothing else (an output) does.
-    private func next(_ i: Int) -> Int? {
-        guard uses[i + 1] == 1, let r = onlyReader[i + 1] else { return nil }
+    /// The node that alone reads node `i`'s output, when nothing else (an output) does and
+    /// no earlier chain has claimed it.
+    private func next(_ i: Int, _ claimed: Set<Int>) -> Int? {
+        guard uses[i + 1] == 1, let r = onlyReader[i + 1], !claimed.contains(r) else { return nil }
         return r
     }
 
@@ -120,24 +125,24 @@ struct Fusion {
     private func isReLU(_ i: Int) -> Bool { op(i) == .function(.relu) }
 
     /// The fused step starting at node `i`, if a pattern starts there.
-    private func chain(from i: Int) -> PlanStep? {
+    private func chain(from i: Int, claimed: Set<Int>) -> PlanStep? {
         let node = graph.nodes[i]
         guard let x = node.operands.first else { return nil }
         switch node.operation {
         case .op(let op):
-            if let conv = ConvolutionCall(op, node.operands) { return convolutionChain(i, conv, x) }
-            if case .linear(let hasBias) = op, case .constant(let w) = node.operands[1], let r = next(i), isReLU(r) {
+            if let conv = ConvolutionCall(op, node.operands) { return convolutionChain(i, conv, x, claimed) }
+            if case .linear(let hasBias) = op, case .constant(let w) = node.operands[1], let r = next(i, claimed), isReLU(r) {
                 var bias: Tensor?
                 if hasBias { guard case .constant(let b) = node.operands[2] else { return nil }; bias = b }
                 return PlanStep(kernel: .linearReLU(weight: w, bias: bias), operands: [x], output: r + 1, nodes: [i, r])
             }
-            if op == .arithmetic(.add), node.operands.count == 2, let r = next(i), isReLU(r),
+            if op == .arithmetic(.add), node.operands.count == 2, let r = next(i, claimed), isReLU(r),
                node.operands.allSatisfy({ value($0) >= 0 }), graph.shape(of: value(node.operands[0])) == node.shape, graph.shape(of: value(node.operands[1])) == node.shape {
                 return PlanStep(kernel: .reluOfSum, operands: node.operands, output: r + 1, nodes: [i, r])
             }
             return nil
         case .module(let m):
-            guard let bn = m as? BatchNorm, let p = next(i), op(p) == .prelu,
+            guard let bn = m as? BatchNorm, let p = next(i, claimed), op(p) == .prelu, value(graph.nodes[p].operands[0]) == i + 1,
                   case .constant(let slope) = graph.nodes[p].operands[1] else { return nil }
             return PlanStep(kernel: .batchNormPReLU(bn, slope: slope), operands: [x], output: p + 1, nodes: [i, p])
         }
@@ -150,10 +155,11 @@ struct Fusion {
     }
 
     /// `conv -> relu [-> 2x2 max pool]`, or at inference `conv -> bn [-> add] [-> relu]`.
-    private func convolutionChain(_ i: Int, _ conv: ConvolutionCall, _ x: GraphRecorder.Operand) -> PlanStep? {
-        guard let n = next(i) else { return nil }
+    private func convolutionChain(_ i: Int, _ conv: ConvolutionCall, _ x: GraphRecorder.Operand,
+                                  _ claimed: Set<Int>) -> PlanStep? {
+        guard let n = next(i, claimed) else { return nil }
         if isReLU(n) {
-            if let p = next(n), let pool = op(p), ConvolutionCall.isFusablePool(pool) {
+            if let p = next(n, claimed), let pool = op(p), ConvolutionCall.isFusablePool(pool) {
                 return PlanStep(kernel: .convolutionReLUMaxPool(conv), operands: [x], output: p + 1, nodes: [i, n, p])
             }
             return PlanStep(kernel: .convolutionReLU(conv), operands: [x], output: n + 1, nodes: [i, n])
@@ -161,13 +167,13 @@ struct Fusion {
         guard inference, case .module(let m) = graph.nodes[n].operation, let bn = m as? BatchNorm, !bn.isTraining,
               bn.inputRank == 4, bn.features == conv.weight.shape[0] else { return nil }
         var nodes = [i, n], operands = [x], last = n
-        if let a = next(last), op(a) == .arithmetic(.add), graph.nodes[a].operands.count == 2,
+        if let a = next(last, claimed), op(a) == .arithmetic(.add), graph.nodes[a].operands.count == 2,
            let other = graph.nodes[a].operands.first(where: { value($0) != last + 1 }), value(other) >= 0,
            graph.nodes[a].shape == graph.nodes[last].shape, graph.shape(of: value(other)) == graph.nodes[a].shape {
             nodes.append(a); operands.append(other); last = a
         }
         var relu = false
-        if let r = next(last), isReLU(r) { nodes.append(r); relu = true; last = r }
+        if let r = next(last, claimed), isReLU(r) { nodes.append(r); relu = true; last = r }
         return PlanStep(kernel: .convolutionInference(conv, FoldedBatchNorm(bn, convolutionBias: conv.bias), relu: relu),
                         operands: operands, output: last + 1, nodes: nodes)
     }

@@ -45,18 +45,27 @@ public final class GraphRecorder: @unchecked Sendable {
     /// The dotted names of the model's layers by identity, for the nodes' `scope`.
     public var scopeNames: [ObjectIdentifier: String] = [:]
 
-    private var values: [ObjectIdentifier: Int] = [:]
-    /// Every tensor the graph has seen, kept alive so that identifiers stay unique.
-    private var kept: [Tensor] = []
+    /// A tensor held weakly: the capture must not keep intermediate values alive (the eager
+    /// pass frees them as it goes), and a freed tensor's identifier may be reused by a new
+    /// one, which the weak reference tells apart.
+    private struct Seen<Info> {
+        weak var tensor: Tensor?
+        let info: Info
+    }
+    private var values: [ObjectIdentifier: Seen<Int>] = [:]
     /// Tensors made by ops (they noted themselves on the autograd hook) that no node records.
-    private var unrecorded: [ObjectIdentifier: String] = [:]
+    private var unrecorded: [ObjectIdentifier: Seen<String>] = [:]
+
+    private func lookup<Info>(_ table: [ObjectIdentifier: Seen<Info>], _ tensor: Tensor) -> Info? {
+        guard let seen = table[ObjectIdentifier(tensor)], seen.tensor === tensor else { return nil }
+        return seen.info
+    }
     private var moduleDepth = 0
     private var scopes: [String] = [""]
 
     public init(input: Tensor) {
         inputShape = input.shape
-        values[ObjectIdentifier(input)] = 0
-        kept.append(input)
+        values[ObjectIdentifier(input)] = Seen(tensor: input, info: 0)
     }
 
     /// Runs `body` with this recorder current on the task.
@@ -66,11 +75,10 @@ public final class GraphRecorder: @unchecked Sendable {
 
     /// The operand a tensor is: a value of the graph or a constant.
     public func operand(_ tensor: Tensor) -> Operand {
-        if let v = values[ObjectIdentifier(tensor)] { return .value(v) }
-        if failure == nil, let op = unrecorded[ObjectIdentifier(tensor)] {
+        if let v = lookup(values, tensor) { return .value(v) }
+        if failure == nil, let op = lookup(unrecorded, tensor) {
             failure = "the forward pass calls '\(op)', which a captured graph cannot replay; run the model eagerly"
         }
-        kept.append(tensor)
         return .constant(tensor)
     }
 
@@ -104,16 +112,15 @@ public final class GraphRecorder: @unchecked Sendable {
     /// Notes a tensor made by an op (the autograd hook, `Tensor.record`), so that a tensor
     /// from an op that records no node is recognised when it reaches one.
     func noteMade(_ name: String, _ tensor: Tensor) {
-        guard moduleDepth == 0, values[ObjectIdentifier(tensor)] == nil else { return }
-        unrecorded[ObjectIdentifier(tensor)] = name
-        kept.append(tensor)
+        guard moduleDepth == 0, lookup(values, tensor) == nil else { return }
+        unrecorded[ObjectIdentifier(tensor)] = Seen(tensor: tensor, info: name)
     }
 
     /// The value a tensor the forward returned is, or nil when it is not one of the graph's
     /// (a constant, or the output of an op that records nothing, which sets `failure`).
     public func value(of tensor: Tensor) -> Int? {
-        if let v = values[ObjectIdentifier(tensor)] { return v }
-        if failure == nil, let op = unrecorded[ObjectIdentifier(tensor)] {
+        if let v = lookup(values, tensor) { return v }
+        if failure == nil, let op = lookup(unrecorded, tensor) {
             failure = "the forward pass ends with '\(op)', which a captured graph cannot replay; run the model eagerly"
         }
         return nil
@@ -121,9 +128,8 @@ public final class GraphRecorder: @unchecked Sendable {
 
     private func append(_ operation: Operation, _ operands: [Operand], _ output: Tensor) {
         nodes.append(Node(operation: operation, operands: operands, shape: output.shape, scope: scopes.last ?? ""))
-        values[ObjectIdentifier(output)] = nodes.count
+        values[ObjectIdentifier(output)] = Seen(tensor: output, info: nodes.count)
         unrecorded[ObjectIdentifier(output)] = nil
-        kept.append(output)
     }
 }
 
