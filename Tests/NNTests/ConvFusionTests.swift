@@ -51,8 +51,6 @@ final class ConvFusionTests: XCTestCase {
     /// 400 and of 49, the latter read through the dot-product edge; 1 and 2 threads), and
     /// after the convolution where its path cannot (Winograd, direct, batched small planes).
     func testResidualAddedByTheConvolution() throws {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         let cases: [(x: [Int], cout: Int, k: Size2D, padding: Padding)] = [
             ([1, 24, 20, 20], 40, 1, .valid),      // image by image, split by columns
             ([1, 64, 7, 7], 96, 1, .valid),        // image by image, 49 columns, split by rows
@@ -61,29 +59,30 @@ final class ConvFusionTests: XCTestCase {
             ([2, 1, 12, 12], 6, 5, .valid),        // direct
         ]
         for threads in [1, 2] {
-            Parallel.threadCount = threads
-            for c in cases {
-                let (conv, bn) = try layers(c.x[1], c.cout, kernel: c.k, padding: c.padding, bias: true)
-                let x = randomTensor(c.x, seed: 12)
-                let outShape = try withNoGrad { try conv(x).shape }
-                let residual = randomTensor(outShape, seed: 13)
-                for relu in [nil, ReLU()] as [ReLU?] {
-                    let expected = try withNoGrad { () throws -> Tensor in
-                        let y = try bn(conv(x)) + residual
-                        return relu.map { _ in y.relu() } ?? y
+            try Parallel.withThreads(threads) {
+                for c in cases {
+                    let (conv, bn) = try layers(c.x[1], c.cout, kernel: c.k, padding: c.padding, bias: true)
+                    let x = randomTensor(c.x, seed: 12)
+                    let outShape = try withNoGrad { try conv(x).shape }
+                    let residual = randomTensor(outShape, seed: 13)
+                    for relu in [nil, ReLU()] as [ReLU?] {
+                        let expected = try withNoGrad { () throws -> Tensor in
+                            let y = try bn(conv(x)) + residual
+                            return relu.map { _ in y.relu() } ?? y
+                        }
+                        let fused = try withNoGrad { try conv(x, normalizedBy: bn, adding: residual, then: relu) }
+                        XCTAssertEqual(fused.shape, expected.shape)
+                        assertClose(fused.values, expected.values, rtol: 1e-5, atol: 1e-5, "\(c) relu \(relu != nil), \(threads) threads")
+                        if relu != nil {
+                            XCTAssertTrue(fused.values.contains(0) && fused.values.contains { $0 > 0 }, "\(c): the ReLU clipped some")
+                        }
                     }
-                    let fused = try withNoGrad { try conv(x, normalizedBy: bn, adding: residual, then: relu) }
-                    XCTAssertEqual(fused.shape, expected.shape)
-                    assertClose(fused.values, expected.values, rtol: 1e-5, atol: 1e-5, "\(c) relu \(relu != nil), \(threads) threads")
-                    if relu != nil {
-                        XCTAssertTrue(fused.values.contains(0) && fused.values.contains { $0 > 0 }, "\(c): the ReLU clipped some")
-                    }
+                    // A residual of another shape is not fused: it broadcasts as `+` does, or throws.
+                    let column = randomTensor([1, c.cout, 1, 1], seed: 14)
+                    let broadcast = try withNoGrad { try conv(x, normalizedBy: bn, adding: column, then: ReLU()) }
+                    let stepwise = try withNoGrad { try (bn(conv(x)) + column).relu() }
+                    assertClose(broadcast.values, stepwise.values, rtol: 1e-5, atol: 1e-5, "\(c) broadcast residual")
                 }
-                // A residual of another shape is not fused: it broadcasts as `+` does, or throws.
-                let column = randomTensor([1, c.cout, 1, 1], seed: 14)
-                let broadcast = try withNoGrad { try conv(x, normalizedBy: bn, adding: column, then: ReLU()) }
-                let stepwise = try withNoGrad { try (bn(conv(x)) + column).relu() }
-                assertClose(broadcast.values, stepwise.values, rtol: 1e-5, atol: 1e-5, "\(c) broadcast residual")
             }
         }
         // With the tape on, nothing is fused and the gradient reaches the residual.
@@ -99,27 +98,26 @@ final class ConvFusionTests: XCTestCase {
     /// output, 24 channels) and by rows (8x8, 96 channels), against the layers one by one
     /// and against the bias added to a bias-free convolution.
     func testEpilogueOnEachThreadsBlockOfTheProduct() throws {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 2
-        for (x, cout) in [([1, 16, 40, 40], 24), ([1, 32, 16, 16], 96)] {
-            let (conv, bn) = try layers(x[1], cout, kernel: 3, stride: 2, padding: .uniform(1), bias: true)
-            let input = randomTensor(x, seed: 9)
-            for relu in [nil, ReLU()] as [ReLU?] {
-                let expected = try withNoGrad { () throws -> Tensor in
-                    let y = try bn(conv(input))
-                    return relu.map { _ in y.relu() } ?? y
+        try Parallel.withThreads(2) {
+            for (x, cout) in [([1, 16, 40, 40], 24), ([1, 32, 16, 16], 96)] {
+                let (conv, bn) = try layers(x[1], cout, kernel: 3, stride: 2, padding: .uniform(1), bias: true)
+                let input = randomTensor(x, seed: 9)
+                for relu in [nil, ReLU()] as [ReLU?] {
+                    let expected = try withNoGrad { () throws -> Tensor in
+                        let y = try bn(conv(input))
+                        return relu.map { _ in y.relu() } ?? y
+                    }
+                    let fused = try withNoGrad { try conv(input, normalizedBy: bn, then: relu) }
+                    assertClose(fused.values, expected.values, rtol: 1e-5, atol: 1e-5, "\(x) -> \(cout), relu \(relu != nil)")
                 }
-                let fused = try withNoGrad { try conv(input, normalizedBy: bn, then: relu) }
-                assertClose(fused.values, expected.values, rtol: 1e-5, atol: 1e-5, "\(x) -> \(cout), relu \(relu != nil)")
+                let biased = try withNoGrad { try conv(input) }
+                let plain = try withNoGrad {
+                    try Tensor.conv2d(input, weight: conv.weight, bias: nil, stride: 2, padding: .uniform(1))
+                }
+                let plane = biased.count / cout
+                let added = plain.values.enumerated().map { i, v in v + conv.bias!.values[i / plane] }
+                assertClose(biased.values, added, rtol: 1e-5, atol: 1e-5, "bias, \(x) -> \(cout)")
             }
-            let biased = try withNoGrad { try conv(input) }
-            let plain = try withNoGrad {
-                try Tensor.conv2d(input, weight: conv.weight, bias: nil, stride: 2, padding: .uniform(1))
-            }
-            let plane = biased.count / cout
-            let added = plain.values.enumerated().map { i, v in v + conv.bias!.values[i / plane] }
-            assertClose(biased.values, added, rtol: 1e-5, atol: 1e-5, "bias, \(x) -> \(cout)")
         }
     }
 
