@@ -55,7 +55,7 @@ final class ConvolutionPlanTests: XCTestCase {
         func run(switching: Bool) throws -> [Float] {
             let x = randomTensor([4, 6, 14, 14], seed: 5, requiresGrad: true), w = randomTensor([16, 6, 5, 5], seed: 6, requiresGrad: true)
             let y = try Tensor.withConvolutionMethod(.lowered) { try Parallel.withThreads(1) { try Tensor.conv2d(x, weight: w) } }
-            let loss = (y * randomTensor(y.shape, seed: 7)).sum()
+            let loss = try (y * randomTensor(y.shape, seed: 7)).sum()
             if switching {
                 try Tensor.withConvolutionMethod(.direct) { try Parallel.withThreads(2) { try loss.backward() } }
             } else {
