@@ -89,8 +89,11 @@ final class PrefetchState: @unchecked Sendable {
         started = true
         condition.unlock()
         guard first else { return }
+        // A worker thread runs outside the caller's task: it builds its batches with the
+        // caller's thread count, read here.
+        let threads = Parallel.threadCount
         for w in 0..<min(workers, max(count, 1)) {
-            let thread = Thread { [self] in self.work(batches: batches, depth: depth) }
+            let thread = Thread { [self] in Parallel.withThreads(threads) { self.work(batches: batches, depth: depth) } }
             thread.name = "fovea.prefetch.\(w)"
             thread.start()
         }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import TensorCore
 
 /// A bounded place to run blocking work (image decoding, JSON parsing, model calls) off
 /// Swift's cooperative threads, so that a slow request never stalls the event loops or the
@@ -11,6 +12,9 @@ import Foundation
 /// the work actually done, not only the work asked for.
 final class WorkLane: @unchecked Sendable {
     let width: Int
+    /// The kernels' thread count for the jobs, read when the lane is made: a job runs on a
+    /// Dispatch thread, outside the task that submits it.
+    let threads: Int
     private let lock = NSLock()
     private var running = 0
     /// Waiting jobs: each call tries to start one and says whether it did (false: cancelled).
@@ -19,6 +23,7 @@ final class WorkLane: @unchecked Sendable {
 
     init(name: String, width: Int) {
         self.width = max(1, width)
+        threads = Parallel.threadCount
         queue = DispatchQueue(label: "fovea.serving.\(name)", attributes: .concurrent)
     }
 
@@ -30,10 +35,10 @@ final class WorkLane: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
                 guard job.attach(continuation) else { return }
-                submit { [queue] in
+                submit { [queue, threads] in
                     guard job.begin() else { return false }
                     queue.async {
-                        let result = Result { try body() }
+                        let result = Result { try Parallel.withThreads(threads, body) }
                         self.finished()
                         job.finish(result)
                     }

@@ -5,13 +5,23 @@ import Dispatch
 /// chunks by index, never by which thread is free, so results are the same on every run
 /// with the same thread count.
 public enum Parallel {
-    nonisolated(unsafe) private static var _threads = max(1, System.coreCount)
+    /// The thread count bound by `withThreads` in this task (or on this thread outside
+    /// tasks); nil where none is bound.
+    @TaskLocal private static var boundThreads: Int?
 
-    /// Number of worker threads the kernels use (default: the machine's core count).
-    /// Set it once at start-up (the CLI's `--threads`), not while ops run.
-    public static var threadCount: Int {
-        get { _threads }
-        set { _threads = max(1, newValue) }
+    /// The machine's core count, the thread count where none is bound.
+    public static let defaultThreadCount = max(1, System.coreCount)
+
+    /// Number of worker threads the kernels use: the innermost `withThreads` around the
+    /// caller, else `defaultThreadCount`. Read it on the calling thread (the ops do, once,
+    /// before they split their work): the pool's worker threads run outside the caller's
+    /// task and see the default.
+    public static var threadCount: Int { boundThreads ?? defaultThreadCount }
+
+    /// Runs `body` with `threadCount` equal to `threads` (at least 1) for every op inside it,
+    /// in this task and the child tasks it starts (the CLI's `--threads`).
+    public static func withThreads<T>(_ threads: Int, _ body: () throws -> T) rethrows -> T {
+        try $boundThreads.withValue(max(1, threads), operation: body)
     }
 
     /// Runs `body(chunk)` for chunk in 0..<chunks, concurrently when `chunks > 1`, on at
@@ -21,12 +31,13 @@ public enum Parallel {
     /// started while the pool is busy (nested, or from a second thread) runs on Dispatch.
     public static func forEachChunk(_ chunks: Int, _ body: (Int) -> Void) {
         if chunks <= 1 { if chunks == 1 { body(0) }; return }
+        let threads = threadCount
         // The chunks write disjoint memory through raw pointers; neither the C pool nor
         // Dispatch's @Sendable requirement can see that, so the closure travels unchecked.
         withoutActuallyEscaping(body) { escapable in
             var task = escapable
             let ran = withUnsafeMutablePointer(to: &task) { taskPointer in
-                fovea_pool_run(chunks, Int32(clamping: _threads), { context, index in
+                fovea_pool_run(chunks, Int32(clamping: threads), { context, index in
                     context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
                 }, taskPointer)
             }

@@ -64,7 +64,11 @@ extension FoveaCommand {
         }
 
         func run() throws {
-            compute.apply()
+            try compute.run(runWithThreads)
+        }
+
+        /// `run()` inside the thread count of `--threads`.
+        private func runWithThreads() throws {
             let threads = Parallel.threadCount
             if plots { return try benchPlots() }
             if server { return try benchServer() }

@@ -35,7 +35,11 @@ extension FoveaCommand {
         }
 
         func run() throws {
-            compute.apply()
+            try compute.run(runWithThreads)
+        }
+
+        /// `run()` inside the thread count of `--threads`.
+        private func runWithThreads() throws {
             let weightsURL = URL(fileURLWithPath: weights)
             let classifier = try Classifier(contentsOf: weightsURL)
             let test = try TestSet.load(for: classifier, dataset: dataset, directory: dataDir, limit: testImages, verify: !noVerify)

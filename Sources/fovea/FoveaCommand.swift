@@ -59,6 +59,10 @@ struct ComputeOptions: ParsableArguments {
         try OptionCheck.threads(threads)
     }
 
-    /// Applies the thread count.
-    func apply() { if let threads { Parallel.threadCount = threads } }
+    /// Runs `body` with the thread count in force (`Parallel.withThreads`), or the
+    /// machine's cores when `--threads` was not given.
+    func run<T>(_ body: () throws -> T) rethrows -> T {
+        guard let threads else { return try body() }
+        return try Parallel.withThreads(threads, body)
+    }
 }

@@ -22,7 +22,11 @@ extension FoveaCommand {
         }
 
         func run() throws {
-            compute.apply()
+            try compute.run(runWithThreads)
+        }
+
+        /// `run()` inside the thread count of `--threads`.
+        private func runWithThreads() throws {
             let classifier = try Classifier(contentsOf: URL(fileURLWithPath: weights))
             let picture = try ImageFile.read(contentsOf: URL(fileURLWithPath: image))
             // The classifier decides which sizes it takes (fitting them as training did); its

@@ -46,7 +46,11 @@ extension FoveaCommand {
         }
 
         func run() throws {
-            compute.apply()
+            try compute.run(runWithThreads)
+        }
+
+        /// `run()` inside the thread count of `--threads`.
+        private func runWithThreads() throws {
             let service = try InferenceService(weights: URL(fileURLWithPath: weights))
             let limits = InferenceServer.Limits(maxBodyBytes: Int(maxBodyMb * 1_048_576), maxConcurrent: maxConcurrent, timeout: timeout,
                                                 maxConnections: maxConnections, idleTimeout: idleTimeout, maxPixels: maxPixels)

@@ -177,8 +177,13 @@ extension FoveaCommand {
         /// Returns the run folder and the reported (test, else validation) accuracy.
         @discardableResult
         func train(resumingFrom checkpoint: TrainingCheckpoint?, arguments: [String]) throws -> (run: URL, accuracy: Double) {
+            try compute.run { try trainWithThreads(resumingFrom: checkpoint, arguments: arguments) }
+        }
+
+        /// `train(resumingFrom:arguments:)` inside the thread count of `--threads`.
+        private func trainWithThreads(resumingFrom checkpoint: TrainingCheckpoint?,
+                                      arguments: [String]) throws -> (run: URL, accuracy: Double) {
             let epochs = self.epochs ?? 1
-            compute.apply()
             GlobalRandom.seed(seed)
             let entry = try ModelZoo.entry(named: model ?? transfer.pretrainedModelName() ?? "lenet5")
             let recipe = entry.recipe

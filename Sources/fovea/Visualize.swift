@@ -27,7 +27,11 @@ extension FoveaCommand {
         }
 
         func run() throws {
-            compute.apply()
+            try compute.run(runWithThreads)
+        }
+
+        /// `run()` inside the thread count of `--threads`.
+        private func runWithThreads() throws {
             let weightsURL = URL(fileURLWithPath: weights)
             let classifier = try Classifier(contentsOf: weightsURL)
             let model = classifier.model

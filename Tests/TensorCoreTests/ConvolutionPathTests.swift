@@ -127,29 +127,25 @@ final class ConvolutionPathTests: XCTestCase {
     }
 
     func testEveryPathMatchesTheDefinition() throws {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         for threads in [1, 2] {
-            Parallel.threadCount = threads
-            for method in [Tensor.ConvolutionMethod.automatic, .lowered, .direct, .implicit, .winograd] {
-                try Tensor.withConvolutionMethod(method) {
-                    for c in cases + directCases + implicitCases + winogradCases {
-                        for relu in [false, true] {
-                            try check(c, relu: relu, label: "\(method), \(threads) threads, \(GEMM.usesAVX2 ? "AVX2" : "portable")")
-                            try GEMM.withPortableKernels {
-                                try check(c, relu: relu, label: "\(method), \(threads) threads, portable")
+            try Parallel.withThreads(threads) {
+                for method in [Tensor.ConvolutionMethod.automatic, .lowered, .direct, .implicit, .winograd] {
+                    try Tensor.withConvolutionMethod(method) {
+                        for c in cases + directCases + implicitCases + winogradCases {
+                            for relu in [false, true] {
+                                try check(c, relu: relu, label: "\(method), \(threads) threads, \(GEMM.usesAVX2 ? "AVX2" : "portable")")
+                                try GEMM.withPortableKernels {
+                                    try check(c, relu: relu, label: "\(method), \(threads) threads, portable")
+                                }
                             }
                         }
                     }
                 }
-            }
-            // The lowered backward with columns lowered again instead of kept from the forward.
-            let limit = Tensor.keptColumnLimit
-            Tensor.keptColumnLimit = 0
-            defer { Tensor.keptColumnLimit = limit }
-            try Tensor.withConvolutionMethod(.lowered) {
-                for c in cases + directCases {
-                    for relu in [false, true] { try check(c, relu: relu, label: "lowered, columns not kept, \(threads) threads") }
+                // The lowered backward with columns lowered again instead of kept from the forward.
+                try Tensor.withConvolutionOptions(ConvolutionOptions(method: .lowered, keptColumnLimit: 0)) {
+                    for c in cases + directCases {
+                        for relu in [false, true] { try check(c, relu: relu, label: "lowered, columns not kept, \(threads) threads") }
+                    }
                 }
             }
         }
@@ -176,48 +172,45 @@ final class ConvolutionPathTests: XCTestCase {
     /// forward and backward in training with the columns not kept (so the forward takes
     /// the path), on 1 and 2 threads, AVX2 and portable.
     func testImplicitColumnsImageByImage() throws {
-        let saved = Parallel.threadCount, limit = Tensor.keptColumnLimit
-        defer { Parallel.threadCount = saved; Tensor.keptColumnLimit = limit }
         for threads in [1, 2] {
-            Parallel.threadCount = threads
-            for c in implicitPerImageCases {
-                let x = randomTensor([c.n, c.c, c.h, c.w], seed: UInt64(c.h * 31 + c.w))
-                let w = randomTensor([c.cout, c.c / c.groups, c.k, c.k], seed: UInt64(c.cout * 7 + c.k))
-                let b = randomTensor([c.cout], seed: 9)
-                let geo = try Tensor.convolutionGeometry(input: x.shape, weight: w.shape, stride: c.stride, padding: c.padding,
-                                                         dilation: c.dilation, groups: c.groups)
-                let outShape = [c.n, c.cout, geo.outHeight, geo.outWidth]
-                let reference = reference(x, w, b, randomTensor(outShape, seed: 1), geo).y
-                let scale = randomTensor([c.cout], seed: 21).values, shift = randomTensor([c.cout], seed: 22).values
-                let residual = randomTensor(outShape, seed: 23)
-                let lowered = try Tensor.withConvolutionMethod(.lowered) {
-                    try withNoGrad { try Tensor.conv2d(x, weight: w, padding: c.padding, groups: c.groups) }
-                }
-                let plane = geo.outHeight * geo.outWidth
-                let fusedReference = lowered.values.enumerated().map { i, v in
-                    Swift.max(0, scale[i / plane % c.cout] * v + shift[i / plane % c.cout] + residual.values[i])
-                }
-                for method in [Tensor.ConvolutionMethod.automatic, .implicit] {
-                    for portable in [false, true] {
-                        let what = "\(c), \(method), \(threads) threads, \(portable ? "portable" : "AVX2")"
-                        func run<T>(_ body: () throws -> T) throws -> T {
-                            try Tensor.withConvolutionMethod(method) { portable ? try GEMM.withPortableKernels(body) : try body() }
+            try Parallel.withThreads(threads) {
+                for c in implicitPerImageCases {
+                    let x = randomTensor([c.n, c.c, c.h, c.w], seed: UInt64(c.h * 31 + c.w))
+                    let w = randomTensor([c.cout, c.c / c.groups, c.k, c.k], seed: UInt64(c.cout * 7 + c.k))
+                    let b = randomTensor([c.cout], seed: 9)
+                    let geo = try Tensor.convolutionGeometry(input: x.shape, weight: w.shape, stride: c.stride, padding: c.padding,
+                                                             dilation: c.dilation, groups: c.groups)
+                    let outShape = [c.n, c.cout, geo.outHeight, geo.outWidth]
+                    let reference = reference(x, w, b, randomTensor(outShape, seed: 1), geo).y
+                    let scale = randomTensor([c.cout], seed: 21).values, shift = randomTensor([c.cout], seed: 22).values
+                    let residual = randomTensor(outShape, seed: 23)
+                    let lowered = try Tensor.withConvolutionMethod(.lowered) {
+                        try withNoGrad { try Tensor.conv2d(x, weight: w, padding: c.padding, groups: c.groups) }
+                    }
+                    let plane = geo.outHeight * geo.outWidth
+                    let fusedReference = lowered.values.enumerated().map { i, v in
+                        Swift.max(0, scale[i / plane % c.cout] * v + shift[i / plane % c.cout] + residual.values[i])
+                    }
+                    for method in [Tensor.ConvolutionMethod.automatic, .implicit] {
+                        for portable in [false, true] {
+                            let what = "\(c), \(method), \(threads) threads, \(portable ? "portable" : "AVX2")"
+                            func run<T>(_ body: () throws -> T) throws -> T {
+                                try Tensor.withConvolutionMethod(method) { portable ? try GEMM.withPortableKernels(body) : try body() }
+                            }
+                            let y = try run { try withNoGrad { try Tensor.conv2d(x, weight: w, bias: b, padding: c.padding, groups: c.groups) } }
+                            assertClose(y.values, reference, rtol: 1e-4, atol: 1e-4, "y, \(what)")
+                            let fused = try run {
+                                try Tensor.conv2dInference(x, weight: w, epilogue: ConvEpilogue(scale: scale, shift: shift, relu: true),
+                                                           residual: residual, padding: c.padding, groups: c.groups)
+                            }
+                            assertClose(fused.values, fusedReference, rtol: 1e-4, atol: 1e-4, "fused, \(what)")
+                            XCTAssertTrue(fused.values.contains(0) && fused.values.contains { $0 > 0 }, "the ReLU clipped some, \(what)")
                         }
-                        let y = try run { try withNoGrad { try Tensor.conv2d(x, weight: w, bias: b, padding: c.padding, groups: c.groups) } }
-                        assertClose(y.values, reference, rtol: 1e-4, atol: 1e-4, "y, \(what)")
-                        let fused = try run {
-                            try Tensor.conv2dInference(x, weight: w, epilogue: ConvEpilogue(scale: scale, shift: shift, relu: true),
-                                                       residual: residual, padding: c.padding, groups: c.groups)
-                        }
-                        assertClose(fused.values, fusedReference, rtol: 1e-4, atol: 1e-4, "fused, \(what)")
-                        XCTAssertTrue(fused.values.contains(0) && fused.values.contains { $0 > 0 }, "the ReLU clipped some, \(what)")
+                    }
+                    try Tensor.withConvolutionOptions(ConvolutionOptions(method: .implicit, keptColumnLimit: 0)) {
+                        try check(c, label: "implicit, columns not kept, \(threads) threads")
                     }
                 }
-                Tensor.keptColumnLimit = 0
-                try Tensor.withConvolutionMethod(.implicit) {
-                    try check(c, label: "implicit, columns not kept, \(threads) threads")
-                }
-                Tensor.keptColumnLimit = limit
             }
         }
     }
@@ -256,8 +249,6 @@ final class ConvolutionPathTests: XCTestCase {
     /// forward bit for bit. Ties (inputs of few distinct values) and windows the ReLU zeroes
     /// whole are exercised by the quantised inputs.
     func testConvReLUMaxPoolMatchesTheThreeOps() throws {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         // LeNet-5's two stages, 7 output channels (a 6-row tile and one more), an odd
         // output (11x11: falls back), 50 output channels (input gradient lowered: falls back).
         let shapes: [(Case, quantised: Bool)] = [
@@ -269,45 +260,46 @@ final class ConvolutionPathTests: XCTestCase {
         ]
         for (c, quantised) in shapes {
             for (threads, portable) in [(1, false), (2, false), (2, true)] {
-                Parallel.threadCount = threads
-                for method in [Tensor.ConvolutionMethod.automatic, .lowered] {
-                    for (biased, inputGrad) in [(true, true), (false, true), (true, false)] {
-                        var x = randomTensor([c.n, c.c, c.h, c.w], seed: 41, requiresGrad: inputGrad)
-                        if quantised { x = try Tensor(shape: x.shape, values: x.values.map { ($0 * 2).rounded() / 2 }, requiresGrad: inputGrad) }
-                        let w = randomTensor([c.cout, c.c, c.k, c.k], seed: 42, requiresGrad: true)
-                        if quantised { try w.assign(Tensor(shape: w.shape, values: w.values.map { ($0 * 2).rounded() / 2 })) }
-                        let b: Tensor? = biased ? randomTensor([c.cout], seed: 43, requiresGrad: true) : nil
-                        let label = "\(c), \(method), bias \(biased), input gradient \(inputGrad), \(threads) threads\(portable ? ", portable" : "")"
-                        func run(_ fused: Bool) throws -> (y: [Float], dx: [Float]?, dw: [Float], db: [Float]?) {
-                            let y = try Tensor.withConvolutionMethod(method) { () throws -> Tensor in
-                                let body = { () throws -> Tensor in
-                                    fused ? try Tensor.conv2dReLUMaxPool2x2(x, weight: w, bias: b, padding: c.padding)
-                                        : try Tensor.maxPool2d(Tensor.conv2dReLU(x, weight: w, bias: b, padding: c.padding), kernel: 2)
+                try Parallel.withThreads(threads) {
+                    for method in [Tensor.ConvolutionMethod.automatic, .lowered] {
+                        for (biased, inputGrad) in [(true, true), (false, true), (true, false)] {
+                            var x = randomTensor([c.n, c.c, c.h, c.w], seed: 41, requiresGrad: inputGrad)
+                            if quantised { x = try Tensor(shape: x.shape, values: x.values.map { ($0 * 2).rounded() / 2 }, requiresGrad: inputGrad) }
+                            let w = randomTensor([c.cout, c.c, c.k, c.k], seed: 42, requiresGrad: true)
+                            if quantised { try w.assign(Tensor(shape: w.shape, values: w.values.map { ($0 * 2).rounded() / 2 })) }
+                            let b: Tensor? = biased ? randomTensor([c.cout], seed: 43, requiresGrad: true) : nil
+                            let label = "\(c), \(method), bias \(biased), input gradient \(inputGrad), \(threads) threads\(portable ? ", portable" : "")"
+                            func run(_ fused: Bool) throws -> (y: [Float], dx: [Float]?, dw: [Float], db: [Float]?) {
+                                let y = try Tensor.withConvolutionMethod(method) { () throws -> Tensor in
+                                    let body = { () throws -> Tensor in
+                                        fused ? try Tensor.conv2dReLUMaxPool2x2(x, weight: w, bias: b, padding: c.padding)
+                                            : try Tensor.maxPool2d(Tensor.conv2dReLU(x, weight: w, bias: b, padding: c.padding), kernel: 2)
+                                    }
+                                    let y = portable ? try GEMM.withPortableKernels(body) : try body()
+                                    let dy = randomTensor(y.shape, seed: 44)
+                                    try (portable ? GEMM.withPortableKernels { try (y * dy).sum().backward() } : (y * dy).sum().backward())
+                                    return y
                                 }
-                                let y = portable ? try GEMM.withPortableKernels(body) : try body()
-                                let dy = randomTensor(y.shape, seed: 44)
-                                try (portable ? GEMM.withPortableKernels { try (y * dy).sum().backward() } : (y * dy).sum().backward())
-                                return y
+                                defer { x.grad = nil; w.grad = nil; b?.grad = nil }
+                                return (y.values, x.grad?.values, w.grad!.values, b?.grad?.values)
                             }
-                            defer { x.grad = nil; w.grad = nil; b?.grad = nil }
-                            return (y.values, x.grad?.values, w.grad!.values, b?.grad?.values)
-                        }
-                        let fused = try run(true), plain = try run(false)
-                        XCTAssertEqual(fused.y, plain.y, label)
-                        // At inference the pooling keeps no argmax; the values are the same bits.
-                        let inferred = try Tensor.withConvolutionMethod(method) {
-                            try withNoGrad {
-                                let body = { try Tensor.conv2dReLUMaxPool2x2(x, weight: w, bias: b, padding: c.padding) }
-                                return portable ? try GEMM.withPortableKernels(body) : try body()
+                            let fused = try run(true), plain = try run(false)
+                            XCTAssertEqual(fused.y, plain.y, label)
+                            // At inference the pooling keeps no argmax; the values are the same bits.
+                            let inferred = try Tensor.withConvolutionMethod(method) {
+                                try withNoGrad {
+                                    let body = { try Tensor.conv2dReLUMaxPool2x2(x, weight: w, bias: b, padding: c.padding) }
+                                    return portable ? try GEMM.withPortableKernels(body) : try body()
+                                }
                             }
+                            XCTAssertEqual(inferred.values.map(\.bitPattern), fused.y.map(\.bitPattern), "at inference: \(label)")
+                            assertClose(fused.dw, plain.dw, rtol: 1e-4, atol: 1e-4, label)
+                            XCTAssertEqual(fused.dx == nil, !inputGrad, label)
+                            if let dx = fused.dx, let pdx = plain.dx { assertClose(dx, pdx, rtol: 1e-4, atol: 1e-4, label) }
+                            if let db = fused.db, let pdb = plain.db { assertClose(db, pdb, rtol: 1e-4, atol: 1e-4, label) }
+                            XCTAssertEqual(fused.db == nil, !biased, label)
+                            XCTAssertGreaterThan(plain.y.filter { $0 == 0 }.count, 0, "some windows are zeroed whole: \(label)")
                         }
-                        XCTAssertEqual(inferred.values.map(\.bitPattern), fused.y.map(\.bitPattern), "at inference: \(label)")
-                        assertClose(fused.dw, plain.dw, rtol: 1e-4, atol: 1e-4, label)
-                        XCTAssertEqual(fused.dx == nil, !inputGrad, label)
-                        if let dx = fused.dx, let pdx = plain.dx { assertClose(dx, pdx, rtol: 1e-4, atol: 1e-4, label) }
-                        if let db = fused.db, let pdb = plain.db { assertClose(db, pdb, rtol: 1e-4, atol: 1e-4, label) }
-                        XCTAssertEqual(fused.db == nil, !biased, label)
-                        XCTAssertGreaterThan(plain.y.filter { $0 == 0 }.count, 0, "some windows are zeroed whole: \(label)")
                     }
                 }
             }

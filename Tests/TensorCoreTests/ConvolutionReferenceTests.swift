@@ -50,15 +50,14 @@ final class ConvolutionReferenceTests: XCTestCase {
     func testThreadSplitIsDeterministic() throws {
         let x = randomTensor([16, 3, 20, 20], seed: 5, requiresGrad: true)
         let w = randomTensor([8, 3, 5, 5], seed: 6, requiresGrad: true)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         var results: [[Float]] = []
         for threads in [1, 2, 1, 2] {
-            Parallel.threadCount = threads
-            x.grad = nil; w.grad = nil
-            let y = try Tensor.conv2d(x, weight: w, padding: .uniform(2))
-            try y.sum().backward()
-            results.append(y.values + x.grad!.values + w.grad!.values)
+            try Parallel.withThreads(threads) {
+                x.grad = nil; w.grad = nil
+                let y = try Tensor.conv2d(x, weight: w, padding: .uniform(2))
+                try y.sum().backward()
+                results.append(y.values + x.grad!.values + w.grad!.values)
+            }
         }
         XCTAssertEqual(results[0], results[2], "same thread count, same bits")
         XCTAssertEqual(results[1], results[3], "same thread count, same bits")

@@ -95,8 +95,6 @@ final class GEMMEpilogueTests: XCTestCase {
     /// `GEMM.sgemm` hands each thread's block its rows of scale and shift and its block of
     /// the residual: split by rows (M > N) and by columns (N >= M).
     func testThreadsBlocksTakeTheirRowsAndColumns() {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         for (m, n, k) in [(300, 64, 64), (24, 700, 40)] {
             let ldr = n + 2
             let a = values(m * k, seed: 7), b = values(k * n, seed: 8)

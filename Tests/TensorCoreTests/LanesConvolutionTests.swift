@@ -44,8 +44,6 @@ final class LanesConvolutionTests: XCTestCase {
     }
 
     func testLanesKernelMatchesTheDefinitionAndTheWideKernels() throws {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
         for c in cases {
             let x = randomTensor([c.n, c.c, c.h, c.w], seed: UInt64(c.h * 13 + c.cout))
             let w = randomTensor([c.cout, c.c, c.k, c.k], seed: UInt64(c.cout * 5 + c.k))
@@ -55,22 +53,23 @@ final class LanesConvolutionTests: XCTestCase {
             XCTAssertTrue(Tensor.usesLanesPooling(g), "\(c) takes the lanes kernel")
             let expected = reference(x.values, w.values, b.values, c, g)
             for threads in [1, 2] {
-                Parallel.threadCount = threads
-                for portable in [false, true] {
-                    let what = "\(c), \(threads) threads, \(portable ? "portable" : "AVX2")"
-                    func infer(_ method: Tensor.ConvolutionMethod) throws -> Tensor {
-                        try Tensor.withConvolutionMethod(method) {
-                            try withNoGrad {
-                                let body = { try Tensor.conv2dReLUMaxPool2x2(x, weight: w, bias: b, padding: c.padding) }
-                                return portable ? try GEMM.withPortableKernels(body) : try body()
+                try Parallel.withThreads(threads) {
+                    for portable in [false, true] {
+                        let what = "\(c), \(threads) threads, \(portable ? "portable" : "AVX2")"
+                        func infer(_ method: Tensor.ConvolutionMethod) throws -> Tensor {
+                            try Tensor.withConvolutionMethod(method) {
+                                try withNoGrad {
+                                    let body = { try Tensor.conv2dReLUMaxPool2x2(x, weight: w, bias: b, padding: c.padding) }
+                                    return portable ? try GEMM.withPortableKernels(body) : try body()
+                                }
                             }
                         }
+                        let lanes = try infer(.automatic), wide = try infer(.direct)
+                        XCTAssertEqual(lanes.shape, [c.n, c.cout, g.outHeight / 2, g.outWidth / 2], what)
+                        assertClose(lanes.values, expected, rtol: 1e-4, atol: 1e-5, what)
+                        XCTAssertEqual(lanes.values.map(\.bitPattern), wide.values.map(\.bitPattern), what)
+                        XCTAssertTrue(lanes.values.contains(0) && lanes.values.contains { $0 > 0 }, "the ReLU clipped some, \(what)")
                     }
-                    let lanes = try infer(.automatic), wide = try infer(.direct)
-                    XCTAssertEqual(lanes.shape, [c.n, c.cout, g.outHeight / 2, g.outWidth / 2], what)
-                    assertClose(lanes.values, expected, rtol: 1e-4, atol: 1e-5, what)
-                    XCTAssertEqual(lanes.values.map(\.bitPattern), wide.values.map(\.bitPattern), what)
-                    XCTAssertTrue(lanes.values.contains(0) && lanes.values.contains { $0 > 0 }, "the ReLU clipped some, \(what)")
                 }
             }
         }

@@ -8,10 +8,7 @@ import XCTest
 /// falls back to Dispatch, or several threads start regions at once.
 final class ParallelTests: XCTestCase {
     private func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
-        let saved = Parallel.threadCount
-        Parallel.threadCount = n
-        defer { Parallel.threadCount = saved }
-        return try body()
+        try Parallel.withThreads(n, body)
     }
 
     /// Runs one region of `chunks` and returns how many times each chunk ran.

@@ -37,7 +37,8 @@ public struct CompiledModel: @unchecked Sendable {
     public func callAsFunction(_ input: Tensor) throws -> Tensor {
         // Layer traces and graph captures record the model's own calls.
         if LayerTrace.isRecording || GraphRecorder.current != nil { return try model(input) }
-        let key = PlanCache.Key(shape: input.shape, training: model.isTraining, tape: GradMode.isEnabled, fuse: options.fuse)
+        let key = PlanCache.Key(shape: input.shape, training: model.isTraining, tape: GradMode.isEnabled, fuse: options.fuse,
+                                 threads: Parallel.threadCount)
         switch model.plans.entry(key) {
         case .plan(let plan)?:
             let (output, auxiliary) = try plan.run(input)
@@ -60,7 +61,8 @@ public struct CompiledModel: @unchecked Sendable {
     /// The plan for inputs of `shape` in the model's current mode and tape setting, once a
     /// call has made it.
     public func plan(for shape: [Int]) -> ExecutionPlan? {
-        let key = PlanCache.Key(shape: shape, training: model.isTraining, tape: GradMode.isEnabled, fuse: options.fuse)
+        let key = PlanCache.Key(shape: shape, training: model.isTraining, tape: GradMode.isEnabled, fuse: options.fuse,
+                                 threads: Parallel.threadCount)
         if case .plan(let plan)? = model.plans.entry(key) { return plan }
         return nil
     }
@@ -74,6 +76,8 @@ public final class PlanCache: Sendable {
         let training: Bool
         let tape: Bool
         let fuse: Bool
+        /// The convolution plans split work for this many threads.
+        let threads: Int
     }
     enum Entry {
         case plan(ExecutionPlan)

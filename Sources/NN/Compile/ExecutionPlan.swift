@@ -103,9 +103,18 @@ struct Fusion {
         }
         var steps: [PlanStep] = []
         for (i, node) in graph.nodes.enumerated() where live[i] && !absorbed.contains(i) {
-            steps.append(fused[i] ?? PlanStep(kernel: .node(node.operation), operands: node.operands, output: i + 1, nodes: [i]))
+            steps.append(fused[i] ?? plain(i, node))
         }
         return steps
+    }
+
+    /// Node `i` run as recorded; a convolution on the plan made for its geometry.
+    private func plain(_ i: Int, _ node: ModelGraph.Node) -> PlanStep {
+        if enabled, case .op(let op) = node.operation, let x = node.operands.first,
+           let conv = ConvolutionCall(op, node.operands, inputShape: shape(x)) {
+            return PlanStep(kernel: .convolution(conv), operands: [x], output: i + 1, nodes: [i])
+        }
+        return PlanStep(kernel: .node(node.operation), operands: node.operands, output: i + 1, nodes: [i])
     }
 
     // MARK: - Patterns
@@ -130,7 +139,9 @@ struct Fusion {
         guard let x = node.operands.first else { return nil }
         switch node.operation {
         case .op(let op):
-            if let conv = ConvolutionCall(op, node.operands) { return convolutionChain(i, conv, x, claimed) }
+            if let conv = ConvolutionCall(op, node.operands, inputShape: shape(x)) {
+                return convolutionChain(i, conv, x, claimed)
+            }
             if case .linear(let hasBias) = op, case .constant(let w) = node.operands[1], let r = next(i, claimed), isReLU(r) {
                 var bias: Tensor?
                 if hasBias { guard case .constant(let b) = node.operands[2] else { return nil }; bias = b }
@@ -145,6 +156,14 @@ struct Fusion {
             guard let bn = m as? BatchNorm, let p = next(i, claimed), op(p) == .prelu, value(graph.nodes[p].operands[0]) == i + 1,
                   case .constant(let slope) = graph.nodes[p].operands[1] else { return nil }
             return PlanStep(kernel: .batchNormPReLU(bn, slope: slope), operands: [x], output: p + 1, nodes: [i, p])
+        }
+    }
+
+    /// The shape of an operand.
+    private func shape(_ operand: GraphRecorder.Operand) -> [Int] {
+        switch operand {
+        case .value(let v): return graph.shape(of: v)
+        case .constant(let t): return t.shape
         }
     }
 

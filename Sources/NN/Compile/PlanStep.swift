@@ -2,7 +2,8 @@ import Synchronization
 import TensorCore
 
 /// A convolution's weights and settings, taken from a recorded `conv2d` node whose weight
-/// (and bias) are parameters of the model.
+/// (and bias) are parameters of the model, with its algorithm chosen once for the captured
+/// geometry (`ConvolutionPlan`); the op's backward uses the same plan.
 struct ConvolutionCall {
     let weight: Tensor
     let bias: Tensor?
@@ -10,9 +11,11 @@ struct ConvolutionCall {
     let padding: Padding
     let dilation: Size2D
     let groups: Int
+    let plan: ConvolutionPlan?
 
-    /// The call a `conv2d` node makes, or nil when its weight or bias is computed in the graph.
-    init?(_ op: GraphOp, _ operands: [GraphRecorder.Operand]) {
+    /// The call a `conv2d` node on inputs of `inputShape` makes, or nil when its weight or
+    /// bias is computed in the graph.
+    init?(_ op: GraphOp, _ operands: [GraphRecorder.Operand], inputShape: [Int]) {
         guard case .conv2d(let stride, let padding, let dilation, let groups, let hasBias) = op,
               operands.count == (hasBias ? 3 : 2), case .constant(let weight) = operands[1] else { return nil }
         var bias: Tensor?
@@ -21,6 +24,8 @@ struct ConvolutionCall {
             bias = b
         }
         (self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups) = (weight, bias, stride, padding, dilation, groups)
+        plan = try? Tensor.convolutionPlan(input: inputShape, weight: weight.shape, stride: stride, padding: padding,
+                                           dilation: dilation, groups: groups)
     }
 
     /// Whether a max pool node is the 2x2, stride-2, unpadded, floor-mode pool that
@@ -71,6 +76,8 @@ struct PlanStep {
     enum Kernel {
         /// A recorded node, run as recorded.
         case node(GraphRecorder.Operation)
+        /// `conv(x)` on its plan; operand: x.
+        case convolution(ConvolutionCall)
         /// `relu(conv(x))` (`Tensor.conv2dReLU`); operand: x.
         case convolutionReLU(ConvolutionCall)
         /// `maxPool2x2(relu(conv(x)))` (`Tensor.conv2dReLUMaxPool2x2`); operand: x.
@@ -100,6 +107,7 @@ struct PlanStep {
         switch kernel {
         case .node(.op(let op)): return op.name
         case .node(.module(let m)): return (m as? Layer)?.typeName ?? "module"
+        case .convolution: return "conv2d"
         case .convolutionReLU: return "conv2dReLU"
         case .convolutionReLUMaxPool: return "conv2dReLUMaxPool2x2"
         case .convolutionInference(_, _, let relu): return relu ? "conv2dBatchNormReLU" : "conv2dBatchNorm"
@@ -116,16 +124,19 @@ struct PlanStep {
             return try op.apply(args)
         case .node(.module(let module)):
             return try (module as! Layer).forward(args[0])
+        case .convolution(let c):
+            return try Tensor.conv2d(args[0], weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding,
+                                     dilation: c.dilation, groups: c.groups, plan: c.plan)
         case .convolutionReLU(let c):
             return try Tensor.conv2dReLU(args[0], weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding,
-                                         dilation: c.dilation, groups: c.groups)
+                                         dilation: c.dilation, groups: c.groups, plan: c.plan)
         case .convolutionReLUMaxPool(let c):
             return try Tensor.conv2dReLUMaxPool2x2(args[0], weight: c.weight, bias: c.bias, stride: c.stride,
-                                                   padding: c.padding, dilation: c.dilation, groups: c.groups)
+                                                   padding: c.padding, dilation: c.dilation, groups: c.groups, plan: c.plan)
         case .convolutionInference(let c, let folded, let relu):
             return try Tensor.conv2dInference(args[0], weight: c.weight, epilogue: folded.epilogue(relu: relu),
                                               residual: args.count > 1 ? args[1] : nil, stride: c.stride,
-                                              padding: c.padding, dilation: c.dilation, groups: c.groups)
+                                              padding: c.padding, dilation: c.dilation, groups: c.groups, plan: c.plan)
         case .linearReLU(let weight, let bias):
             return try Tensor.linearReLU(args[0], weight: weight, bias: bias)
         case .reluOfSum:

@@ -152,55 +152,8 @@ enum DirectOutputGradient {
 }
 
 extension Tensor {
-    /// How `conv2d` computes: `.automatic` picks per geometry; the others force a method
-    /// where it applies, for tests and benchmarks: `.lowered` im2col + GEMM, `.implicit`
-    /// the lowered products with the columns packed straight from the images (unpadded,
-    /// stride 1, undilated, small planes; elsewhere lowered), `.direct` the direct kernels
-    /// (stride 1), `.winograd` Winograd F(2x2, 3x3) for the forward and input gradient (3x3,
-    /// stride 1, undilated, ungrouped; elsewhere automatic).
-    public enum ConvolutionMethod: Sendable { case automatic, lowered, direct, implicit, winograd }
-
-    /// The method in force (`automatic` unless inside `withConvolutionMethod`).
-    nonisolated(unsafe) static var forcedConvolutionMethod = ConvolutionMethod.automatic
-
-    /// Runs `body` with every convolution forced onto `method` where it applies; not for
-    /// use while other threads run convolutions.
-    public static func withConvolutionMethod<T>(_ method: ConvolutionMethod, _ body: () throws -> T) rethrows -> T {
-        let saved = forcedConvolutionMethod
-        forcedConvolutionMethod = method
-        defer { forcedConvolutionMethod = saved }
-        return try body()
-    }
-
-    /// Whether this geometry's forward and weight gradient run on the direct kernels:
-    /// stride 1 and not pointwise (a 1x1 convolution already multiplies the tensors in
-    /// place), and by default at least 4 output channels (rows of the 6-row tiles), a patch
-    /// of at most 576 (64 channels of 3x3), and either few output channels (im2col's cost
-    /// is shared by fewer products) or wide rows that are mostly kept (`OW >= 3/4 Wp`).
-    /// Measured with `fovea bench --convolutions` on LeNet, LeNet_modify and ResNet shapes:
-    /// direct won where this holds, and lost on LeNet_modify's conv2 (8 of 12 columns
-    /// kept, 50 channels) and on 3x3 convolutions of 256 and 512 channels.
-    static func usesDirectConvolution(_ g: ConvGeometry) -> Bool {
-        guard g.stride.h == 1, g.stride.w == 1, !g.isPointwise else { return false }
-        switch forcedConvolutionMethod {
-        case .direct: return true
-        case .lowered, .implicit: return false
-        case .automatic, .winograd:
-            let Wp = g.width + g.padLeft + g.padRight
-            return g.groupOutChannels >= 4 && g.patchSize <= 576 && (g.groupOutChannels <= 16 || 4 * g.outWidth >= 3 * Wp)
-        }
-    }
-
-    /// Whether a direct convolution's input gradient goes direct too. Its rows are the
-    /// input channels and its taps run over every output channel, so by default it needs
-    /// at least 4 input channels and at most 16 output channels (LeNet-5's conv2; with 50
-    /// or 64 output channels the GEMM and col2im measured faster).
-    static func usesDirectInputGradient(_ g: ConvGeometry) -> Bool {
-        forcedConvolutionMethod == .direct || (g.groupChannels >= 4 && g.groupOutChannels <= 16)
-    }
-
-    /// Direct forward on raw NCHW buffers; `bias` or `epilogue` (not both) as in
-    /// `convolutionForward`. Threads take runs of images; with fewer images than threads
+    /// Direct forward on raw NCHW buffers, split over `threads` threads; `bias` or
+    /// `epilogue` (not both) as in `convolutionForward`. Threads take runs of images; with fewer images than threads
     /// (single-image inference) they take runs of 6-row blocks of output channels instead,
     /// over images padded once up front.
     ///
@@ -211,13 +164,12 @@ extension Tensor {
     static func directConvolutionForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
                                          epilogue: ConvEpilogue?, pooled: Bool = false,
-                                         pooledArgmax: UnsafeMutablePointer<Int32>? = nil) {
+                                         pooledArgmax: UnsafeMutablePointer<Int32>? = nil, threads: Int) {
         let d = DirectConvolution(g)
         let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels, P = g.outPlane
         let rows = (CoG + 5) / 6 * 6, blocks = rows / 6
         let packed = d.packForward(weight)
         let imageStride = g.channels * g.height * g.width
-        let threads = Parallel.threadCount
         let parallel = g.batch * P * K * g.outChannels >= GEMM.parallelThreshold && threads > 1
         let byImages = !parallel || g.batch >= threads
         let chunks = !parallel ? 1 : byImages ? Swift.min(threads, g.batch) : Swift.min(threads, blocks)
@@ -272,12 +224,13 @@ extension Tensor {
     }
 
     /// `[dInput, dWeight, dBias?]` of a convolution whose whole backward runs on the direct
-    /// kernels from `dOutput`, for the arguments that require gradients: the input gradient
+    /// kernels (on `plan`'s threads) from `dOutput`, for the arguments that require gradients: the input gradient
     /// is written (not added) image by image, so neither gradient needs zeroing first; the
     /// bias gradient is summed from the spread wide rows (only when the bias wants one: an
     /// empty array's address is not nil, so none is passed).
-    static func directGradients(_ g: ConvGeometry, input: Tensor, weight: Tensor, bias: Tensor?,
+    static func directGradients(_ plan: ConvolutionPlan, input: Tensor, weight: Tensor, bias: Tensor?,
                                 dOutput: DirectOutputGradient) -> [Tensor?] {
+        let g = plan.geometry
         let dInput = input.requiresGrad ? Tensor.uninitialized(input.shape) : nil
         let dWeight = weight.requiresGrad ? Tensor.uninitialized(weight.shape) : nil
         let wantsBias = bias?.requiresGrad == true
@@ -286,7 +239,7 @@ extension Tensor {
             planeSums.withUnsafeMutableBufferPointer { sums in
                 directConvolutionBackward(g, input: input.pointer, weight: weight.pointer, dOutput: dOutput,
                                           dInput: dInput?.pointer, dWeight: dWeight?.pointer, overwritesInput: true,
-                                          biasPlanes: wantsBias ? sums.baseAddress : nil)
+                                          biasPlanes: wantsBias ? sums.baseAddress : nil, threads: plan.threads)
             }
         }
         var grads: [Tensor?] = [dInput, dWeight]
@@ -296,7 +249,7 @@ extension Tensor {
         return grads
     }
 
-    /// Direct backward on raw NCHW buffers: adds `dL/dinput` into `dInput` (writes it with
+    /// Direct backward on raw NCHW buffers, split over `threads` threads: adds `dL/dinput` into `dInput` (writes it with
     /// `overwritesInput`) and writes `dL/dweight` into `dWeight` (either may be nil), as
     /// `convolutionBackward` does.
     /// The output gradient is spread into wide rows as `dOutput` says (through a fused
@@ -305,7 +258,7 @@ extension Tensor {
     static func directConvolutionBackward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                           dOutput: DirectOutputGradient, dInput: UnsafeMutablePointer<Float>?,
                                           dWeight: UnsafeMutablePointer<Float>?, overwritesInput: Bool = false,
-                                          biasPlanes: UnsafeMutablePointer<Double>? = nil) {
+                                          biasPlanes: UnsafeMutablePointer<Double>? = nil, threads: Int) {
         let d = DirectConvolution(g)
         let K = g.patchSize, CoG = g.groupOutChannels, Cg = g.groupChannels, P = g.outPlane
         let taps = g.kernel.h * g.kernel.w, rowsT = (Cg + 5) / 6 * 6, T = CoG * taps
@@ -314,7 +267,7 @@ extension Tensor {
         let imageStride = g.channels * g.height * g.width
         let gradImage = g.outChannels * d.gradRow
         let work = g.batch * P * K * g.outChannels
-        let chunks = work < GEMM.parallelThreshold ? 1 : Swift.max(1, Swift.min(Parallel.threadCount, g.batch))
+        let chunks = work < GEMM.parallelThreshold ? 1 : Swift.max(1, Swift.min(threads, g.batch))
         // Images per round: the padded inputs and wide gradients of a round stay in L2, and
         // the weight gradient's horizontal sums are paid once per round, not per image.
         let perImage = d.paddedImage + gradImage

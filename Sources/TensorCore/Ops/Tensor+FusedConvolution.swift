@@ -53,12 +53,14 @@ extension Tensor {
     /// tape, so use it only where no gradient is wanted. Shapes and arguments as `conv2d`;
     /// the epilogue needs one scale and shift per output channel. With `residual` (the
     /// output's shape), the result is `relu?(scale * conv + shift + residual)`: a residual
-    /// block's last convolution, its batch norm, the shortcut and the ReLU.
+    /// block's last convolution, its batch norm, the shortcut and the ReLU. `plan` as in
+    /// `conv2d`.
     public static func conv2dInference(_ input: Tensor, weight: Tensor, epilogue: ConvEpilogue, residual: Tensor? = nil,
                                        stride: Size2D = 1, padding: Padding = .valid, dilation: Size2D = 1,
-                                       groups: Int = 1) throws -> Tensor {
+                                       groups: Int = 1, plan: ConvolutionPlan? = nil) throws -> Tensor {
         let g = try convolutionGeometry(input: input.shape, weight: weight.shape, stride: stride,
                                         padding: padding, dilation: dilation, groups: groups)
+        let plan = try resolvedPlan(plan, for: g, op: "conv2dInference")
         guard epilogue.scale.count == g.outChannels else {
             throw TensorError.shapeMismatch(op: "conv2dInference", "epilogue has \(epilogue.scale.count) channels for \(g.outChannels) output channels")
         }
@@ -68,7 +70,7 @@ extension Tensor {
         }
         let out = Tensor.uninitialized(shape)
         convolutionForward(g, input: input.pointer, weight: weight.pointer, bias: nil, output: out.pointer, epilogue: epilogue,
-                           residual: residual.map { UnsafePointer($0.pointer) })
+                           residual: residual.map { UnsafePointer($0.pointer) }, plan: plan)
         return out
     }
 }

@@ -12,29 +12,17 @@ import CFoveaKernels
 /// channels: only kept positions are computed, and the channels round up to 16.
 extension Tensor {
     /// Whether the lanes kernel would compute this geometry's pooled forward with fewer
-    /// 8-float FMAs per tap than the wide path, with one group and no method forced.
-    /// `conv2dReLUMaxPool2x2` asks it at inference, once the geometry takes the direct
-    /// kernels (stride 1) with an even output.
-    /// Per tap, the wide kernels issue 2 FMAs per channel row per 16 wide positions (rows
-    /// in blocks of 6, a last block of at most 4 costing 4); the lanes kernel issues one per
-    /// 8 channels (rounded up to 16) per kept position. LeNet-5's second layer: 288 against
-    /// 200; its first (6 channels, 28x28 in 32-wide rows): 672 against 1568.
+    /// 8-float FMAs per tap than the wide path, under the task's options: the plan's
+    /// `lanesPooling` (see `ConvolutionPlan.suitsLanes` for the count).
     public static func usesLanesPooling(_ g: ConvGeometry) -> Bool {
-        guard g.groups == 1, forcedConvolutionMethod == .automatic || forcedConvolutionMethod == .winograd else {
-            return false
-        }
-        let d = DirectConvolution(g), M = g.outChannels, rest = M % 6
-        let wideRows = M / 6 * 6 + (rest == 0 ? 0 : rest <= 4 ? 4 : 6)
-        let wide = (d.L + 15) / 16 * 2 * wideRows
-        let lanes = g.outPlane * fovea_lanes_width(M) / 8
-        return lanes < wide
+        ConvolutionPlan.suitsLanes(g, ConvolutionOptions.current.method)
     }
 
     /// `maxpool2x2(max(0, conv + bias))` on raw NCHW buffers, `[N, Cout, OH / 2, OW / 2]`
     /// (stride 1, one group, even OH and OW). Images padded first when the convolution pads;
-    /// unpadded ones are read in place. Threads take runs of images.
+    /// unpadded ones are read in place. Runs of images split over `threads` threads.
     static func lanesPooledForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                   bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+                                   bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, threads: Int) {
         let d = DirectConvolution(g)
         let M = g.outChannels, T = g.patchSize, width = fovea_lanes_width(M)
         let OH = g.outHeight / 2, OW = g.outWidth / 2
@@ -43,7 +31,7 @@ extension Tensor {
         let pads = g.padTop + g.padBottom + g.padLeft + g.padRight > 0
         let imageStride = g.channels * g.height * g.width
         let work = g.batch * g.outPlane * T * M
-        let chunks = work < GEMM.parallelThreshold ? 1 : Swift.max(1, Swift.min(Parallel.threadCount, g.batch))
+        let chunks = work < GEMM.parallelThreshold ? 1 : Swift.max(1, Swift.min(threads, g.batch))
         let padded = ChunkScratch(chunks: chunks, count: d.paddedImage, needed: pads)
         let pooled = ChunkScratch(chunks: chunks, count: OH * OW * width)
         d.withForwardOffsets { off in

@@ -21,37 +21,19 @@ extension Tensor {
     /// Fewest output positions (`batch * OH * OW`) for which a convolution goes Winograd.
     static let winogradMinimumOutputs = 400
 
-    /// Whether this geometry's forward runs on Winograd F(2x2, 3x3).
-    static func usesWinograd(_ g: ConvGeometry) -> Bool {
-        guard g.kernel == Size2D(3, 3), g.stride == 1, g.dilation == 1, g.groups == 1 else { return false }
-        switch forcedConvolutionMethod {
-        case .winograd: return true
-        case .lowered, .direct, .implicit: return false
-        case .automatic:
-            return g.channels >= 16 && g.outChannels >= 16 && g.batch * g.outPlane >= winogradMinimumOutputs
-        }
-    }
-
-    /// Whether the input gradient runs on Winograd: as the forward, for paddings of at most
-    /// 2 (the gradient's own padding is `2 - p`), and enough input positions.
-    static func usesWinogradInputGradient(_ g: ConvGeometry) -> Bool {
-        guard usesWinograd(g), Swift.max(g.padTop, g.padBottom, g.padLeft, g.padRight) <= 2 else { return false }
-        return forcedConvolutionMethod == .winograd || g.batch * g.height * g.width >= winogradMinimumOutputs
-    }
-
-    /// Whether the weight gradient runs on Winograd (`dW = Gᵀ (Σ_t A dY_t Aᵀ ⊙ Bᵀ d_t B) G`):
-    /// where the forward does.
-    static func usesWinogradWeightGradient(_ g: ConvGeometry) -> Bool { usesWinograd(g) }
+    // Which geometries take it: `ConvolutionPlan.suitsWinograd` and
+    // `suitsWinogradInputGradient`; the weight gradient goes Winograd where the forward does.
 
     /// Forward: `output = epilogue(conv(input, weight))` (or `+ bias`), `[N, Cout, OH, OW]`.
     static func winogradForward(_ g: ConvGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue?) {
+                                bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue?,
+                                threads: Int) {
         let run = { (scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?, relu: Bool) in
             winogradConvolve(batch: g.batch, inChannels: g.channels, height: g.height, width: g.width,
                              outChannels: g.outChannels, outHeight: g.outHeight, outWidth: g.outWidth,
                              padTop: g.padTop, padLeft: g.padLeft, input: input,
                              kernels: weight, kernelStrides: (g.channels * 9, 9), flip: false,
-                             output: output, scale: scale, shift: shift, relu: relu, accumulate: false)
+                             output: output, scale: scale, shift: shift, relu: relu, accumulate: false, threads: threads)
         }
         if let epilogue {
             epilogue.scale.withUnsafeBufferPointer { s in
@@ -64,13 +46,13 @@ extension Tensor {
 
     /// Input gradient: `dInput += conv(dOutput, rot180(W)ᵀ)` with padding `2 - p`, `[N, C, H, W]`.
     static func winogradInputGradient(_ g: ConvGeometry, weight: UnsafePointer<Float>, dOutput: UnsafePointer<Float>,
-                                      dInput: UnsafeMutablePointer<Float>) {
+                                      dInput: UnsafeMutablePointer<Float>, threads: Int) {
         // Kernel (a = input channel, b = output channel) is W[b][a], rotated.
         winogradConvolve(batch: g.batch, inChannels: g.outChannels, height: g.outHeight, width: g.outWidth,
                          outChannels: g.channels, outHeight: g.height, outWidth: g.width,
                          padTop: 2 - g.padTop, padLeft: 2 - g.padLeft, input: dOutput,
                          kernels: weight, kernelStrides: (9, g.channels * 9), flip: true,
-                         output: dInput, scale: nil, shift: nil, relu: false, accumulate: true)
+                         output: dInput, scale: nil, shift: nil, relu: false, accumulate: true, threads: threads)
     }
 
     /// Weight gradient: `dWeight = Σ_{n,h,w} dOutput ⊗ input patches`, `[Cout, C, 3, 3]`,
@@ -78,7 +60,7 @@ extension Tensor {
     /// sums its runs' products in the transformed domain (`fovea_winograd_grad_block`), and
     /// the threads' sums are added in thread order as the 3x3 gradients are formed.
     static func winogradWeightGradient(_ g: ConvGeometry, input: UnsafePointer<Float>, dOutput: UnsafePointer<Float>,
-                                       dWeight: UnsafeMutablePointer<Float>) {
+                                       dWeight: UnsafeMutablePointer<Float>, threads: Int) {
         let Ci = g.channels, Co = g.outChannels
         var shape = fovea_winograd_shape(Ci: Ci, H: g.height, W: g.width, OH: g.outHeight, OW: g.outWidth,
                                          pt: g.padTop, pl: g.padLeft, tH: (g.outHeight + 1) / 2, tW: (g.outWidth + 1) / 2)
@@ -88,7 +70,6 @@ extension Tensor {
         // least 128 tiles keep that traffic small against the multiply-adds.
         let blockTiles = Swift.min(tiles, Swift.min(512, Swift.max(128, (1 << 15) / (Ci + Co))) & ~15)
         let blocks = (tiles + blockTiles - 1) / blockTiles
-        let threads = Parallel.threadCount
         let parallel = threads > 1 && g.batch * g.outPlane * Ci * Co * 9 >= GEMM.parallelThreshold
         let chunks = parallel ? Swift.min(threads, blocks) : 1
         let setSize = 16 * Co * Ci
@@ -114,15 +95,15 @@ extension Tensor {
         withExtendedLifetime(sums) {}
     }
 
-    /// `output (+)= relu?(scale * conv3x3(input, kernels) + shift)` over a batch, by Winograd.
+    /// `output (+)= relu?(scale * conv3x3(input, kernels) + shift)` over a batch, by Winograd,
+    /// split over `threads` threads.
     /// Kernel (a, b) for output channel a and input channel b is the 3x3 block at
     /// `kernels + a * kernelStrides.a + b * kernelStrides.b`, rotated by 180 degrees when `flip`.
     static func winogradConvolve(batch: Int, inChannels Ci: Int, height H: Int, width W: Int,
                                  outChannels Co: Int, outHeight OH: Int, outWidth OW: Int, padTop: Int, padLeft: Int,
                                  input: UnsafePointer<Float>, kernels: UnsafePointer<Float>, kernelStrides: (a: Int, b: Int),
                                  flip: Bool, output: UnsafeMutablePointer<Float>, scale: UnsafePointer<Float>?,
-                                 shift: UnsafePointer<Float>?, relu: Bool, accumulate: Bool) {
-        let threads = Parallel.threadCount
+                                 shift: UnsafePointer<Float>?, relu: Bool, accumulate: Bool, threads: Int) {
         let work = batch * OH * OW * Ci * Co * 9
         let parallel = threads > 1 && work >= GEMM.parallelThreshold
 
