@@ -4,11 +4,14 @@ import TensorCore
 /// A Keras-style summary of a model for one input size: every layer that runs (in the order
 /// it runs) with its output shape, parameters and multiply-accumulates, then the totals.
 ///
-/// Built by running one image (`[1, C, H, W]`, evaluation mode, no gradient tape) through the
-/// model under a `LayerTrace`, so branches, residual adds and concatenations are covered as
-/// they execute. Rows are the leaf layers (layers without children); a layer called twice
-/// gets two rows, its parameters counted on the first. Layers that do not run in evaluation
-/// mode (auxiliary classifiers) have no row but their parameters are in the totals.
+/// Built from the graph of one image's forward pass (`[1, C, H, W]`, evaluation mode, no
+/// gradient tape; `ModelGraph`, the graph the ONNX exporter and `compiled()` use), so
+/// branches, residual adds and concatenations are covered as they execute. Rows are the
+/// calls of leaf layers (layers without children): the graph's nodes grouped by the layer
+/// call that made them; a layer called twice gets two rows, its parameters counted on the
+/// first. Layers that do not run in evaluation mode (auxiliary classifiers), or that record
+/// no op (an identity), have no row but their parameters are in the totals. A forward the
+/// graph cannot capture is tabulated from a `LayerTrace` of the same pass instead.
 ///
 /// Conventions, as in the published figures:
 /// - parameters are trainable tensors (`torch.nn.Module.parameters()`); running statistics are
@@ -66,14 +69,23 @@ public struct ModelSummary: Sendable {
         model.eval()
         defer { model.train(wasTraining) }
         let x = Tensor(zeros: [1] + input)
-        let (output, calls) = try withNoGrad { try LayerTrace.record { try model(x) } }
-
         let names = model.dottedNames()
+        let output: Tensor, calls: [LeafCall]
+        let (graph, _, capturedOutput) = try withNoGrad { try ModelGraph.capture(model, input: x) }
+        if let graph {
+            output = capturedOutput
+            calls = Self.leafCalls(of: graph, in: model, names: names)
+        } else {
+            let (traced, trace) = try withNoGrad { try LayerTrace.record { try model(x) } }
+            output = traced
+            calls = trace.filter { $0.layer.children.isEmpty }
+                .map { LeafCall(layer: $0.layer, inputShape: $0.inputShape, outputShape: $0.outputShape) }
+        }
 
         var seen = Set<ObjectIdentifier>()
         var rows: [Row] = []
         var macs = 0, activations = input.reduce(1, *), every = activations
-        for call in calls where call.layer.children.isEmpty {
+        for call in calls {
             let id = ObjectIdentifier(call.layer)
             let own = seen.insert(id).inserted ? call.layer.parameterSlots.reduce(0) { $0 + $1.tensor.count } : 0
             let mac = call.layer.multiplyAccumulates(inputShape: call.inputShape, outputShape: call.outputShape)
@@ -97,6 +109,34 @@ public struct ModelSummary: Sendable {
         multiplyAccumulates = macs
         activationValues = activations
         everyOutputValues = every
+    }
+
+    /// One call of a leaf layer: the layer and the shapes it took and gave.
+    struct LeafCall {
+        let layer: Layer
+        let inputShape: [Int]
+        var outputShape: [Int]
+    }
+
+    /// The calls of leaf layers in `graph`, in the order they ran: the live nodes made by one
+    /// call of a layer without children, with the shape of the first graph value the call
+    /// read and of the last node it made.
+    static func leafCalls(of graph: ModelGraph, in model: Layer, names: [ObjectIdentifier: String]) -> [LeafCall] {
+        var layers: [String: Layer] = [:]
+        for layer in model.allLayers {
+            if let name = names[ObjectIdentifier(layer)], layers[name] == nil { layers[name] = layer }
+        }
+        let live = graph.liveNodes
+        var calls: [LeafCall] = [], position: [Int: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() where live[i] {
+            guard let layer = layers[node.scope], layer.children.isEmpty else { continue }
+            if let k = position[node.call] { calls[k].outputShape = node.shape; continue }
+            var inputShape = node.shape
+            for case .value(let v) in node.operands { inputShape = graph.shape(of: v); break }
+            position[node.call] = calls.count
+            calls.append(LeafCall(layer: layer, inputShape: inputShape, outputShape: node.shape))
+        }
+        return calls
     }
 
     /// The table, Keras style, with totals underneath.

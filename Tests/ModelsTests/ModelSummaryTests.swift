@@ -70,6 +70,28 @@ final class ModelSummaryTests: XCTestCase {
         XCTAssertEqual(net.bn1.batchesTracked.item, 0, "running statistics untouched")
     }
 
+    /// Rows come from the captured graph's layer calls: one layer called twice in a row gives
+    /// two rows, and ops the model's own forward applies (the ReLU) give none.
+    func testTwoCallsOfOneLayerInARowAreTwoRows() throws {
+        final class TwicePooled: Layer, @unchecked Sendable {
+            let conv: Conv2D
+            let pool: MaxPool2D
+            init(channels: Int) throws {
+                conv = try Conv2D(1, channels, kernelSize: 3, padding: .same)
+                pool = try MaxPool2D(2)
+                super.init()
+            }
+            override func forward(_ x: Tensor) throws -> Tensor { try pool(pool(conv(x).relu())) }
+            override var children: [(name: String, layer: Layer)] { [("conv", conv), ("pool", pool)] }
+        }
+        let s = try ModelSummary(model: TwicePooled(channels: 4), input: [1, 8, 8])
+        XCTAssertEqual(s.rows, [
+            ModelSummary.Row(name: "conv", type: "Conv2D", outputShape: [4, 8, 8], parameters: 40, multiplyAccumulates: 4 * 64 * 9),
+            ModelSummary.Row(name: "pool", type: "MaxPool2D", outputShape: [4, 4, 4], parameters: 0, multiplyAccumulates: 0),
+            ModelSummary.Row(name: "pool", type: "MaxPool2D", outputShape: [4, 2, 2], parameters: 0, multiplyAccumulates: 0),
+        ])
+    }
+
     func testBadInputsAreClearErrors() throws {
         XCTAssertThrowsError(try ModelSummary(model: LeNet5(), input: [1, 0, 28])) { error in
             XCTAssertTrue("\(error)".contains("positive"), "\(error)")

@@ -2,7 +2,9 @@ import Foundation
 import TensorCore
 import NN
 
-/// Writes Fovea models as ONNX files (opset 13), like `torch.onnx.export` in evaluation mode.
+/// Writes Fovea models as ONNX files (opset 13), like `torch.onnx.export` in evaluation mode:
+/// one exporter for every model, driven by the graph its forward pass records (`ModelGraph`),
+/// so a user's own layers export without ONNX code of their own.
 ///
 /// The graph takes `input`, `[N, C, H, W]` floats with a free batch size `N`, and gives
 /// `logits`, `[N, classes]`. Parameters and running statistics become initializers under
@@ -29,11 +31,18 @@ public enum ONNXExporter {
         public var outputShape: [Int]
     }
 
+    /// The batch size of the example the graph is captured on. Any size works for the file
+    /// (its batch is the symbolic `N`); 2 rather than 1 tells the batch axis apart from the
+    /// axes of size 1 when reshape targets are written.
+    static let captureBatch = 2
+
     /// The ONNX model of `model` for inputs of `inputShape`, `[C, H, W]`.
     ///
-    /// The model runs once in evaluation mode on a zero example (with gradients off) to fix
-    /// every shape, and goes back to the mode it was in. Throws `ONNXError.unsupportedLayer`
-    /// naming the first layer without an ONNX form.
+    /// The model runs once in evaluation mode on a zero example (with gradients off), its
+    /// graph captured (`ModelGraph`), and goes back to the mode it was in; each live node of
+    /// the graph becomes ONNX nodes named after its scope (`layer1.0.conv1/Conv`). Throws
+    /// `ONNXError.unsupportedLayer` naming the first layer or op without an ONNX form, or a
+    /// forward a graph cannot capture.
     public static func model(_ model: Layer, inputShape: [Int], name: String = "fovea",
                              metadata: [String: String] = [:]) throws -> Onnx_ModelProto {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
@@ -42,28 +51,32 @@ public enum ONNXExporter {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
-        let graphBuilder = ONNXGraphBuilder(model: model)
-        let example = ONNXValue(name: inputName, sample: Tensor(zeros: [1] + inputShape))
-        var output = try withNoGrad { try graphBuilder.call(model, example) }
-        if output.name == inputName {   // an identity model: give the output its own node
-            output = graphBuilder.emit("Identity", inputs: [inputName], scope: "", sample: output.sample)
+        let example = Tensor(zeros: [captureBatch] + inputShape)
+        let (captured, failure, _) = try withNoGrad { try ModelGraph.capture(model, input: example) }
+        guard let captured else {
+            throw ONNXError.unsupportedLayer(type: model.typeName, name: "", failure ?? "its forward pass cannot be captured as a graph")
+        }
+
+        let builder = ONNXGraphBuilder(model: model)
+        _ = builder.unique(inputName)
+        _ = builder.unique(outputName)
+        var walk = ONNXGraphWalk(model: model, graph: captured, builder: builder, inputName: inputName)
+        let output = try walk.run()
+        // The node writing the result takes the public name, or an Identity gives it that name
+        // (the output is the input, or a value some other node also reads).
+        if !builder.renameLastOutput(output, to: outputName) {
+            var identity = Onnx_NodeProto()
+            identity.opType = "Identity"; identity.name = builder.unique("output/Identity")
+            identity.input = [output]; identity.output = [outputName]
+            builder.append(identity)
         }
 
         var graph = Onnx_GraphProto()
         graph.name = name
-        graph.node = graphBuilder.nodes
-        // The last node writes the graph output under its public name.
-        if let last = graph.node.indices.last, graph.node[last].output == [output.name] {
-            graph.node[last].output = [outputName]
-        } else {
-            var identity = Onnx_NodeProto()
-            identity.opType = "Identity"; identity.name = "output/Identity"
-            identity.input = [output.name]; identity.output = [outputName]
-            graph.node.append(identity)
-        }
-        graph.initializer = graphBuilder.initializers
+        graph.node = builder.nodes
+        graph.initializer = builder.initializers
         graph.input = [valueInfo(inputName, dims: [nil] + inputShape.map { Optional($0) })]
-        graph.output = [valueInfo(outputName, dims: [nil] + output.shape.dropFirst().map { Optional($0) })]
+        graph.output = [valueInfo(outputName, dims: [nil] + captured.shape(of: captured.output).dropFirst().map { Optional($0) })]
 
         var proto = Onnx_ModelProto()
         proto.irVersion = irVersion

@@ -2,121 +2,108 @@ import Foundation
 import TensorCore
 import NN
 
-/// A value flowing through the graph being exported: its ONNX name and a sample of it, the
-/// result of running the model on the export's example input, so every step knows the shapes.
-public struct ONNXValue {
-    /// The ONNX value name.
-    public let name: String
-    /// The value for the example input (batch 1), `[N, ...]`.
-    public let sample: Tensor
-    /// `sample.shape`.
-    public var shape: [Int] { sample.shape }
-
-    public init(name: String, sample: Tensor) {
-        self.name = name
-        self.sample = sample
-    }
-}
-
-/// Collects the nodes and initializers of a graph while a model exports itself layer by layer.
+/// Collects the nodes and initializers of the ONNX graph the exporter writes from a captured
+/// `ModelGraph`.
 ///
-/// Initializers take the model's state-dict names (`features.0.weight`, `bn1.running_mean`);
-/// nodes are named after the layer that emits them (`layer1.0.conv1/Conv`), with a counter
-/// where a name repeats. Each `emit` helper also computes the sample of its output with the
-/// Fovea op it stands for, so the graph and the samples move together.
-public final class ONNXGraphBuilder {
+/// Parameters and buffers become initializers under their state-dict names (`features.0.weight`,
+/// `bn1.running_mean`), found by identity, once however often they are used. Other float
+/// tensors (a constant the forward built, a pooling matrix, a scalar of `x * 2`) become
+/// `Constant` nodes, so that an importer does not take them for trainable weights; integer
+/// arguments (shapes, slice bounds) are int64 initializers with generated names. Nodes are
+/// named after the scope that made them (`layer1.0.conv1/Conv`), with a counter where a
+/// name repeats.
+final class ONNXGraphBuilder {
     /// The nodes so far, in topological order.
-    public private(set) var nodes: [Onnx_NodeProto] = []
+    private(set) var nodes: [Onnx_NodeProto] = []
     /// The initializers so far.
-    public private(set) var initializers: [Onnx_TensorProto] = []
-    /// The dotted state-dict name of every layer of the model being exported.
-    let layerNames: [ObjectIdentifier: String]
-    private var initializerNames: Set<String> = []
+    private(set) var initializers: [Onnx_TensorProto] = []
+    /// The state-dict name of every parameter and buffer of the model, by identity.
+    private let stateNames: [ObjectIdentifier: String]
+    /// The ONNX name of each float constant already written, by identity.
+    private var constantNames: [ObjectIdentifier: String] = [:]
+    /// Tensors written as constants, kept alive so that their identifiers stay unique.
+    private var keptConstants: [Tensor] = []
     private var usedNames: Set<String> = []
 
-    /// A builder for `model`, whose layers get their state-dict names.
-    public init(model: Layer) {
-        layerNames = model.dottedNames()
+    /// A builder for `model`, whose parameters and buffers get their state-dict names.
+    init(model: Layer) {
+        var names: [ObjectIdentifier: String] = [:]
+        for (name, tensor) in model.stateDict() where names[ObjectIdentifier(tensor)] == nil {
+            names[ObjectIdentifier(tensor)] = name
+        }
+        stateNames = names
+        usedNames = Set(names.values)
     }
 
-    /// The dotted name of `layer` in the exported model (`""` for the model itself).
-    public func name(of layer: Layer) -> String { layerNames[ObjectIdentifier(layer)] ?? "" }
-
-    private func unique(_ base: String) -> String {
+    /// `base`, or `base_1`, `base_2`... if it is taken; the name is then taken.
+    func unique(_ base: String) -> String {
         var candidate = base, n = 1
         while usedNames.contains(candidate) { candidate = "\(base)_\(n)"; n += 1 }
         usedNames.insert(candidate)
         return candidate
     }
 
-    /// Adds the parameter or buffer `slot` of `layer` (`weight`, `running_var`) as an
-    /// initializer named by the state dict, once however often it is used; returns the name.
-    public func stateTensor(_ tensor: Tensor, of layer: Layer, slot: String) -> String {
-        let prefix = name(of: layer)
-        return initializer(tensor, name: prefix.isEmpty ? slot : prefix + "." + slot)
-    }
-
-    /// Adds a float initializer named `name` unless it exists; returns the name.
-    @discardableResult
-    public func initializer(_ tensor: Tensor, name: String) -> String {
-        if initializerNames.insert(name).inserted {
-            usedNames.insert(name)
-            initializers.append(ONNXTensorConversion.proto(tensor, name: name))
+    /// The ONNX name of a tensor from outside the graph: its state-dict name as an initializer
+    /// for a parameter or buffer, otherwise a `Constant` node named after `scope`.
+    func constant(_ tensor: Tensor, scope: String) -> String {
+        let id = ObjectIdentifier(tensor)
+        if let name = constantNames[id] { return name }
+        let name: String
+        if let stateName = stateNames[id] {
+            initializers.append(ONNXTensorConversion.proto(tensor, name: stateName))
+            name = stateName
+        } else {
+            name = floatConstant(tensor, scope: scope)
         }
+        constantNames[id] = name
+        keptConstants.append(tensor)
         return name
     }
 
-    /// Adds an int64 constant (a shape, split sizes) as an initializer named after `hint`.
-    public func int64Constant(_ values: [Int], hint: String) -> String {
-        let name = unique(hint)
-        initializerNames.insert(name)
+    /// A float value that is not a parameter (a clip bound, a pooling matrix) as a `Constant`
+    /// node; returns its output name.
+    func floatConstant(_ tensor: Tensor, scope: String) -> String {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = "value"
+        attribute.type = .tensor
+        attribute.t = ONNXTensorConversion.proto(tensor, name: "")
+        return node("Constant", inputs: [], attributes: [attribute], scope: scope)
+    }
+
+    /// A scalar float `Constant`.
+    func scalar(_ value: Float, scope: String) -> String {
+        floatConstant(Tensor(scalar: value), scope: scope)
+    }
+
+    /// An int64 argument (a shape, slice bounds) as an initializer named after `hint`.
+    func int64s(_ values: [Int], scope: String, hint: String) -> String {
+        let name = unique(scope.isEmpty ? hint : scope + "/" + hint)
         initializers.append(ONNXTensorConversion.proto(int64s: values.map(Int64.init), name: name))
         return name
     }
 
-    /// Adds a float constant that is not a parameter (a pooling matrix, a clip bound) as a
-    /// `Constant` node, so an importer does not train it; returns its output name.
-    public func floatConstant(_ tensor: Tensor, hint: String) -> String {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = "value"
-        attribute.type = .tensor
-        attribute.t = ONNXTensorConversion.proto(tensor, name: hint)
-        return node("Constant", inputs: [], attributes: [attribute], scope: hint, outputs: 1)[0]
-    }
-
-    /// Appends a node of `opType`, named `scope/opType`, and returns its output names.
+    /// Appends a one-output node of `opType`, named `scope/opType`, and returns its output name.
     @discardableResult
-    public func node(_ opType: String, inputs: [String], attributes: [Onnx_AttributeProto] = [],
-                     scope: String, outputs: Int = 1) -> [String] {
+    func node(_ opType: String, inputs: [String], attributes: [Onnx_AttributeProto] = [], scope: String) -> String {
         var n = Onnx_NodeProto()
         n.opType = opType
         n.name = unique(scope.isEmpty ? opType : scope + "/" + opType)
         n.input = inputs
-        n.output = (0..<outputs).map { unique(n.name + "_output_\($0)") }
+        n.output = [unique(n.name + "_output_0")]
         n.attribute = attributes
         nodes.append(n)
-        return n.output
+        return n.output[0]
     }
 
-    /// Appends a one-output node and pairs its name with `sample`, the output Fovea computed.
-    public func emit(_ opType: String, inputs: [String], attributes: [Onnx_AttributeProto] = [],
-                     scope: String, sample: Tensor) -> ONNXValue {
-        ONNXValue(name: node(opType, inputs: inputs, attributes: attributes, scope: scope)[0], sample: sample)
-    }
+    /// Appends a node built by hand.
+    func append(_ node: Onnx_NodeProto) { nodes.append(node) }
 
-    /// Exports `layer` applied to `input`, through its `ONNXExportable` conformance.
-    public func call(_ layer: Layer, _ input: ONNXValue) throws -> ONNXValue {
-        guard let exportable = layer as? ONNXExportable else {
-            throw ONNXError.unsupportedLayer(type: layer.typeName, name: name(of: layer),
-                                             "it has no ONNX export (conform it to ONNXExportable)")
-        }
-        let out = try exportable.exportONNX(input, to: self)
-        return out
-    }
-
-    /// Exports the child named `child` of `layer` applied to `input`.
-    public func call(_ layer: Layer, child: String, _ input: ONNXValue) throws -> ONNXValue {
-        try call(layer.child(child), input)
+    /// Renames the output of the last node to `name` (the graph output), when `value` is what
+    /// it writes; returns whether it did. Only a later node could read the last node's output.
+    func renameLastOutput(_ value: String, to name: String) -> Bool {
+        guard let last = nodes.indices.last, nodes[last].output == [value] else { return false }
+        nodes[last].output = [name]
+        return true
     }
 }
 
@@ -133,16 +120,5 @@ extension Onnx_AttributeProto {
     /// A FLOAT attribute.
     public static func float(_ name: String, _ value: Float) -> Onnx_AttributeProto {
         var a = Onnx_AttributeProto(); a.name = name; a.type = .float; a.f = value; return a
-    }
-}
-
-extension Layer {
-    /// The direct child named `name`; throws naming the layer type when there is none (a model
-    /// whose layout changed under its exporter).
-    public func child(_ name: String) throws -> Layer {
-        guard let c = children.first(where: { $0.name == name }) else {
-            throw ONNXError.unsupportedLayer(type: typeName, name: "", "it has no child named '\(name)' (children: \(children.map(\.name).joined(separator: ", ")))")
-        }
-        return c.layer
     }
 }

@@ -35,6 +35,9 @@ public final class GraphRecorder: @unchecked Sendable {
         /// The dotted name of the layer whose `forward` made the call (`layer1.0`), or of
         /// the module itself for a module node (`layer1.0.conv1`); `""` for the model.
         public let scope: String
+        /// The layer call that made it: calls are numbered as they start (0 is the code around
+        /// the model), so that two calls of one layer in a row stay apart (a summary's rows).
+        public let call: Int
     }
 
     public private(set) var nodes: [Node] = []
@@ -62,6 +65,8 @@ public final class GraphRecorder: @unchecked Sendable {
     }
     private var moduleDepth = 0
     private var scopes: [String] = [""]
+    private var calls: [Int] = [0]
+    private var callCount = 0
 
     public init(input: Tensor) {
         inputShape = input.shape
@@ -98,7 +103,9 @@ public final class GraphRecorder: @unchecked Sendable {
                      _ body: () throws -> Tensor) throws -> Tensor {
         guard moduleDepth == 0 else { return try body() }
         scopes.append(scopeNames[ObjectIdentifier(module)] ?? scopes.last ?? "")
-        defer { scopes.removeLast() }
+        callCount += 1
+        calls.append(callCount)
+        defer { scopes.removeLast(); calls.removeLast() }
         if primitive {
             let operand = operand(input)
             moduleDepth += 1
@@ -127,7 +134,8 @@ public final class GraphRecorder: @unchecked Sendable {
     }
 
     private func append(_ operation: Operation, _ operands: [Operand], _ output: Tensor) {
-        nodes.append(Node(operation: operation, operands: operands, shape: output.shape, scope: scopes.last ?? ""))
+        nodes.append(Node(operation: operation, operands: operands, shape: output.shape, scope: scopes.last ?? "",
+                          call: calls.last ?? 0))
         values[ObjectIdentifier(output)] = Seen(tensor: output, info: nodes.count)
         unrecorded[ObjectIdentifier(output)] = nil
     }
