@@ -5,14 +5,18 @@ import NN
 import ONNX
 import FoveaTestSupport
 
-/// A user's own network, written plainly with no ONNX code: a learned per-channel scale, a
-/// residual addition, a concatenation, a ReLU, Sequentials and a reshape that keeps the batch.
-/// `[N, 3, 6, 6]` -> `[N, 5]`.
+/// A user's own network, written plainly with no ONNX code and listing nothing (its layers
+/// and its parameter are found from its properties): a learned per-channel scale, a residual
+/// addition, a concatenation, a ReLU, Sequentials, nested arrays and optionals of layers and a
+/// reshape that keeps the batch. `[N, 3, 6, 6]` -> `[N, 5]`.
 final class ScaledResidualNet: Layer, @unchecked Sendable {
     let scale: Tensor
     let body: Sequential
     let head: Sequential
     let fc: Dense
+    let refine: [[Conv2D]]
+    let gate: ReLU?
+    let unused: Dense? = nil
 
     init(scaleSeed: UInt64) throws {
         scale = randomTensor([1, 3, 1, 1], seed: scaleSeed, requiresGrad: true, low: 0.5, high: 1.5)
@@ -22,18 +26,19 @@ final class ScaledResidualNet: Layer, @unchecked Sendable {
         head = Sequential(try Conv2D(6, 4, kernelSize: 3, stride: 2, padding: .uniform(1), weightInit: .pytorchDefault),
                           try Dropout(0.3))
         fc = try Dense(36, 5, weightInit: .pytorchDefault)
+        refine = [[try Conv2D(3, 3, kernelSize: 1, weightInit: .pytorchDefault)],
+                  [try Conv2D(3, 3, kernelSize: 1, weightInit: .pytorchDefault), try Conv2D(3, 3, kernelSize: 1, weightInit: .pytorchDefault)]]
+        gate = ReLU()
         super.init()
     }
 
     override func forward(_ x: Tensor) throws -> Tensor {
-        let residual = try (body(x * scale) + x).relu()
+        var residual = try (body(x * scale) + x).relu()
+        for stage in refine { for conv in stage { residual = try conv(residual) } }
+        if let gate { residual = try gate(residual) }
         let features = try head(Tensor.concatenate([residual, x], axis: 1))
         return try fc(features.reshaped([features.shape[0], 36]))
     }
-
-    // Listed by hand until layers register their parameters and children themselves.
-    override var parameterSlots: [(name: String, tensor: Tensor)] { [("scale", scale)] }
-    override var children: [(name: String, layer: Layer)] { [("body", body), ("head", head), ("fc", fc)] }
 }
 
 /// A layer the captured graph records whole but the exporter does not know.
@@ -57,7 +62,8 @@ final class ONNXCustomModelTests: XCTestCase {
 
         // Initializers carry the state-dict names; nodes carry their scope.
         let initializers = Set(proto.graph.initializer.map(\.name))
-        for name in ["scale", "body.0.weight", "body.0.bias", "body.1.running_mean", "body.1.running_var", "head.0.weight", "fc.weight"] {
+        for name in ["scale", "body.0.weight", "body.0.bias", "body.1.running_mean", "body.1.running_var", "head.0.weight", "fc.weight",
+                     "refine.0.0.weight", "refine.1.1.bias"] {
             XCTAssertTrue(initializers.contains(name), "missing initializer \(name): \(initializers.sorted())")
         }
         let nodeNames = proto.graph.node.map(\.name)
