@@ -100,6 +100,51 @@ public final class Classifier {
         model.eval()
     }
 
+    /// Wraps a model already in memory (a user's own network, say) with what serving and
+    /// prediction need to know: its class names, its input and the normalisation it was
+    /// trained with. The model is put in evaluation mode.
+    ///
+    /// ```swift
+    /// let classifier = try Classifier(model: model, name: "tiny-resnet", classNames: MNIST.classNames,
+    ///                                 inputChannels: 1, inputSize: Size2D(28, 28),
+    ///                                 mean: [MNIST.mean], std: [MNIST.std])
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - mean, std: one value per input channel, or one for all of them; every std non-zero.
+    ///   - fitMode: how images of another size are fitted (nil: they must have `inputSize`).
+    ///   - metadata: what `metadata` reports (the checkpoint's entries, for a loaded model).
+    /// - Throws: `ClassifierError.badMetadata` for no class names, a non-positive input size
+    ///   or channel count, or a mean or std of the wrong length, not finite, or a zero std.
+    public init(model: Layer, name: String, classNames: [String], inputChannels: Int, inputSize: Size2D,
+                mean: [Float], std: [Float], fitMode: ImageFitting.Mode? = nil, metadata: [String: String] = [:]) throws {
+        func bad(_ key: String, _ value: String, _ expected: String) -> ClassifierError {
+            .badMetadata(path: "<model \(name)>", key: key, value: value, expected: expected)
+        }
+        guard !classNames.isEmpty else { throw bad("class_names", "", "at least one class name") }
+        guard inputChannels > 0, inputSize.h > 0, inputSize.w > 0 else {
+            throw bad("input", "\(inputChannels)x\(inputSize.h)x\(inputSize.w)", "positive channels, height and width")
+        }
+        func perChannel(_ key: String, _ values: [Float]) throws -> [Float] {
+            guard values.count == 1 || values.count == inputChannels,
+                  values.allSatisfy({ $0.isFinite && (key != "normalize_std" || $0 != 0) }) else {
+                throw bad(key, values.map { "\($0)" }.joined(separator: ","),
+                          "1 or \(inputChannels) finite numbers" + (key == "normalize_std" ? ", none of them 0" : ""))
+            }
+            return values.count == 1 ? Array(repeating: values[0], count: inputChannels) : values
+        }
+        self.mean = try perChannel("normalize_mean", mean)
+        self.std = try perChannel("normalize_std", std)
+        self.model = model
+        self.modelName = name
+        self.classNames = classNames
+        self.inputChannels = inputChannels
+        self.inputSize = inputSize
+        self.fitMode = fitMode
+        self.metadata = metadata
+        model.eval()
+    }
+
     /// Class probabilities for a batch `[N, C, H, W]` of pixels in [0, 1]: `[N, classes]`.
     public func probabilities(_ batch: Tensor) throws -> Tensor {
         let expected = [inputChannels, inputSize.h, inputSize.w]

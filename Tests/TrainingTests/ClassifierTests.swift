@@ -143,4 +143,37 @@ final class ClassifierTests: XCTestCase {
             }
         }
     }
+
+    func testAModelInMemoryServesAsAClassifier() throws {
+        GlobalRandom.seed(4)
+        let net = try LeNet5()
+        let classifier = try Classifier(model: net, name: "my-lenet", classNames: (0..<10).map { "c\($0)" },
+                                        inputChannels: 1, inputSize: Size2D(28, 28), mean: [0.5], std: [0.25])
+        XCTAssertEqual(classifier.modelName, "my-lenet")
+        XCTAssertEqual(classifier.classNames[3], "c3")
+        XCTAssertEqual(classifier.mean, [0.5])
+        XCTAssertNil(classifier.fitMode)
+        XCTAssertFalse(net.isTraining)
+
+        var g = SeededGenerator(seed: 9)
+        let pixels = (0..<784).map { _ in Float(g.next() % 256) / 255 }
+        let p = try classifier.probabilities(of: Image(width: 28, height: 28, channels: 1, pixels: pixels))
+        let x = try Tensor(shape: [1, 1, 28, 28], values: pixels.map { ($0 - 0.5) / 0.25 })
+        let expected = try withNoGrad { try net(x).softmax(axis: 1) }.values
+        for (a, b) in zip(p, expected) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    func testAModelInMemoryWithBadSettingsIsRefused() throws {
+        let net = try LeNet5()
+        func make(names: [String] = ["a", "b"], channels: Int = 1, mean: [Float] = [0], std: [Float] = [1]) throws -> Classifier {
+            try Classifier(model: net, name: "net", classNames: names, inputChannels: channels, inputSize: Size2D(28, 28),
+                           mean: mean, std: std)
+        }
+        XCTAssertThrowsError(try make(names: []))
+        XCTAssertThrowsError(try make(channels: 0))
+        XCTAssertThrowsError(try make(std: [0]))
+        XCTAssertThrowsError(try make(mean: [.nan]))
+        XCTAssertThrowsError(try make(mean: [0, 0]))
+        XCTAssertEqual(try make(channels: 3, mean: [0.1], std: [0.2]).std, [0.2, 0.2, 0.2])
+    }
 }
