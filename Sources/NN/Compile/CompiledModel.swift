@@ -11,9 +11,11 @@ public struct CompileOptions: Sendable {
 }
 
 /// A model that runs through captured graphs: the first call with a new input shape, mode
-/// (training or evaluation) or tape setting runs the model eagerly while recording its ops
-/// (`ModelGraph`), plans them (`ExecutionPlan`: fusions, values dropped at their last use)
-/// and returns the eager result; later calls with the same key run the plan. Gradients flow
+/// (training or evaluation), tape setting or thread count runs the model eagerly while
+/// recording its ops (`ModelGraph`; with the tape on, that pass runs without it and the
+/// running statistics it moved are put back) and plans them (`ExecutionPlan`: fusions,
+/// values dropped at their last use); that call and later ones with the same key run the
+/// plan (without a tape, the first returns the eager pass's result). Gradients flow
 /// as in eager mode: the plan's kernels record themselves on the tape.
 ///
 /// A forward the graph cannot replay (an op that does not record itself) runs eagerly, and
@@ -47,10 +49,26 @@ public struct CompiledModel: @unchecked Sendable {
         case .eager?:
             return try model(input)
         case nil:
-            let (graph, failure, output) = try ModelGraph.capture(model, input: input)
-            let entry: PlanCache.Entry = graph.map { .plan(ExecutionPlan($0, inference: !key.training && !key.tape, fuse: key.fuse)) }
-                ?? .eager(failure ?? "")
-            model.plans.set(key, entry)
+            guard key.tape else {
+                // Without a tape the capture's eager pass frees as it goes: its result is the answer.
+                let (graph, failure, output) = try ModelGraph.capture(model, input: input)
+                model.plans.set(key, graph.map { .plan(ExecutionPlan($0, inference: !key.training, fuse: key.fuse)) } ?? .eager(failure ?? ""))
+                return output
+            }
+            // With a tape, an eager unfused pass would hold every intermediate value until the
+            // backward, more than the plan ever does: capture without the tape (putting back
+            // the running statistics it moved), then run the plan for the answer.
+            let saved = model.allLayers.flatMap(\.bufferSlots).map { ($0.tensor, $0.tensor.values) }
+            let (graph, failure, _) = try withNoGrad { try ModelGraph.capture(model, input: input) }
+            for (tensor, values) in saved { try tensor.assign(Tensor(shape: tensor.shape, values: values)) }
+            guard let graph else {
+                model.plans.set(key, .eager(failure ?? ""))
+                return try model(input)
+            }
+            let plan = ExecutionPlan(graph, inference: false, fuse: key.fuse)
+            model.plans.set(key, .plan(plan))
+            let (output, auxiliary) = try plan.run(input)
+            (model as? AuxiliaryClassifiers)?.auxiliaryLogits = auxiliary
             return output
         }
     }
