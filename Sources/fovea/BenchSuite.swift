@@ -164,39 +164,31 @@ extension FoveaCommand.Bench {
         // A user's plainly written LeNet against the zoo's, round by round (same build).
         let plain = zip(rows["plain-lenet-train"] ?? [], rows["lenet5-train"] ?? []).map { ($0.fovea, $1.fovea) }
         Console.write("")
-        Console.write(Self.ratioLine("plain-lenet-train", "", plain, against: "lenet5-train's (goal: within 10%)"))
+        Console.write(Self.ratioLine("plain-lenet-train", plain, against: "lenet5-train's (goal: within 10%)"))
         if baseline != nil {
             Console.write("")
             Console.write("This build against --baseline, \(threads) threads; each ratio compares two runs of one round (images/s: this / before, higher is better; latency: this / before, lower is better), then the median over rounds:")
-            for c in Self.suiteCases { Console.write(Self.ratioLine(c.name, c.title, baselineRows[c.name] ?? [], against: "before")) }
+            for c in Self.suiteCases { Console.write(Self.ratioLine(c.name, baselineRows[c.name] ?? [], against: "before")) }
         }
         guard withTorch else { return }
         let version = rows.values.lazy.flatMap { $0 }.compactMap { $0.torch?["torch"] as? String }.first
         Console.write("")
         Console.write("Side by side, \(threads) threads, \(version.map { "torch " + $0 } ?? "torch"); each ratio compares two runs of one round, then the median over rounds:")
         for c in Self.suiteCases {
-            var ratios: [Double] = [], figures: [String] = [], memory: [Double] = []
-            for pair in rows[c.name] ?? [] {
-                guard let f = pair.fovea, let t = pair.torch else { figures.append("missing"); continue }
-                if let fi = f["images_per_second"] as? Double, let ti = t["images_per_second"] as? Double {
-                    ratios.append(fi / ti)
-                    figures.append(String(format: "%.0f / %.0f = %.2fx", fi, ti, fi / ti))
-                } else if let fl = f["latency_ms"] as? Double, let tl = t["latency_ms"] as? Double {
-                    ratios.append(fl / tl)
-                    figures.append(String(format: "%.3f / %.3f ms = %.2fx", fl, tl, fl / tl))
-                }
-                if let fm = f["peak_rss_mb"] as? Double, let tm = t["peak_rss_mb"] as? Double, tm > 0 { memory.append(fm / tm) }
+            let pairs = rows[c.name] ?? []
+            let memory = pairs.compactMap { pair -> Double? in
+                guard let fm = pair.fovea?["peak_rss_mb"] as? Double, let tm = pair.torch?["peak_rss_mb"] as? Double, tm > 0 else { return nil }
+                return fm / tm
             }
-            let unit = c.name.hasSuffix("-train") ? "images/s" : "latency"
-            let median = ratios.isEmpty ? "no ratio" : String(format: "median %.2fx", Self.median(ratios))
             let rss = memory.isEmpty ? "" : String(format: "; peak RSS median %.2fx PyTorch's", Self.median(memory))
             let goal = c.goal.hasPrefix("(") ? c.goal : "goal " + c.goal
-            Console.write("\(c.name) (\(unit)): \(figures.joined(separator: "; ")): \(median) (\(goal))\(rss)")
+            Console.write(Self.ratioLine(c.name, pairs, against: "PyTorch's") + " (\(goal))\(rss)")
         }
     }
 
-    /// One case's ratios over rounds against another run's rows (`against` names it).
-    static func ratioLine(_ name: String, _ title: String, _ pairs: [(fovea: [String: Any]?, torch: [String: Any]?)],
+    /// One case's ratios over rounds, Fovea's row against the other run's in each pair
+    /// (`against` names the other run): "name (unit): a / b = r; ...: median r against".
+    static func ratioLine(_ name: String, _ pairs: [(fovea: [String: Any]?, torch: [String: Any]?)],
                           against: String) -> String {
         var ratios: [Double] = [], figures: [String] = []
         for pair in pairs {
