@@ -160,4 +160,22 @@ final class PlanFusionTests: XCTestCase {
         XCTAssertNotEqual(bn.runningMean.values, before, "training batch norm updates its running mean")
         XCTAssertEqual(bn.batchesTracked.item, 2)
     }
+
+    /// The capture pass (with the tape on) puts back the random numbers its dropout drew, so a
+    /// compiled model draws the masks the eager one draws whichever step it captures at: a
+    /// resumed training run captures at another step than the uninterrupted one and must
+    /// still end with the same weights.
+    func testCaptureDrawsNoRandomNumbers() throws {
+        let model = try Sequential(Dense(8, 16), Dropout(0.5), Dense(16, 4))
+        model.train()
+        let x = randomTensor([3, 8], seed: 11)
+        GlobalRandom.seed(42)
+        let eager = try (0..<3).map { _ in try model(x).values }
+        GlobalRandom.seed(42)
+        let compiled = model.compiled()
+        let planned = try (0..<3).map { _ in try compiled(x).values }
+        XCTAssertNotNil(compiled.plan(for: x.shape), "the model was planned")
+        XCTAssertNotEqual(eager[0], eager[1], "dropout drew different masks at each step")
+        XCTAssertEqual(planned, eager)
+    }
 }

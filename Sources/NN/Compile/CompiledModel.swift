@@ -57,9 +57,13 @@ public struct CompiledModel: @unchecked Sendable {
             }
             // With a tape, an eager unfused pass would hold every intermediate value until the
             // backward, more than the plan ever does: capture without the tape (putting back
-            // the running statistics it moved), then run the plan for the answer.
+            // the running statistics it moved and the random numbers its dropout drew, so that
+            // a run that captures at another step, like a resumed one, draws the same masks),
+            // then run the plan for the answer.
             let saved = model.allLayers.flatMap(\.bufferSlots).map { ($0.tensor, $0.tensor.values) }
+            let random = GlobalRandom.snapshot()
             let (graph, failure, _) = try withNoGrad { try ModelGraph.capture(model, input: input) }
+            GlobalRandom.restore(random)
             for (tensor, values) in saved { try tensor.assign(Tensor(shape: tensor.shape, values: values)) }
             guard let graph else {
                 model.plans.set(key, .eager(failure ?? ""))
