@@ -34,12 +34,13 @@ public final class TensorStorage: @unchecked Sendable {
     @inlinable public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
 }
 
-/// Keeps freed tensor buffers for reuse, by exact size (in 64-byte units).
+/// Keeps freed tensor buffers for reuse: by exact size (in 64-byte units) under 1 MiB, and
+/// as pages that any size can be made of from 1 MiB up (`PageSpans`).
 ///
 /// A training step allocates the same activations, gradients and scratch buffers every
 /// time; without a pool each large one is a fresh `mmap` whose pages fault in and are zeroed
 /// by the kernel, then unmapped at the end of the step. The pool hands them back instead.
-/// It keeps at most `maxBuffersPerSize` buffers of a size and `capacityBytes` in all; when
+/// It keeps at most `maxBuffersPerSize` buffers of a size under 1 MiB and `capacityBytes` in all; when
 /// full, a returned buffer evicts buffers of other sizes, and one it cannot keep goes back
 /// to the system. Buffers under `minimumBytes` are kept too, at most `smallBuffersPerSize`
 /// of a size, in a list per 64-byte size class: a small model's single-image inference
@@ -72,6 +73,13 @@ public final class BufferPool: Sendable {
         var reused = 0, allocated = 0
         /// Bytes of pooled-size buffers handed out and not given back, and the most there were.
         var liveBytes = 0, peakLiveBytes = 0
+        /// The most bytes of pooled-size buffers there were at once, in use or held unused.
+        var peakFootprintBytes = 0
+        /// Unused buffers of `PageSpans.minimumBytes` and more, as spans of pages.
+        var spans = PageSpans()
+
+        /// Bytes held unused, in buffers by size and in spans.
+        var totalHeldBytes: Int { heldBytes + spans.heldBytes }
     }
     private let state = Mutex(State())
 
@@ -87,14 +95,21 @@ public final class BufferPool: Sendable {
     /// same size when there is one.
     public func take(floats: Int) -> UnsafeMutablePointer<Float> {
         let size = Self.bytes(floats: floats)
+        if size >= PageSpans.minimumBytes {
+            return takeSpan(PageSpans.rounded(size)).bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
+        }
         if size >= Self.minimumBytes {
             let reused = state.withLock { s -> UInt? in
                 s.liveBytes += size
                 s.peakLiveBytes = Swift.max(s.peakLiveBytes, s.liveBytes)
-                guard let p = s.free[size]?.popLast() else { s.allocated += 1; return nil }
-                s.heldBytes -= size
-                s.reused += 1
-                return p
+                if let p = s.free[size]?.popLast() {
+                    s.heldBytes -= size
+                    s.reused += 1
+                    return p
+                }
+                s.allocated += 1
+                s.peakFootprintBytes = Swift.max(s.peakFootprintBytes, s.liveBytes + s.totalHeldBytes)
+                return nil
             }
             if let reused, let p = UnsafeMutableRawPointer(bitPattern: reused) {
                 return p.bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
@@ -103,34 +118,81 @@ public final class BufferPool: Sendable {
                   let p = UnsafeMutableRawPointer(bitPattern: reused) {
             return p.bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
         }
+        return Self.allocate(bytes: size).bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
+    }
+
+    /// A buffer of `bytes` (whole pages): a held span of that size, else one
+    /// assembled from the pages of held spans and new memory for the rest (see `PageSpans`).
+    private func takeSpan(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let (exact, pieces) = state.withLock { s -> (UInt?, [(address: UInt, bytes: Int)]) in
+            s.liveBytes += bytes
+            s.peakLiveBytes = Swift.max(s.peakLiveBytes, s.liveBytes)
+            if let address = s.spans.takeExact(bytes) {
+                s.reused += 1
+                return (address, [])
+            }
+            let pieces = PageSpans.canMovePages ? s.spans.takePieces(bytes) : []
+            if pieces.reduce(0, { $0 + $1.bytes }) < bytes {
+                s.allocated += 1
+                s.peakFootprintBytes = Swift.max(s.peakFootprintBytes, s.liveBytes + s.totalHeldBytes)
+            } else {
+                s.reused += 1
+            }
+            return (nil, pieces)
+        }
+        if let exact { return UnsafeMutableRawPointer(bitPattern: exact)! }
+        return PageSpans.assemble(bytes, from: pieces)
+    }
+
+    /// Takes back a span-sized buffer: kept while the pool has room, else unmapped (or kept
+    /// in place of held spans when the pool is full).
+    private func giveSpan(_ raw: UnsafeMutableRawPointer, bytes: Int) {
+        let (kept, evicted) = state.withLock { s -> (Bool, [(address: UInt, bytes: Int)]) in
+            s.liveBytes -= bytes
+            guard bytes <= capacityBytes else { return (false, []) }
+            let evicted = s.totalHeldBytes + bytes > capacityBytes ? s.spans.evict(s.totalHeldBytes + bytes - capacityBytes) : []
+            guard s.totalHeldBytes + bytes <= capacityBytes else { return (false, evicted) }
+            s.spans.give(UInt(bitPattern: raw), bytes: bytes)
+            return (true, evicted)
+        }
+        PageSpans.unmap(evicted)
+        if !kept { PageSpans.unmap([(UInt(bitPattern: raw), bytes)]) }
+    }
+
+    /// `bytes` (under `PageSpans.minimumBytes`) of 64-byte-aligned memory from the system.
+    static func allocate(bytes size: Int) -> UnsafeMutableRawPointer {
         var raw: UnsafeMutableRawPointer?
         let rc = posix_memalign(&raw, 64, size)
         precondition(rc == 0 && raw != nil, "out of memory allocating \(size) bytes")
-        return raw!.bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
+        return raw!
     }
 
     /// Takes back a buffer from `take(floats:)` with the same `floats`.
     public func give(_ pointer: UnsafeMutablePointer<Float>, floats: Int) {
         let size = Self.bytes(floats: floats), raw = UnsafeMutableRawPointer(pointer)
+        if size >= PageSpans.minimumBytes {
+            giveSpan(raw, bytes: PageSpans.rounded(size))
+            return
+        }
         if size >= Self.minimumBytes {
             let address = UInt(bitPattern: raw)
             // When full, buffers of other sizes make room: the sizes in use now are the ones
             // worth keeping, not those an earlier model left behind.
-            let (kept, evicted) = state.withLock { s -> (Bool, [UInt]) in
+            let (kept, evicted) = state.withLock { s -> (Bool, [(UInt, Int)]) in
                 s.liveBytes -= size
                 guard size <= capacityBytes, s.free[size, default: []].count < maxBuffersPerSize else { return (false, []) }
-                var evicted: [UInt] = []
-                while s.heldBytes + size > capacityBytes,
+                var evicted: [(UInt, Int)] = []
+                while s.totalHeldBytes + size > capacityBytes,
                       let other = s.free.first(where: { $0.key != size && !$0.value.isEmpty })?.key {
-                    evicted.append(s.free[other]!.removeLast())
+                    evicted.append((s.free[other]!.removeLast(), other))
                     s.heldBytes -= other
                 }
-                guard s.heldBytes + size <= capacityBytes else { return (false, evicted) }
+                guard s.totalHeldBytes + size <= capacityBytes else { return (false, evicted) }
                 s.free[size, default: []].append(address)
                 s.heldBytes += size
                 return (true, evicted)
             }
-            for p in evicted { free(UnsafeMutableRawPointer(bitPattern: p)) }
+            for (p, size) in evicted { free(UnsafeMutableRawPointer(bitPattern: p)) }
             if kept { return }
         } else {
             let kept = state.withLock { s -> Bool in
@@ -145,26 +207,32 @@ public final class BufferPool: Sendable {
 
     /// Returns every unused buffer to the system.
     public func drain() {
-        let buffers = state.withLock { s -> [UInt] in
-            let all = s.free.values.flatMap { $0 } + s.small.flatMap { $0 }
+        let (buffers, spans) = state.withLock { s -> ([(UInt, Int)], [(address: UInt, bytes: Int)]) in
+            let all = s.free.flatMap { size, addresses in addresses.map { ($0, size) } }
+                + s.small.enumerated().flatMap { index, addresses in addresses.map { ($0, (index + 1) * 64) } }
             s.free = [:]
             s.small = [[UInt]](repeating: [], count: s.small.count)
             s.heldBytes = 0
-            return all
+            return (all, s.spans.removeAll())
         }
-        for p in buffers { free(UnsafeMutableRawPointer(bitPattern: p)) }
+        for (p, size) in buffers { free(UnsafeMutableRawPointer(bitPattern: p)) }
+        PageSpans.unmap(spans)
     }
 
     /// What the pool has done: buffers handed out again, buffers it had to allocate (both
     /// counting only buffers of at least `minimumBytes`), and bytes it holds unused now.
     public var statistics: (reused: Int, allocated: Int, heldBytes: Int) {
-        state.withLock { ($0.reused, $0.allocated, $0.heldBytes) }
+        state.withLock { ($0.reused, $0.allocated, $0.totalHeldBytes) }
     }
 
     /// Bytes of buffers of at least `minimumBytes` in use now, and the most in use at once
     /// since the process started (what a perfect allocator would need; the pool's
     /// `heldBytes` on top is what reuse by exact size costs).
     public var liveBytes: (now: Int, peak: Int) { state.withLock { ($0.liveBytes, $0.peakLiveBytes) } }
+
+    /// The most bytes of buffers of at least `minimumBytes` there were at once, in use or held
+    /// by the pool unused: what the process's memory holds of tensors at its peak.
+    public var peakFootprintBytes: Int { state.withLock { $0.peakFootprintBytes } }
 
     /// Unused buffers under `minimumBytes` held now (not counted in `heldBytes`).
     public var smallBuffersHeld: Int { state.withLock { $0.small.reduce(0) { $0 + $1.count } } }

@@ -55,9 +55,12 @@ extension FoveaCommand.Bench {
                 optimizer.step()
             }
             for _ in 0..<min(10, steps) { try step() }
+            let allocated = BufferPool.shared.statistics.allocated
             let start = DispatchTime.now().uptimeNanoseconds
             for _ in 0..<steps { try step() }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            // Buffers of 4 KiB or more a warm step still had to ask the system for.
+            result["allocations_per_step"] = Double(BufferPool.shared.statistics.allocated - allocated) / Double(steps)
             let ips = Double(steps * batch) / seconds
             let macs = try ModelSummary(model: model, input: input).multiplyAccumulates
             result["images_per_second"] = ips
@@ -92,6 +95,7 @@ extension FoveaCommand.Bench {
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         result["peak_rss_mb"] = Double(usage.ru_maxrss) / 1024
         result["tensor_peak_mb"] = Double(BufferPool.shared.liveBytes.peak) / 1048576
+        result["pool_peak_mb"] = Double(BufferPool.shared.peakFootprintBytes) / 1048576
         return result
     }
 

@@ -68,5 +68,48 @@ final class BufferPoolTests: XCTestCase {
         for _ in 0..<5 { try step() }
         XCTAssertEqual(BufferPool.shared.statistics.allocated, before, "steps after warm-up take every buffer from the pool")
     }
-}
 
+    /// Large buffers are kept as spans of pages: a request of another size is made of the
+    /// pages of held buffers (moved, not copied, on Linux) instead of new memory, so a step
+    /// that needs its large buffers in other sizes than the last one gave back asks the
+    /// system for nothing, and what the pool holds adds nothing to the peak.
+    func testLargeBuffersOfOtherSizesAreMadeOfHeldPages() throws {
+        let pool = BufferPool(capacityBytes: 1 << 30)
+        let quarter = 1 << 20, unit = 4 << 20   // floats of 4 MiB and of 16 MiB
+        // A "late stage": four 4 MiB buffers, each filled with its own value.
+        let small = (0..<4).map { _ in pool.take(floats: quarter) }
+        for (i, p) in small.enumerated() { p.update(repeating: Float(i + 1), count: quarter) }
+        for p in small { pool.give(p, floats: quarter) }
+        XCTAssertEqual(pool.statistics.heldBytes, 16 << 20)
+        let allocated = pool.statistics.allocated
+        // An "early stage" asks for one 16 MiB buffer: it is made of the four.
+        let big = pool.take(floats: unit)
+        XCTAssertEqual(pool.statistics.heldBytes, 0, "every held page went into the new buffer")
+        XCTAssertEqual(pool.liveBytes.now, 16 << 20)
+        XCTAssertLessThanOrEqual(pool.peakFootprintBytes, 16 << 20, "the pool never held pages while asking for new ones")
+        #if os(Linux)
+        XCTAssertEqual(pool.statistics.allocated, allocated, "no new memory was needed")
+        // The pages were moved, not replaced: each quarter still holds one of the old values.
+        let quarters = (0..<4).map { big[$0 * quarter] }
+        XCTAssertEqual(Set(quarters), [1, 2, 3, 4])
+        for q in 0..<4 { XCTAssertTrue(UnsafeBufferPointer(start: big + q * quarter, count: quarter).allSatisfy { $0 == quarters[q] }) }
+        #endif
+        // Written as a whole, it behaves as one buffer.
+        big.update(repeating: 9, count: unit)
+        XCTAssertTrue(UnsafeBufferPointer(start: big, count: unit).allSatisfy { $0 == 9 })
+        pool.give(big, floats: unit)
+        // A smaller request splits the held span: its first pages go, the rest stays held.
+        let part = pool.take(floats: quarter)
+        XCTAssertEqual(pool.statistics.heldBytes, 12 << 20)
+        XCTAssertEqual(Int(bitPattern: part) % 4096, 0, "large buffers start on a page")
+        part.update(repeating: 3, count: quarter)
+        pool.give(part, floats: quarter)
+        // A size that is not a whole number of pages is rounded up to one.
+        let odd = pool.take(floats: quarter + 5)
+        XCTAssertEqual(pool.liveBytes.now, (4 << 20) + 4096)
+        pool.give(odd, floats: quarter + 5)
+        pool.drain()
+        XCTAssertEqual(pool.statistics.heldBytes, 0)
+        XCTAssertEqual(pool.liveBytes.now, 0)
+    }
+}

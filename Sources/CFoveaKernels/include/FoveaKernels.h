@@ -319,6 +319,11 @@ void fovea_prelu_forward(long n, const float *x, float slope, float *y);
 /// dx = x > 0 ? dy : slope * dy; returns the sum of dy * x over x <= 0 (eight float lanes,
 /// combined in a fixed order).
 float fovea_prelu_backward(long n, const float *x, float slope, const float *dy, float *dx);
+/// Moves the pages of [from, from + bytes) to [to, to + bytes) without copying them
+/// (Linux's mremap with MREMAP_FIXED; whatever was mapped at `to` is unmapped first).
+/// Returns 0, or -1 where it fails or the system cannot do it.
+int fovea_move_pages(void *from, size_t bytes, void *to);
+
 #ifdef __cplusplus
 }
 #endif

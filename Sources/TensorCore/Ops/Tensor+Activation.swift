@@ -18,7 +18,7 @@ extension Tensor {
             for i in r { let x = p[i]; o[i] = x > 0 ? x : 0 }
         }
         let y = UnsafePointer(o)
-        return Tensor.record("relu", out, inputs: [self], graph: .function(.relu)) { g in [Tensor.reluGradient(g, output: y)] }
+        return Tensor.record("relu", out, inputs: [self], saving: [out.storage], graph: .function(.relu)) { g in [Tensor.reluGradient(g, output: y)] }
     }
 
     /// A ReLU's backward: `g` where the ReLU's output `output` (shaped as `g`) is positive,
@@ -45,9 +45,10 @@ extension Tensor {
             fovea_add_relu(r.count, pa.value + r.lowerBound, pb.value + r.lowerBound, o.value + r.lowerBound)
         }
         let y = UnsafePointer(out.pointer)
-        return record("reluOfSum", out, inputs: [a, b]) { g in
+        let aNeeds = a.requiresGrad, bNeeds = b.requiresGrad
+        return record("reluOfSum", out, inputs: [a, b], saving: [out.storage]) { g in
             // Separate tensors: each input's gradient may later be accumulated in place.
-            [a.requiresGrad ? reluGradient(g, output: y) : nil, b.requiresGrad ? reluGradient(g, output: y) : nil]
+            [aNeeds ? reluGradient(g, output: y) : nil, bNeeds ? reluGradient(g, output: y) : nil]
         }
     }
 
@@ -56,7 +57,7 @@ extension Tensor {
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer
         for i in 0..<count { o[i] = tanhf(p[i]) }
-        return Tensor.record("tanh", out, inputs: [self], graph: .function(.tanh)) { g in
+        return Tensor.record("tanh", out, inputs: [self], saving: [out.storage], graph: .function(.tanh)) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
             for i in 0..<d.count { dp[i] = gp[i] * (1 - o[i] * o[i]) }
@@ -73,7 +74,7 @@ extension Tensor {
             // Split by sign so e^x never overflows.
             if x >= 0 { o[i] = 1 / (1 + expf(-x)) } else { let e = expf(x); o[i] = e / (1 + e) }
         }
-        return Tensor.record("sigmoid", out, inputs: [self], graph: .function(.sigmoid)) { g in
+        return Tensor.record("sigmoid", out, inputs: [self], saving: [out.storage], graph: .function(.sigmoid)) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
             for i in 0..<d.count { dp[i] = gp[i] * o[i] * (1 - o[i]) }
@@ -108,7 +109,7 @@ extension Tensor {
             let lse = m + logf(s)
             for k in 0..<n { o[base + k * inner] = p[base + k * inner] - lse }
         }
-        return Tensor.record("logSoftmax", out, inputs: [self], graph: .logSoftmax(axis: axis)) { g in
+        return Tensor.record("logSoftmax", out, inputs: [self], saving: [out.storage], graph: .logSoftmax(axis: axis)) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
             Tensor.forEachLane(outer: outer, inner: inner, n: n) { base in
@@ -133,7 +134,7 @@ extension Tensor {
             for k in 0..<n { let e = expf(p[base + k * inner] - m); o[base + k * inner] = e; s += e }
             for k in 0..<n { o[base + k * inner] /= s }
         }
-        return Tensor.record("softmax", out, inputs: [self], graph: .softmax(axis: axis)) { g in
+        return Tensor.record("softmax", out, inputs: [self], saving: [out.storage], graph: .softmax(axis: axis)) { g in
             let d = Tensor.uninitialized(g.shape)
             let dp = d.pointer, gp = g.pointer
             Tensor.forEachLane(outer: outer, inner: inner, n: n) { base in

@@ -110,7 +110,8 @@ extension Tensor {
                            output: out.pointer, epilogue: epilogue, columns: kept?.pointer, plan: plan)
         let inputs = bias.map { [input, weight, $0] } ?? [input, weight]
         let y = relu ? UncheckedSendable(UnsafePointer(out.pointer)) : nil
-        return record(op, out, inputs: inputs,
+        // The backward reads the operands, and the output when it masks by the fused ReLU.
+        return record(op, out, inputs: inputs, saving: relu ? inputs + [out.storage] : inputs,
                       graph: relu ? nil : .conv2d(stride: stride, padding: padding, dilation: dilation, groups: groups,
                                                   bias: bias != nil)) { dOut in
             convolutionGradients(plan, input: input, weight: weight, bias: bias, dOutput: dOut, reluOutput: y?.value,

@@ -34,7 +34,7 @@ extension Tensor {
         for i in 0..<planes { keep[i] = Float(generator.next() >> 40) * 0x1p-24 >= p ? scale : 0 }
         let out = Tensor.uninitialized(shape)
         Self.scale(pointer, by: keep, planeSize: planeSize, into: out.pointer)
-        return Tensor.record(name, out, inputs: [self]) { g in
+        return Tensor.record(name, out, inputs: [self], saving: []) { g in
             let d = Tensor.uninitialized(g.shape)
             Self.scale(g.pointer, by: keep, planeSize: planeSize, into: d.pointer)
             return [d]

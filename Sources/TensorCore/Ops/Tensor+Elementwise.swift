@@ -44,18 +44,33 @@ extension Tensor {
                 while d >= 0 { index[d] += 1; if index[d] < outShape[d] { break }; index[d] = 0; d -= 1 }
             }
         }
+        return record(name, out, inputs: [a, b], saving: binaryBackwardReads(op, a, b), graph: .arithmetic(op.graphArithmetic),
+                      backward: binaryBackward(op, a, b))
+    }
+
+    /// What a binary op's backward reads: nothing for a sum or difference, both operands for a
+    /// product or quotient.
+    static func binaryBackwardReads(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> [AnyObject] {
+        op == .add || op == .sub ? [] : [a, b]
+    }
+
+    /// The backward of `a op b`; a sum's or difference's closure holds only the shapes, so the
+    /// tape does not keep the operands alive through it.
+    static func binaryBackward(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> (Tensor) -> [Tensor?] {
         let aShape = a.shape, bShape = b.shape
-        return record(name, out, inputs: [a, b], graph: .arithmetic(op.graphArithmetic)) { g in
-            switch op {
-            case .add: return [g.sum(toShape: aShape), g.sum(toShape: bShape)]
-            case .sub: return [g.sum(toShape: aShape), g.negated().sum(toShape: bShape)]
-            case .mul:
-                return [a.requiresGrad ? (try! g * b).sum(toShape: aShape) : nil,
-                        b.requiresGrad ? (try! g * a).sum(toShape: bShape) : nil]
-            case .div:
-                // d(a/b)/da = 1/b; d(a/b)/db = -a/b².
-                return [a.requiresGrad ? (try! g / b).sum(toShape: aShape) : nil,
-                        b.requiresGrad ? (try! (try! g * a) / (try! b * b)).negated().sum(toShape: bShape) : nil]
+        switch op {
+        case .add: return { g in [g.sum(toShape: aShape), g.sum(toShape: bShape)] }
+        case .sub: return { g in [g.sum(toShape: aShape), g.negated().sum(toShape: bShape)] }
+        case .mul:
+            return { g in
+                [a.requiresGrad ? (try! g * b).sum(toShape: aShape) : nil,
+                 b.requiresGrad ? (try! g * a).sum(toShape: bShape) : nil]
+            }
+        case .div:
+            // d(a/b)/da = 1/b; d(a/b)/db = -a/b².
+            return { g in
+                [a.requiresGrad ? (try! g / b).sum(toShape: aShape) : nil,
+                 b.requiresGrad ? (try! (try! g * a) / (try! b * b)).negated().sum(toShape: bShape) : nil]
             }
         }
     }
@@ -90,7 +105,7 @@ extension Tensor {
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer
         for i in 0..<count { o[i] = p[i] * scale + shift }
-        return Tensor.record("affine", out, inputs: [self], graph: .affine(scale: scale, shift: shift)) { g in [g.affine(scale: scale)] }
+        return Tensor.record("affine", out, inputs: [self], saving: [], graph: .affine(scale: scale, shift: shift)) { g in [g.affine(scale: scale)] }
     }
 
     /// Tensor times scalar.
@@ -114,9 +129,11 @@ extension Tensor {
         let out = Tensor.uninitialized(shape)
         let o = out.pointer, p = pointer
         for i in 0..<count { o[i] = f(p[i]) }
-        return Tensor.record(name, out, inputs: [self], graph: graph) { g in
+        // The result's storage, not the result: a closure holding its own result is a cycle.
+        let x = UnsafePointer(p), y = UnsafePointer(o)
+        return Tensor.record(name, out, inputs: [self], saving: [self, out.storage], graph: graph) { g in
             let d = Tensor.uninitialized(g.shape)
-            let dp = d.pointer, gp = g.pointer, x = self.pointer, y = out.pointer
+            let dp = d.pointer, gp = g.pointer
             for i in 0..<d.count { dp[i] = gp[i] * derivative(x[i], y[i]) }
             return [d]
         }

@@ -25,7 +25,7 @@ extension Tensor {
             at[q] = bi
         }
         let inShape = shape
-        return Tensor.record("globalMaxPool2d", out, inputs: [self], graph: .globalMaxPool) { g in
+        return Tensor.record("globalMaxPool2d", out, inputs: [self], saving: [], graph: .globalMaxPool) { g in
             let d = Tensor(zeros: inShape)
             for q in 0..<planes { d.pointer[q * plane + at[q]] = g.pointer[q] }
             return [d]
@@ -55,7 +55,7 @@ extension Tensor {
             }
         }
         let inShape = shape
-        return Tensor.record("adaptiveAvgPool2d", out, inputs: [self], graph: .adaptiveAvgPool(outputSize)) { g in
+        return Tensor.record("adaptiveAvgPool2d", out, inputs: [self], saving: [], graph: .adaptiveAvgPool(outputSize)) { g in
             let d = Tensor(zeros: inShape)
             let dp = d.pointer, gp = g.pointer
             for q in 0..<planes {

@@ -12,7 +12,7 @@ extension Tensor {
         let out = Tensor.uninitialized([m, n])
         if k == 0 { out.pointer.update(repeating: 0, count: out.count) }
         GEMM.sgemm(m: m, n: n, k: k, a: pointer, lda: k, b: other.pointer, ldb: n, c: out.pointer, ldc: n)
-        return Tensor.record("matmul", out, inputs: [self, other], graph: .matmul) { g in
+        return Tensor.record("matmul", out, inputs: [self, other], saving: [self, other], graph: .matmul) { g in
             var dA: Tensor?, dB: Tensor?
             if self.requiresGrad {   // dA[M,K] = g[M,N] Bᵀ
                 let d = Tensor.uninitialized([m, k])
@@ -69,9 +69,9 @@ extension Tensor {
             }
             return out
         }
-        // The output's address, not the tensor: the tape keeps the tensor while its backward runs.
+        // The output's address, with its storage kept on the tape when the ReLU's mask needs it.
         let y = UncheckedSendable(UnsafePointer(o))
-        return record(op, out, inputs: inputs, graph: graph) { dOut in
+        return record(op, out, inputs: inputs, saving: relu ? inputs + [out.storage] : inputs, graph: graph) { dOut in
             // The ReLU's backward: the gradient passes where the output is positive.
             let g = relu ? Tensor.reluGradient(dOut, output: y.value) : dOut
             var dx: Tensor?, dw: Tensor?, db: Tensor?

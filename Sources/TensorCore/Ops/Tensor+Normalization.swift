@@ -95,8 +95,9 @@ extension Tensor {
         let slopeShape = slope?.shape
         let graph: GraphOp? = slope == nil ? .batchNorm(training: training, momentum: momentum, eps: eps, affine: weight != nil) : nil
         let graphInputs = [input] + [weight, bias, runningMean, runningVar].compactMap { $0 }
-        return record(slope == nil ? "batchNorm" : "batchNormPReLU", out, inputs: inputs, graph: graph, graphInputs: graphInputs) { dOut in
-            // x^ is recomputed from the input (kept on the tape) rather than stored.
+        // The backward reads the input (x^ is recomputed from it) and the affine terms, not the output.
+        return record(slope == nil ? "batchNorm" : "batchNormPReLU", out, inputs: inputs, saving: inputs, graph: graph,
+                      graphInputs: graphInputs) { dOut in
             let sums = kernels.backwardSums(dy: UnsafePointer(dOut.pointer), x: x, mean: mean, invstd: invstd, affine)
             let sd = sums.dy.map { Float($0) }, sdx = sums.dyXh.map { Float($0) }
             // dx^ = dy * gamma, so the sums of dx^ are gamma times those of dy: k folds gamma in.

@@ -87,7 +87,7 @@ extension Tensor {
             // element itself, with no zero-fill and no scattered adds.
             let tiles = g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0
                 && g.H == 2 * g.OH && g.W == 2 * g.OW
-            return record(name, out, inputs: [input], graph: graphOp) { dOut in
+            return record(name, out, inputs: [input], saving: [], graph: graphOp) { dOut in
                 let plane = g.OH * g.OW, inPlane = g.H * g.W
                 if tiles {
                     let d = Tensor.uninitialized(inShape)
@@ -122,7 +122,7 @@ extension Tensor {
             Parallel.forRanges(g.planes, minPerChunk: minPlanes) { planes in
                 sumPoolForward(g, planes: planes, input: input.pointer, output: out.pointer, divisors: divisors)
             }
-            return record(name, out, inputs: [input], graph: graphOp) { dOut in
+            return record(name, out, inputs: [input], saving: [], graph: graphOp) { dOut in
                 let d = Tensor(zeros: inShape)
                 sumPoolBackward(g, dOutput: dOut.pointer, dInput: d.pointer, divisors: divisors)
                 return [d]

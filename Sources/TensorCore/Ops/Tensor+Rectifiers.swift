@@ -59,7 +59,7 @@ extension Tensor {
         let o = out.pointer, p = UnsafePointer(pointer), a = UnsafePointer(slope.pointer)
         walk.run { range, _ in walk.forward(range, p, a, o) }
         let slopeShape = slope.shape
-        return Tensor.record("prelu", out, inputs: [self, slope], graph: .prelu) { g in
+        return Tensor.record("prelu", out, inputs: [self, slope], saving: [self, slope], graph: .prelu) { g in
             let d = Tensor.uninitialized(g.shape)
             let da = Tensor(zeros: slopeShape)
             let partials = TensorStorage(count: walk.chunks * walk.channels)

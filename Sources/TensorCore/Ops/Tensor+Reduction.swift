@@ -9,7 +9,7 @@ extension Tensor {
         for i in 0..<count { acc += Double(p[i]) }
         let out = Tensor(scalar: Float(acc))
         let shape = self.shape
-        return Tensor.record("sum", out, inputs: [self]) { g in [Tensor(repeating: g.item, shape: shape)] }
+        return Tensor.record("sum", out, inputs: [self], saving: []) { g in [Tensor(repeating: g.item, shape: shape)] }
     }
 
     /// Mean over every element: a scalar `[]`.
@@ -47,7 +47,7 @@ extension Tensor {
             }
         }
         let inShape = shape
-        return Tensor.record("sum", out, inputs: [self]) { g in [try! g.broadcast(to: inShape)] }
+        return Tensor.record("sum", out, inputs: [self], saving: []) { g in [try! g.broadcast(to: inShape)] }
     }
 
     /// Reduces a gradient of a broadcast result back to `target` by summing the broadcast axes.

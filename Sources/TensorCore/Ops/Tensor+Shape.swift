@@ -18,7 +18,7 @@ extension Tensor {
         }
         let out = Tensor(shape: target, storage: storage)
         let inShape = shape
-        return Tensor.record("reshape", out, inputs: [self], graph: .reshape(target)) { g in [try! g.reshaped(inShape)] }
+        return Tensor.record("reshape", out, inputs: [self], saving: [], graph: .reshape(target)) { g in [try! g.reshaped(inShape)] }
     }
 
     /// Keeps axes before `startAxis` and flattens the rest into one: `[N, C, H, W]` -> `[N, C*H*W]`.
@@ -47,7 +47,7 @@ extension Tensor {
         }
         var inverse = [Int](repeating: 0, count: rank)
         for (i, a) in order.enumerated() { inverse[a] = i }
-        return Tensor.record("permute", out, inputs: [self], graph: .permute(order)) { g in [try! g.permuted(inverse)] }
+        return Tensor.record("permute", out, inputs: [self], saving: [], graph: .permute(order)) { g in [try! g.permuted(inverse)] }
     }
 
     /// Swaps two axes (default: the last two, a matrix transpose).
@@ -71,7 +71,7 @@ extension Tensor {
             (out.pointer + a * m * inner).update(from: pointer + (a * n + range.lowerBound) * inner, count: m * inner)
         }
         let inShape = shape
-        return Tensor.record("slice", out, inputs: [self], graph: .slice(axis: axis, range: range)) { g in
+        return Tensor.record("slice", out, inputs: [self], saving: [], graph: .slice(axis: axis, range: range)) { g in
             let d = Tensor(zeros: inShape)
             for a in 0..<outer {
                 (d.pointer + (a * n + range.lowerBound) * inner).update(from: g.pointer + a * m * inner, count: m * inner)
@@ -99,7 +99,7 @@ extension Tensor {
             }
             offset += m
         }
-        return record("concatenate", out, inputs: tensors, graph: .concatenate(axis: axis)) { g in
+        return record("concatenate", out, inputs: tensors, saving: [], graph: .concatenate(axis: axis)) { g in
             var start = 0
             return sizes.map { m in
                 defer { start += m }
