@@ -36,40 +36,6 @@ struct ConvolutionCall {
     }
 }
 
-/// Batch norm's running statistics and a convolution's bias folded into the per-channel
-/// scale and shift the convolution applies as it writes its output (inference). Folded
-/// once; folded again only when one of the five vectors it was made from has changed
-/// (training in between, a loaded checkpoint), which costs a comparison of `5 x channels`
-/// floats per call instead of the fold.
-final class FoldedBatchNorm: @unchecked Sendable {
-    let norm: BatchNorm
-    let convolutionBias: Tensor?
-    /// The five vectors' values when last folded, and the fold.
-    private let state = Mutex<(sources: [Float], folded: ConvEpilogue?)>(([], nil))
-
-    init(_ norm: BatchNorm, convolutionBias: Tensor?) {
-        self.norm = norm
-        self.convolutionBias = convolutionBias
-    }
-
-    /// The epilogue for the current values, with or without the ReLU.
-    func epilogue(relu: Bool) -> ConvEpilogue {
-        let current = [convolutionBias, norm.weight, norm.bias, norm.runningMean, norm.runningVar]
-            .compactMap { $0 }.flatMap(\.values)
-        return state.withLock { state in
-            if state.folded == nil || current != state.sources {
-                state.folded = ConvEpilogue(convolutionBias: convolutionBias, gamma: norm.weight, beta: norm.bias,
-                                            runningMean: norm.runningMean, runningVar: norm.runningVar, eps: norm.eps,
-                                            relu: false)
-                state.sources = current
-            }
-            var e = state.folded!
-            e.relu = relu
-            return e
-        }
-    }
-}
-
 /// One step of an execution plan: a recorded node run as it was, or a group of nodes run
 /// as one fused kernel.
 struct PlanStep {
