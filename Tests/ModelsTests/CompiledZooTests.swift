@@ -118,6 +118,30 @@ final class CompiledZooTests: XCTestCase {
         net.train()
         XCTAssertNil(c.plan(for: [1, 1, 28, 28]), "training mode has its own plan")
     }
+
+    /// Calls alternating between shapes and modes each run their own plan (the cache's
+    /// last-used entry is only taken for the same key), and forgetting the plans forgets it too.
+    func testAlternatingKeysRunTheirOwnPlans() throws {
+        let net = try LeNet5()
+        let c = net.compiled()
+        let inputs = [randomTensor([1, 1, 28, 28], seed: 1), randomTensor([3, 1, 28, 28], seed: 2)]
+        for round in 0..<3 {
+            for x in inputs {
+                for training in [false, true] {
+                    net.train(training)
+                    let expected = try withNoGrad { try net(x) }
+                    let out = try withNoGrad { try c(x) }
+                    XCTAssertEqual(out.shape, expected.shape)
+                    assertClose(out.values, expected.values, rtol: 1e-5, atol: 1e-5, "round \(round) \(x.shape) training \(training)")
+                }
+            }
+        }
+        net.eval()
+        XCTAssertNotNil(withNoGrad { c.plan(for: [3, 1, 28, 28]) })
+        net.plans.removeAll()
+        XCTAssertNil(withNoGrad { c.plan(for: [3, 1, 28, 28]) })
+        XCTAssertNil(withNoGrad { c.plan(for: [1, 1, 28, 28]) })
+    }
 }
 
 private extension Layer {

@@ -108,6 +108,15 @@ final class PlanFusionTests: XCTestCase {
         bn.runningMean.pointer[1] += 0.5
         bn.weight!.pointer[2] *= 2
         try checkInference(unit, x, "after the statistics changed")
+        // Each of the five vectors, written in place on its own, at its first and last channel.
+        let vectors: [(String, Tensor)] = [("conv bias", conv.bias!), ("gamma", bn.weight!), ("beta", bn.bias!),
+                                           ("running mean", bn.runningMean), ("running var", bn.runningVar)]
+        for (name, vector) in vectors {
+            for channel in [0, 3] {
+                vector.pointer[channel] *= 1.5
+                try checkInference(unit, x, "after \(name)[\(channel)] changed")
+            }
+        }
     }
 
     /// Conv + ReLU (+ 2x2 max pool) fused in training, with gradients equal to the layers'.

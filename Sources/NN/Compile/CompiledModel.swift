@@ -90,39 +90,6 @@ public struct CompiledModel: @unchecked Sendable {
     }
 }
 
-/// The plans a model has made, kept by the model (`Layer.plans`) so that every
-/// `compiled()` of it shares them: the trainer's, the evaluator's, the server's.
-public final class PlanCache: Sendable {
-    struct Key: Hashable {
-        let shape: [Int]
-        let training: Bool
-        let tape: Bool
-        let fuse: Bool
-        /// The convolution plans split work for this many threads.
-        let threads: Int
-    }
-    enum Entry {
-        case plan(ExecutionPlan)
-        case eager(String)
-    }
-    private let entries = Mutex<[Key: Entry]>([:])
-
-    init() {}
-
-    func entry(_ key: Key) -> Entry? { entries.withLock { $0[key] } }
-    func set(_ key: Key, _ entry: Entry) { entries.withLock { $0[key] = entry } }
-
-    /// Why the model runs eagerly for some input, if it does.
-    var eagerReason: String? {
-        entries.withLock { entries in
-            entries.values.lazy.compactMap { if case .eager(let reason) = $0 { reason } else { nil } }.first
-        }
-    }
-
-    /// Forgets every plan: the next calls capture again (after the model's layers change).
-    public func removeAll() { entries.withLock { $0.removeAll() } }
-}
-
 extension Layer {
     /// This model behind captured, fused and planned graphs (see `CompiledModel`). The
     /// model itself is unchanged and still runs eagerly when called directly; its plans are

@@ -23,32 +23,35 @@ public final class ExecutionPlan: @unchecked Sendable {
     /// no backward. `fuse: false` runs every live node as recorded.
     init(_ graph: ModelGraph, inference: Bool, fuse: Bool) {
         self.graph = graph
-        var steps = Fusion(graph: graph, inference: inference, enabled: fuse).steps()
-        Self.planReleases(&steps, keep: [graph.output] + graph.auxiliaryOutputs)
+        let steps = Fusion(graph: graph, inference: inference, enabled: fuse).steps()
+        Self.planReleases(steps, keep: [graph.output] + graph.auxiliaryOutputs)
         self.steps = steps
     }
 
     /// Runs the plan on `input` (of the captured shape); returns the output and the
-    /// auxiliary outputs.
+    /// auxiliary outputs. The values live in a buffer on the stack, and each step reads its
+    /// operands from it in place: a run allocates nothing beyond what its kernels make.
     func run(_ input: Tensor) throws -> (output: Tensor, auxiliary: [Tensor]) {
-        var slots = [Tensor?](repeating: nil, count: graph.nodes.count + 1)
-        slots[0] = input
-        for step in steps {
-            let args = step.operands.map { operand -> Tensor in
-                switch operand {
-                case .value(let v): return slots[v]!
-                case .constant(let t): return t
+        try withUnsafeTemporaryAllocation(of: Tensor?.self, capacity: graph.nodes.count + 1) { slots in
+            slots.initialize(repeating: nil)
+            defer { slots.deinitialize() }
+            slots[0] = input
+            for step in steps {
+                slots[step.output] = try step.run { i in
+                    switch step.operands[i] {
+                    case .value(let v): return slots[v]!
+                    case .constant(let t): return t
+                    }
                 }
+                for v in step.releases { slots[v] = nil }
             }
-            slots[step.output] = try step.run(args)
-            for v in step.releases { slots[v] = nil }
+            return (slots[graph.output]!, graph.auxiliaryOutputs.map { slots[$0]! })
         }
-        return (slots[graph.output]!, graph.auxiliaryOutputs.map { slots[$0]! })
     }
 
     /// Marks on each step the values whose last reader it is, so that the run drops them
     /// there; the input is the caller's and the outputs are returned, so they are kept.
-    static func planReleases(_ steps: inout [PlanStep], keep: [Int]) {
+    static func planReleases(_ steps: [PlanStep], keep: [Int]) {
         var lastUse: [Int: Int] = [:]
         for (i, step) in steps.enumerated() {
             for case .value(let v) in step.operands { lastUse[v] = i }

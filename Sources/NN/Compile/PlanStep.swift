@@ -3,8 +3,9 @@ import TensorCore
 
 /// A convolution's weights and settings, taken from a recorded `conv2d` node whose weight
 /// (and bias) are parameters of the model, with its algorithm chosen once for the captured
-/// geometry (`ConvolutionPlan`); the op's backward uses the same plan.
-struct ConvolutionCall {
+/// geometry (`ConvolutionPlan`); the op's backward uses the same plan. A class, so that a
+/// step's kernel hands it over by reference instead of copying the plan on every run.
+final class ConvolutionCall {
     let weight: Tensor
     let bias: Tensor?
     let stride: Size2D
@@ -36,43 +37,10 @@ struct ConvolutionCall {
     }
 }
 
-/// Batch norm's running statistics and a convolution's bias folded into the per-channel
-/// scale and shift the convolution applies as it writes its output (inference). Folded
-/// once; folded again only when one of the five vectors it was made from has changed
-/// (training in between, a loaded checkpoint), which costs a comparison of `5 x channels`
-/// floats per call instead of the fold.
-final class FoldedBatchNorm: @unchecked Sendable {
-    let norm: BatchNorm
-    let convolutionBias: Tensor?
-    /// The five vectors' values when last folded, and the fold.
-    private let state = Mutex<(sources: [Float], folded: ConvEpilogue?)>(([], nil))
-
-    init(_ norm: BatchNorm, convolutionBias: Tensor?) {
-        self.norm = norm
-        self.convolutionBias = convolutionBias
-    }
-
-    /// The epilogue for the current values, with or without the ReLU.
-    func epilogue(relu: Bool) -> ConvEpilogue {
-        let current = [convolutionBias, norm.weight, norm.bias, norm.runningMean, norm.runningVar]
-            .compactMap { $0 }.flatMap(\.values)
-        return state.withLock { state in
-            if state.folded == nil || current != state.sources {
-                state.folded = ConvEpilogue(convolutionBias: convolutionBias, gamma: norm.weight, beta: norm.bias,
-                                            runningMean: norm.runningMean, runningVar: norm.runningVar, eps: norm.eps,
-                                            relu: false)
-                state.sources = current
-            }
-            var e = state.folded!
-            e.relu = relu
-            return e
-        }
-    }
-}
-
 /// One step of an execution plan: a recorded node run as it was, or a group of nodes run
-/// as one fused kernel.
-struct PlanStep {
+/// as one fused kernel. A class, so that the plan's loop takes each step by reference
+/// instead of copying (and retaining) its kernel, operands and releases on every run.
+final class PlanStep {
     enum Kernel {
         /// A recorded node, run as recorded.
         case node(GraphRecorder.Operation)
@@ -100,7 +68,16 @@ struct PlanStep {
     /// The graph nodes it stands for.
     let nodes: [Int]
     /// Values no later step reads, dropped after this one (their memory goes back to the pool).
-    var releases: [Int] = []
+    /// Set while the plan is made, only read after: unchecked, so that the run's reads make
+    /// no runtime exclusivity check.
+    @exclusivity(unchecked) var releases: [Int] = []
+
+    init(kernel: Kernel, operands: [GraphRecorder.Operand], output: Int, nodes: [Int]) {
+        self.kernel = kernel
+        self.operands = operands
+        self.output = output
+        self.nodes = nodes
+    }
 
     /// The kernel's name, for descriptions and tests.
     var name: String {
@@ -117,32 +94,36 @@ struct PlanStep {
         }
     }
 
-    /// Runs the step on its operands' tensors.
-    func run(_ args: [Tensor]) throws -> Tensor {
+    /// Runs the step; `operand(i)` is the tensor of its operand `i`. The fused kernels read
+    /// their one or two operands directly; only a recorded node gathers them into an array.
+    func run(_ operand: (Int) -> Tensor) throws -> Tensor {
         switch kernel {
         case .node(.op(let op)):
+            var args: [Tensor] = []
+            args.reserveCapacity(operands.count)
+            for i in 0..<operands.count { args.append(operand(i)) }
             return try op.apply(args)
         case .node(.module(let module)):
-            return try (module as! Layer).forward(args[0])
+            return try (module as! Layer).forward(operand(0))
         case .convolution(let c):
-            return try Tensor.conv2d(args[0], weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding,
+            return try Tensor.conv2d(operand(0), weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding,
                                      dilation: c.dilation, groups: c.groups, plan: c.plan)
         case .convolutionReLU(let c):
-            return try Tensor.conv2dReLU(args[0], weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding,
+            return try Tensor.conv2dReLU(operand(0), weight: c.weight, bias: c.bias, stride: c.stride, padding: c.padding,
                                          dilation: c.dilation, groups: c.groups, plan: c.plan)
         case .convolutionReLUMaxPool(let c):
-            return try Tensor.conv2dReLUMaxPool2x2(args[0], weight: c.weight, bias: c.bias, stride: c.stride,
+            return try Tensor.conv2dReLUMaxPool2x2(operand(0), weight: c.weight, bias: c.bias, stride: c.stride,
                                                    padding: c.padding, dilation: c.dilation, groups: c.groups, plan: c.plan)
         case .convolutionInference(let c, let folded, let relu):
-            return try Tensor.conv2dInference(args[0], weight: c.weight, epilogue: folded.epilogue(relu: relu),
-                                              residual: args.count > 1 ? args[1] : nil, stride: c.stride,
+            return try Tensor.conv2dInference(operand(0), weight: c.weight, epilogue: folded.epilogue(relu: relu),
+                                              residual: operands.count > 1 ? operand(1) : nil, stride: c.stride,
                                               padding: c.padding, dilation: c.dilation, groups: c.groups, plan: c.plan)
         case .linearReLU(let weight, let bias):
-            return try Tensor.linearReLU(args[0], weight: weight, bias: bias)
+            return try Tensor.linearReLU(operand(0), weight: weight, bias: bias)
         case .reluOfSum:
-            return try Tensor.reluOfSum(args[0], args[1])
+            return try Tensor.reluOfSum(operand(0), operand(1))
         case .batchNormPReLU(let bn, let slope):
-            return try bn.forwardThroughPReLU(args[0], slope: slope)
+            return try bn.forwardThroughPReLU(operand(0), slope: slope)
         }
     }
 }

@@ -59,19 +59,22 @@ extension Tensor {
         GEMM.sgemm(transB: true, m: n, n: outF, k: inF, a: x.pointer, lda: inF, b: weight.pointer, ldb: inF,
                    beta: bias == nil ? 0 : 1, c: o, ldc: outF,
                    epilogue: relu ? GEMM.Epilogue(scale: nil, shift: nil, relu: true) : nil)
-        // Nothing to record (inference): return before the backward's closure and the inputs'
-        // array are allocated, a visible share of a small dense layer's time.
-        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        // The inputs' array and the op as a graph node, for the tape and a graph capture.
+        func inputs() -> [Tensor] { bias.map { [x, weight, $0] } ?? [x, weight] }
         let graph: GraphOp? = relu ? nil : .linear(bias: bias != nil)
+        // Nothing to record (inference): return before the backward's closure and the inputs'
+        // array are allocated (unless a graph capture wants them), a visible share of a small
+        // dense layer's time.
         guard GradMode.isEnabled, x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true else {
             if let recorder = GraphRecorder.current {
-                if let graph { recorder.record(graph, inputs, out) } else { recorder.noteMade(op, out) }
+                if let graph { recorder.record(graph, inputs(), out) } else { recorder.noteMade(op, out) }
             }
             return out
         }
         // The output's address, with its storage kept on the tape when the ReLU's mask needs it.
         let y = UncheckedSendable(UnsafePointer(o))
-        return record(op, out, inputs: inputs, saving: relu ? inputs + [out.storage] : inputs, graph: graph) { dOut in
+        let operands = inputs()
+        return record(op, out, inputs: operands, saving: relu ? operands + [out.storage] : operands, graph: graph) { dOut in
             // The ReLU's backward: the gradient passes where the output is positive.
             let g = relu ? Tensor.reluGradient(dOut, output: y.value) : dOut
             var dx: Tensor?, dw: Tensor?, db: Tensor?
