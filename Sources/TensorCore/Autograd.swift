@@ -67,6 +67,8 @@ public final class GradFunction {
 /// Whether ops record themselves for the backward pass. Off inside `withNoGrad`.
 public enum GradMode {
     @TaskLocal public static var isEnabled = true
+    /// True while `backward()` runs (its ops run without recording).
+    @TaskLocal static var isBackward = false
 }
 
 /// Runs `body` without recording ops on the tape (inference, evaluation, optimizer updates).
@@ -153,7 +155,7 @@ extension Tensor {
         }
         for fn in order.reversed() {
             guard let g = grads.removeValue(forKey: ObjectIdentifier(fn)) else { continue }
-            let inputGrads = try withNoGrad { try fn.apply(g) }
+            let inputGrads = try GradMode.$isBackward.withValue(true) { try withNoGrad { try fn.apply(g) } }
             if !retainGraph { fn.release() }
             for (i, (edge, ig)) in zip(fn.edges, inputGrads).enumerated() {
                 guard let ig else { continue }
