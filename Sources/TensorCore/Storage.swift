@@ -118,7 +118,10 @@ public final class BufferPool: Sendable {
                   let p = UnsafeMutableRawPointer(bitPattern: reused) {
             return p.bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
         }
-        return Self.allocate(bytes: size).bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
+        var raw: UnsafeMutableRawPointer?
+        let rc = posix_memalign(&raw, 64, size)
+        precondition(rc == 0 && raw != nil, "out of memory allocating \(size) bytes")
+        return raw!.bindMemory(to: Float.self, capacity: Swift.max(floats, 1))
     }
 
     /// A buffer of `bytes` (whole pages): a held span of that size, else one
@@ -167,14 +170,6 @@ public final class BufferPool: Sendable {
         if !kept { PageSpans.unmap([(UInt(bitPattern: raw), bytes)]) }
     }
 
-    /// `bytes` (under `PageSpans.minimumBytes`) of 64-byte-aligned memory from the system.
-    static func allocate(bytes size: Int) -> UnsafeMutableRawPointer {
-        var raw: UnsafeMutableRawPointer?
-        let rc = posix_memalign(&raw, 64, size)
-        precondition(rc == 0 && raw != nil, "out of memory allocating \(size) bytes")
-        return raw!
-    }
-
     /// Takes back a buffer from `take(floats:)` with the same `floats`.
     public func give(_ pointer: UnsafeMutablePointer<Float>, floats: Int) {
         let size = Self.bytes(floats: floats), raw = UnsafeMutableRawPointer(pointer)
@@ -186,13 +181,13 @@ public final class BufferPool: Sendable {
             let address = UInt(bitPattern: raw)
             // When full, buffers of other sizes make room: the sizes in use now are the ones
             // worth keeping, not those an earlier model left behind.
-            let (kept, evicted) = state.withLock { s -> (Bool, [(UInt, Int)]) in
+            let (kept, evicted) = state.withLock { s -> (Bool, [UInt]) in
                 s.liveBytes -= size
                 guard size <= capacityBytes, s.free[size, default: []].count < maxBuffersPerSize else { return (false, []) }
-                var evicted: [(UInt, Int)] = []
+                var evicted: [UInt] = []
                 while s.totalHeldBytes + size > capacityBytes,
                       let other = s.free.first(where: { $0.key != size && !$0.value.isEmpty })?.key {
-                    evicted.append((s.free[other]!.removeLast(), other))
+                    evicted.append(s.free[other]!.removeLast())
                     s.heldBytes -= other
                 }
                 guard s.totalHeldBytes + size <= capacityBytes else { return (false, evicted) }
@@ -200,7 +195,7 @@ public final class BufferPool: Sendable {
                 s.heldBytes += size
                 return (true, evicted)
             }
-            for (p, size) in evicted { free(UnsafeMutableRawPointer(bitPattern: p)) }
+            for p in evicted { free(UnsafeMutableRawPointer(bitPattern: p)) }
             if kept { return }
         } else {
             let kept = state.withLock { s -> Bool in
@@ -215,15 +210,14 @@ public final class BufferPool: Sendable {
 
     /// Returns every unused buffer to the system.
     public func drain() {
-        let (buffers, spans) = state.withLock { s -> ([(UInt, Int)], [(address: UInt, bytes: Int)]) in
-            let all = s.free.flatMap { size, addresses in addresses.map { ($0, size) } }
-                + s.small.enumerated().flatMap { index, addresses in addresses.map { ($0, (index + 1) * 64) } }
+        let (buffers, spans) = state.withLock { s -> ([UInt], [(address: UInt, bytes: Int)]) in
+            let all = s.free.values.flatMap { $0 } + s.small.flatMap { $0 }
             s.free = [:]
             s.small = [[UInt]](repeating: [], count: s.small.count)
             s.heldBytes = 0
             return (all, s.spans.removeAll())
         }
-        for (p, size) in buffers { free(UnsafeMutableRawPointer(bitPattern: p)) }
+        for p in buffers { free(UnsafeMutableRawPointer(bitPattern: p)) }
         PageSpans.unmap(spans)
     }
 
